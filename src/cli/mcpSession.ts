@@ -1,0 +1,51 @@
+// Speaks MCP to a server through the keyring's authorized fetch, with the official 2.x client negotiating the
+// protocol revision (stateful 2025-11-25 or stateless 2026-07-28) on its own.
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { KeyringError, isKeyringError } from '../core/errors';
+import type { FetchFn } from '../core/ports';
+
+export interface McpSession {
+  readonly protocolVersion: string | undefined;
+  listTools(): Promise<{ name: string; description?: string }[]>;
+  callTool(name: string, args: Record<string, unknown>): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+export async function openMcpSession(serverUrl: string, fetch: FetchFn, requestTimeoutMs: number): Promise<McpSession> {
+  const client = new Client({ name: 'mcp-keyring', version: '0.1.0' }, { versionNegotiation: { mode: 'auto' } });
+  const transport = new StreamableHTTPClientTransport(new URL(serverUrl), { fetch });
+  await mcpCall(() => client.connect(transport, { timeout: requestTimeoutMs }));
+  return {
+    protocolVersion: client.getNegotiatedProtocolVersion(),
+    listTools: async () => {
+      const tools: { name: string; description?: string }[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await mcpCall(() => client.listTools(cursor ? { cursor } : undefined, { timeout: requestTimeoutMs }));
+        tools.push(...page.tools.map((tool) => ({ name: tool.name, description: tool.description })));
+        cursor = page.nextCursor;
+      } while (cursor);
+      return tools;
+    },
+    callTool: (name, args) => mcpCall(() => client.callTool({ name, arguments: args }, { timeout: requestTimeoutMs })),
+    close: () => client.close(),
+  };
+}
+
+/** Keyring errors raised inside the transport come back wrapped by the SDK; unwrap them so their codes survive. */
+async function mcpCall<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    const keyringError = findKeyringError(error);
+    if (keyringError) throw keyringError;
+    throw new KeyringError('mcp_failed', `the MCP request failed: ${error instanceof Error ? error.message : 'unknown error'}`, { cause: error });
+  }
+}
+
+function findKeyringError(error: unknown): KeyringError | undefined {
+  for (let current: unknown = error, depth = 0; current && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
+    if (isKeyringError(current)) return current;
+  }
+  return undefined;
+}

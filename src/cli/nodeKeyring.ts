@@ -1,0 +1,35 @@
+// Composition root of the command line: the engine over the file store, the loopback receiver, the browser
+// opener and Node's DNS and fetch.
+import type { OpenUrl, Logger } from '../core/ports';
+import { Keyring } from '../core/keyring';
+import { createBrowserOpener } from '../node/browserOpener';
+import { FileStore, defaultStoreDirectory } from '../node/fileStore';
+import { LoopbackReceiver } from '../node/loopbackReceiver';
+import { resolveHost } from '../node/resolveHost';
+import type { CliOptions } from './options';
+
+export interface CliEnvironment {
+  readonly env: NodeJS.ProcessEnv;
+  readonly logger: Logger;
+  /** Where to show the sign-in URL when the browser is not opened. */
+  readonly printSignInUrl: (url: string) => void;
+  /** Replaces the browser (tests play the person at the browser). */
+  readonly openUrl?: OpenUrl;
+}
+
+export async function createNodeKeyring(options: CliOptions, environment: CliEnvironment): Promise<Keyring> {
+  const store = await FileStore.open(options.storeDirectory ?? defaultStoreDirectory(process.platform, environment.env));
+  const openUrl: OpenUrl = environment.openUrl
+    ?? (options.openBrowser
+      ? createBrowserOpener({ command: options.browserCommand, env: environment.env, logger: environment.logger })
+      : (url) => Promise.resolve(environment.printSignInUrl(url)));
+  return Keyring.create({
+    store,
+    fetch: (input, init) => fetch(input, init),
+    resolveHost,
+    openUrl,
+    createReceiver: () => LoopbackReceiver.start({ port: options.port, logger: environment.logger, timeoutMs: options.callbackTimeoutMs }),
+    logger: environment.logger,
+    timeoutMs: options.requestTimeoutMs,
+  });
+}

@@ -1,0 +1,183 @@
+// The command line's grammar: commands, options and their validation, kept apart from what the commands do.
+import { parseArgs } from 'node:util';
+import type { ClientConfig } from '../core/clientIdentity';
+import { KeyringError } from '../core/errors';
+import type { ClientAuthMethod } from '../core/records';
+import { parseScope } from '../core/scopes';
+
+export const COMMANDS = ['login', 'tools', 'call', 'token', 'status', 'logout', 'diagnose'] as const;
+export type Command = (typeof COMMANDS)[number];
+
+export const USAGE = `Usage: mcp-keyring <command> [options]
+
+Commands:
+  login    <server-url>                        sign in and store credentials
+  tools    <server-url>                        list the server's tools (signs in when the server asks for it)
+  call     <server-url> <tool> [--args JSON]   call a tool, print its result
+  token    <server-url>                        print a valid access token (refreshing or signing in as needed)
+  status   [<server-url>]                      what is stored: issuer, client, scopes, expiry, refresh state
+  logout   <server-url>                        revoke and forget
+  diagnose <server-url>                        every discovery step: URL, status, what was learned
+
+Options:
+  --client-id <id>              a client registered at the authorization server
+  --client-secret <secret>      its secret (or the environment variable MCP_KEYRING_CLIENT_SECRET)
+  --client-auth <method>        none | client_secret_basic | client_secret_post
+  --client-metadata-url <url>   an https URL of a client ID metadata document to use as the client id
+  --scope "<scopes>"            space-separated scopes to request instead of the server's suggestion
+  --args <json object>          arguments of the tool to call
+  --store <dir>                 where credentials are kept (default: the OS config directory)
+  --browser <command>           how to open the sign-in page (default: $BROWSER, then the OS opener)
+  --no-browser                  print the sign-in URL instead of opening it
+  --port <port>                 loopback port for the redirect (default: any free port)
+  --timeout <seconds>           bound for each network request and for the wait for the browser
+  --json                        machine-readable output
+  --verbose                     log each step to stderr (secrets are never logged)
+  -h, --help                    show this help
+`;
+
+const CLIENT_AUTH_METHODS: readonly ClientAuthMethod[] = ['none', 'client_secret_basic', 'client_secret_post'];
+const DEFAULT_CALLBACK_WAIT_SECONDS = 300;
+const DEFAULT_REQUEST_TIMEOUT_SECONDS = 10;
+
+export interface CliOptions {
+  readonly command: Command;
+  readonly serverUrl?: string;
+  readonly toolName?: string;
+  readonly toolArgs: Record<string, unknown>;
+  readonly client: Partial<ClientConfig>;
+  readonly scopes?: string[];
+  readonly storeDirectory?: string;
+  readonly browserCommand?: string;
+  readonly openBrowser: boolean;
+  readonly port: number;
+  readonly requestTimeoutMs: number;
+  readonly callbackTimeoutMs: number;
+  readonly json: boolean;
+  readonly verbose: boolean;
+}
+
+export type ParsedCommandLine = { readonly help: true } | { readonly help: false; readonly options: CliOptions };
+
+/** Throws KeyringError('usage') for anything malformed; the message says what and never echoes a secret. */
+export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv): ParsedCommandLine {
+  let parsed: ReturnType<typeof parseRaw>;
+  try {
+    parsed = parseRaw(argv);
+  } catch (error) {
+    throw new KeyringError('usage', error instanceof Error ? error.message.split('\n')[0]! : 'invalid arguments');
+  }
+  const { values, positionals } = parsed;
+  if (values.help || positionals.length === 0) return { help: true };
+  const [command, ...rest] = positionals;
+  if (!isCommand(command)) throw new KeyringError('usage', `unknown command "${command}"`);
+  const expected = command === 'call' ? 2 : command === 'status' ? 0 : 1;
+  const allowed = command === 'status' ? 1 : expected;
+  if (rest.length < expected || rest.length > allowed) throw new KeyringError('usage', `${command} takes ${command === 'call' ? '<server-url> <tool>' : command === 'status' ? 'at most one <server-url>' : 'one <server-url>'}`);
+  if (values.args !== undefined && command !== 'call') throw new KeyringError('usage', '--args is only for the call command');
+  const timeoutSeconds = values.timeout === undefined ? undefined : parsePositiveNumber(values.timeout, '--timeout');
+  return {
+    help: false,
+    options: {
+      command,
+      serverUrl: rest[0],
+      toolName: rest[1],
+      toolArgs: values.args === undefined ? {} : parseToolArgs(values.args),
+      client: clientConfig(values, env),
+      scopes: values.scope === undefined ? undefined : nonEmptyScopes(values.scope),
+      storeDirectory: values.store,
+      browserCommand: values.browser,
+      openBrowser: !values['no-browser'],
+      port: values.port === undefined ? 0 : parsePort(values.port),
+      requestTimeoutMs: (timeoutSeconds ?? DEFAULT_REQUEST_TIMEOUT_SECONDS) * 1000,
+      callbackTimeoutMs: (timeoutSeconds ?? DEFAULT_CALLBACK_WAIT_SECONDS) * 1000,
+      json: values.json ?? false,
+      verbose: values.verbose ?? false,
+    },
+  };
+}
+
+function parseRaw(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      'client-id': { type: 'string' },
+      'client-secret': { type: 'string' },
+      'client-auth': { type: 'string' },
+      'client-metadata-url': { type: 'string' },
+      scope: { type: 'string' },
+      args: { type: 'string' },
+      store: { type: 'string' },
+      browser: { type: 'string' },
+      'no-browser': { type: 'boolean' },
+      port: { type: 'string' },
+      timeout: { type: 'string' },
+      json: { type: 'boolean' },
+      verbose: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+function clientConfig(values: ReturnType<typeof parseRaw>['values'], env: NodeJS.ProcessEnv): Partial<ClientConfig> {
+  const authMethod = values['client-auth'];
+  if (authMethod !== undefined && !CLIENT_AUTH_METHODS.includes(authMethod as ClientAuthMethod)) {
+    throw new KeyringError('usage', `--client-auth must be one of ${CLIENT_AUTH_METHODS.join(', ')}`);
+  }
+  const clientSecret = values['client-secret'] ?? (env.MCP_KEYRING_CLIENT_SECRET || undefined);
+  if ((clientSecret !== undefined || authMethod !== undefined) && values['client-id'] === undefined) {
+    throw new KeyringError('usage', '--client-secret and --client-auth need --client-id');
+  }
+  const metadataUrl = values['client-metadata-url'];
+  if (metadataUrl !== undefined && !isHttpsUrl(metadataUrl)) throw new KeyringError('usage', '--client-metadata-url must be an https URL with a path');
+  return {
+    clientId: values['client-id'],
+    clientSecret,
+    authMethod: authMethod as ClientAuthMethod | undefined,
+    clientMetadataUrl: metadataUrl,
+  };
+}
+
+function parseToolArgs(text: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new KeyringError('usage', '--args must be a JSON object');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new KeyringError('usage', '--args must be a JSON object');
+  return value as Record<string, unknown>;
+}
+
+function nonEmptyScopes(text: string): string[] {
+  const scopes = parseScope(text);
+  if (scopes.length === 0) throw new KeyringError('usage', '--scope needs at least one scope');
+  return scopes;
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new KeyringError('usage', '--port must be a port number (0-65535)');
+  return port;
+}
+
+function parsePositiveNumber(text: string, name: string): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0 || value > 86_400) throw new KeyringError('usage', `${name} must be a number of seconds`);
+  return value;
+}
+
+function isHttpsUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'https:' && url.pathname.length > 1;
+  } catch {
+    return false;
+  }
+}
+
+function isCommand(value: string | undefined): value is Command {
+  return COMMANDS.includes(value as Command);
+}

@@ -1,0 +1,119 @@
+// Runs one command line: parse, compose the engine, run the command, print, and map failures to exit codes
+// (0 success, 1 failure with a one-line reason naming the failed check, 2 usage). Never prints a stack trace.
+import { KeyringError, toKeyringError } from '../core/errors';
+import type { Keyring } from '../core/keyring';
+import type { Logger, OpenUrl } from '../core/ports';
+import { redact, redactingLogger } from '../core/redact';
+import { formatDiagnosis, formatStatus } from './format';
+import { openMcpSession } from './mcpSession';
+import { createNodeKeyring } from './nodeKeyring';
+import { USAGE, parseCommandLine, type CliOptions } from './options';
+
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly env: NodeJS.ProcessEnv;
+  /** Tests play the browser; the real CLI opens one. */
+  readonly openUrl?: OpenUrl;
+  readonly now?: () => number;
+}
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let options: CliOptions;
+  try {
+    const parsed = parseCommandLine(argv, io.env);
+    if (parsed.help) {
+      io.stdout(USAGE);
+      return argv.length === 0 ? EXIT_USAGE : EXIT_OK;
+    }
+    options = parsed.options;
+  } catch (error) {
+    io.stderr(`mcp-keyring: ${redact(toKeyringError(error, 'arguments').message)}\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  const secrets = [options.client.clientSecret].filter((value): value is string => Boolean(value));
+  const logger = redactingLogger(stderrLogger(io, options.verbose), () => secrets);
+  try {
+    const keyring = await createNodeKeyring(options, {
+      env: io.env,
+      logger,
+      openUrl: io.openUrl,
+      printSignInUrl: (url) => io.stderr(`Open this URL in a browser to sign in:\n${url}\n`),
+    });
+    await runCommand(keyring, options, io);
+    return EXIT_OK;
+  } catch (error) {
+    const failure = toKeyringError(error, options.command);
+    io.stderr(`mcp-keyring: ${failure.code}: ${redact(failure.message, secrets)}\n`);
+    return failure.code === 'usage' ? EXIT_USAGE : EXIT_FAILURE;
+  }
+}
+
+async function runCommand(keyring: Keyring, options: CliOptions, io: CliIo): Promise<void> {
+  const now = io.now ?? Date.now;
+  const print = (value: unknown, human: () => string) => io.stdout(`${options.json ? JSON.stringify(value, null, 2) : human()}\n`);
+  const serverUrl = options.serverUrl!;
+  const signIn = { client: options.client, scopes: options.scopes };
+  switch (options.command) {
+    case 'login': {
+      const credential = await keyring.signIn(serverUrl, signIn);
+      print({ serverUrl, account: credential.account, issuer: credential.issuer, scopes: credential.scopes, expiresAt: credential.expiresAt }, () => `Signed in to ${serverUrl} as ${credential.account}.`);
+      return;
+    }
+    case 'token': {
+      const credential = await keyring.getAccessToken(serverUrl, { ...signIn, interactive: true });
+      // The one place a secret is printed, on purpose: stdout of `token`.
+      print({ accessToken: credential.accessToken, tokenType: credential.tokenType, expiresAt: credential.expiresAt }, () => credential.accessToken);
+      return;
+    }
+    case 'tools':
+    case 'call': {
+      const session = await openMcpSession(serverUrl, keyring.fetchFor(serverUrl, { ...signIn, interactive: true }), options.requestTimeoutMs);
+      try {
+        if (options.command === 'tools') {
+          const tools = await session.listTools();
+          print({ protocolVersion: session.protocolVersion, tools }, () => tools.map((tool) => `${tool.name}${tool.description ? ` — ${tool.description}` : ''}`).join('\n'));
+        } else {
+          const result = await session.callTool(options.toolName!, options.toolArgs);
+          print(result, () => formatToolResult(result));
+          if ((result as { isError?: unknown }).isError === true) throw new KeyringError('mcp_failed', `the tool ${options.toolName} reported an error`);
+        }
+      } finally {
+        await session.close().catch(() => undefined);
+      }
+      return;
+    }
+    case 'status': {
+      const statuses = await keyring.status(options.serverUrl);
+      print(statuses, () => formatStatus(statuses, now()));
+      return;
+    }
+    case 'logout': {
+      const result = await keyring.signOut(serverUrl);
+      print(result, () => (result.revoked.length > 0 ? `Signed out of ${serverUrl}; revoked the ${result.revoked.join(' and ').replace(/_/g, ' ')}.` : `Signed out of ${serverUrl}${result.revocationSupported ? ` (revocation failed: ${result.revocationError ?? 'unknown'})` : ' (the server offers no revocation)'}.`));
+      return;
+    }
+    case 'diagnose': {
+      const report = await keyring.diagnose(serverUrl);
+      print(report, () => formatDiagnosis(report));
+      if (report.error) throw new KeyringError(report.error.code as KeyringError['code'], report.error.message);
+      return;
+    }
+  }
+}
+
+function formatToolResult(result: unknown): string {
+  const content = (result as { content?: unknown }).content;
+  if (!Array.isArray(content)) return JSON.stringify(result, null, 2);
+  return content.map((block: { type?: unknown; text?: unknown }) => (block.type === 'text' && typeof block.text === 'string' ? block.text : JSON.stringify(block))).join('\n');
+}
+
+function stderrLogger(io: CliIo, verbose: boolean): Logger {
+  const write = (level: string) => (message: string) => io.stderr(`${level} ${message}\n`);
+  const quiet = () => undefined;
+  return { debug: verbose ? write('debug') : quiet, info: verbose ? write('info') : quiet, warn: write('warn'), error: write('error') };
+}

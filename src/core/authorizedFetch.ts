@@ -1,0 +1,63 @@
+// The fetch an MCP client uses: attaches the current access token (only ever to the server's own origin), and
+// answers the server's challenges on any request — 401: refresh, then sign in; 403 insufficient_scope: step up
+// with the union of granted and challenged scopes, at most three times — before retrying the request.
+import { findChallenge, parseChallenges, type Challenge } from './challenge';
+import { KeyringError } from './errors';
+import type { FetchFn } from './ports';
+import type { Credential } from './records';
+import { parseScope, unionScopes } from './scopes';
+
+export const MAX_STEP_UPS = 3;
+
+/** What the authorized fetch needs from the keyring; kept narrow so it can be tested on its own. */
+export interface CredentialSource {
+  /** The stored credential if one is bound to the server (refreshed when due), or undefined when there is none. */
+  current(): Promise<Credential | undefined>;
+  /** The server refused `rejected` (or there was none): a better credential, or an error. */
+  recoverFromUnauthorized(rejected: Credential | undefined, challenge: Challenge | undefined, isSecondTry: boolean): Promise<Credential>;
+  /** The server wants more scope. */
+  stepUp(scopes: readonly string[], challenge: Challenge): Promise<Credential>;
+}
+
+export function createAuthorizedFetch(serverUrl: URL, source: CredentialSource, fetchImpl: FetchFn): FetchFn {
+  return async (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : input);
+    const request = { ...init, method: init?.method ?? (input instanceof Request ? input.method : 'GET') };
+    // Tokens belong to the server's origin; anything else is sent without them.
+    if (url.origin !== serverUrl.origin) return fetchImpl(url, request);
+
+    let credential = await source.current();
+    let unauthorizedCount = 0;
+    let stepUps = 0;
+    for (;;) {
+      const response = await fetchImpl(url, withToken(request, credential));
+      const challenge = bearerChallenge(response);
+      if (response.status === 401) {
+        await response.body?.cancel();
+        if (unauthorizedCount >= 2) throw new KeyringError('unauthorized', 'the server refused a freshly obtained token');
+        credential = await source.recoverFromUnauthorized(credential, challenge, unauthorizedCount++ > 0);
+        continue;
+      }
+      if (response.status === 403 && challenge?.params.error === 'insufficient_scope') {
+        await response.body?.cancel();
+        if (stepUps++ >= MAX_STEP_UPS) {
+          throw new KeyringError('step_up_exhausted', `the server still demands more scope after ${MAX_STEP_UPS} step-up sign-ins`);
+        }
+        credential = await source.stepUp(unionScopes(credential?.scopes, parseScope(challenge.params.scope)), challenge);
+        continue;
+      }
+      return response;
+    }
+  };
+}
+
+export function bearerChallenge(response: Response): Challenge | undefined {
+  return findChallenge(parseChallenges(response.headers.get('www-authenticate')), 'bearer');
+}
+
+function withToken(init: RequestInit, credential: Credential | undefined): RequestInit {
+  if (!credential) return init;
+  const headers = new Headers(init.headers);
+  headers.set('authorization', `Bearer ${credential.accessToken}`);
+  return { ...init, headers };
+}

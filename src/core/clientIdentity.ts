@@ -1,0 +1,151 @@
+// Decides which client identity to present to an authorization server: a pre-registered client when the user
+// configured one, a client ID metadata document when the server supports it, dynamic registration (RFC 7591)
+// otherwise. Identities are remembered per issuer and never shown to another issuer.
+import * as oauth from 'oauth4webapi';
+import { KeyringError, toKeyringError } from './errors';
+import type { DestinationPolicy, HttpClient } from './http';
+import type { ClientAuthMethod, ClientRecord, KeyringRepository } from './records';
+import { isLoopbackHost } from './urls';
+
+export interface ClientConfig {
+  readonly clientId?: string;
+  readonly clientSecret?: string;
+  readonly authMethod?: ClientAuthMethod;
+  /** An https URL serving our client ID metadata document; used as the client id where supported. */
+  readonly clientMetadataUrl?: string;
+  readonly clientName: string;
+}
+
+export class ClientIdentities {
+  constructor(
+    private readonly http: HttpClient,
+    private readonly repository: KeyringRepository,
+    private readonly now: () => number,
+  ) {}
+
+  async resolve(as: oauth.AuthorizationServer, config: ClientConfig, redirectUri: string, policy: DestinationPolicy, signal?: AbortSignal): Promise<ClientRecord> {
+    if (config.clientId) return this.remember(preRegistered(as, config, redirectUri, this.now()));
+    const stored = await this.repository.getClient(as.issuer);
+    if (stored && isReusable(stored, config, redirectUri)) return stored;
+    if (config.clientMetadataUrl && as.client_id_metadata_document_supported === true) {
+      return this.remember({ issuer: as.issuer, clientId: config.clientMetadataUrl, authMethod: 'none', redirectUris: [redirectUri], origin: 'metadata-document', registeredAt: this.now() });
+    }
+    if (as.registration_endpoint) return this.remember(await this.register(as, config, redirectUri, policy, signal));
+    throw new KeyringError('registration_unavailable', `the authorization server ${as.issuer} offers no client registration: pass a client id registered there (--client-id), allowing the redirect URI ${redirectUriHint(redirectUri)}`);
+  }
+
+  /** Forgets a registration the server no longer honours, so the next sign-in registers afresh. */
+  async forget(record: ClientRecord): Promise<void> {
+    const stored = await this.repository.getClient(record.issuer);
+    if (stored?.clientId === record.clientId) await this.repository.deleteClient(record.issuer);
+  }
+
+  private async register(as: oauth.AuthorizationServer, config: ClientConfig, redirectUri: string, policy: DestinationPolicy, signal?: AbortSignal): Promise<ClientRecord> {
+    const authMethod = chooseRegistrationAuthMethod(as.token_endpoint_auth_methods_supported);
+    let registered: oauth.OmitSymbolProperties<oauth.Client>;
+    try {
+      const response = await oauth.dynamicClientRegistrationRequest(as, {
+        client_name: config.clientName,
+        redirect_uris: [redirectUri],
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        token_endpoint_auth_method: authMethod,
+        application_type: 'native',
+      }, this.http.oauthOptions('registration', policy, signal));
+      registered = await oauth.processDynamicClientRegistrationResponse(response);
+    } catch (error) {
+      const failure = toKeyringError(error, 'client registration');
+      if (failure.code === 'network' || failure.code === 'timeout' || failure.code === 'cancelled' || failure.code === 'forbidden_address' || failure.code === 'response_too_large') throw failure;
+      throw new KeyringError('registration_failed', `client registration at ${as.issuer} failed: ${failure.message}`, { cause: failure });
+    }
+    const grantedMethod = registered.token_endpoint_auth_method ?? authMethod;
+    if (!isClientAuthMethod(grantedMethod)) throw new KeyringError('registration_failed', `the authorization server assigned an unsupported client authentication method (${grantedMethod})`);
+    return {
+      issuer: as.issuer,
+      clientId: registered.client_id,
+      clientSecret: typeof registered.client_secret === 'string' ? registered.client_secret : undefined,
+      authMethod: grantedMethod,
+      redirectUris: Array.isArray(registered.redirect_uris) ? registered.redirect_uris.filter((uri): uri is string => typeof uri === 'string') : [redirectUri],
+      origin: 'dynamic-registration',
+      registeredAt: this.now(),
+    };
+  }
+
+  private async remember(record: ClientRecord): Promise<ClientRecord> {
+    await this.repository.putClient(record);
+    return record;
+  }
+}
+
+/** The oauth4webapi client authentication for a client record. */
+export function clientAuthentication(record: ClientRecord): oauth.ClientAuth {
+  switch (record.authMethod) {
+    case 'client_secret_basic':
+      return oauth.ClientSecretBasic(requireSecret(record));
+    case 'client_secret_post':
+      return oauth.ClientSecretPost(requireSecret(record));
+    case 'none':
+      return oauth.None();
+  }
+}
+
+export function oauthClient(record: ClientRecord): oauth.Client {
+  return { client_id: record.clientId, token_endpoint_auth_method: record.authMethod };
+}
+
+function requireSecret(record: ClientRecord): string {
+  if (!record.clientSecret) throw new KeyringError('usage', `client ${record.clientId} authenticates with a secret, but none is configured (--client-secret or MCP_KEYRING_CLIENT_SECRET)`);
+  return record.clientSecret;
+}
+
+function preRegistered(as: oauth.AuthorizationServer, config: ClientConfig, redirectUri: string, now: number): ClientRecord {
+  const authMethod = config.authMethod ?? (config.clientSecret ? chooseSecretMethod(as.token_endpoint_auth_methods_supported) : 'none');
+  if (authMethod !== 'none' && !config.clientSecret) throw new KeyringError('usage', `--client-auth ${authMethod} needs a client secret (--client-secret or MCP_KEYRING_CLIENT_SECRET)`);
+  return { issuer: as.issuer, clientId: config.clientId!, clientSecret: authMethod === 'none' ? undefined : config.clientSecret, authMethod, redirectUris: [redirectUri], origin: 'pre-registered', registeredAt: now };
+}
+
+/**
+ * A stored identity is reused unless the configuration now asks for another kind, or it was registered for a
+ * redirect URI that cannot serve this sign-in (loopback URIs differing only in port are equivalent, RFC 8252 §7.3).
+ */
+function isReusable(stored: ClientRecord, config: ClientConfig, redirectUri: string): boolean {
+  if (stored.origin === 'metadata-document') return stored.clientId === config.clientMetadataUrl;
+  if (stored.origin === 'pre-registered') return true;
+  return stored.redirectUris.some((uri) => sameRedirectUri(uri, redirectUri));
+}
+
+function sameRedirectUri(registered: string, wanted: string): boolean {
+  if (registered === wanted) return true;
+  try {
+    const a = new URL(registered);
+    const b = new URL(wanted);
+    return a.protocol === 'http:' && isLoopbackHost(a.hostname) && a.hostname === b.hostname && a.protocol === b.protocol && a.pathname === b.pathname;
+  } catch {
+    return false;
+  }
+}
+
+/** A native app is a public client: `none` where the server allows it (or says nothing), else a secret method. */
+export function chooseRegistrationAuthMethod(supported: readonly string[] | undefined): ClientAuthMethod {
+  if (!supported || supported.includes('none')) return 'none';
+  return chooseSecretMethod(supported);
+}
+
+function chooseSecretMethod(supported: readonly string[] | undefined): ClientAuthMethod {
+  if (!supported || supported.includes('client_secret_basic')) return 'client_secret_basic';
+  if (supported.includes('client_secret_post')) return 'client_secret_post';
+  throw new KeyringError('registration_failed', `the authorization server supports none of the client authentication methods MCP Keyring offers (${supported.join(', ')})`);
+}
+
+function isClientAuthMethod(value: unknown): value is ClientAuthMethod {
+  return value === 'none' || value === 'client_secret_basic' || value === 'client_secret_post';
+}
+
+function redirectUriHint(redirectUri: string): string {
+  try {
+    const url = new URL(redirectUri);
+    return url.protocol === 'http:' && isLoopbackHost(url.hostname) ? `http://${url.hostname}/callback (any port)` : redirectUri;
+  } catch {
+    return redirectUri;
+  }
+}

@@ -1,0 +1,238 @@
+// Finds who protects an MCP server and how to talk to it: the challenge, RFC 9728 protected resource metadata,
+// then RFC 8414 / OpenID authorization server metadata, with every step recorded for `diagnose`.
+import * as oauth from 'oauth4webapi';
+import type { Challenge } from './challenge';
+import { KeyringError, isKeyringError, toKeyringError } from './errors';
+import type { DestinationPolicy, HttpClient } from './http';
+import type { StoredDiscovery } from './records';
+import { redactUrl } from './redact';
+import { parseScope } from './scopes';
+import { assertSecureUrl, authorizationServerMetadataUrls, canonicalServerUrl, resourceMatchesServer, resourceMetadataUrls } from './urls';
+
+export interface DiscoveryStep {
+  readonly url: string;
+  readonly status: number | 'error' | 'skipped';
+  /** What was learned, or why discovery moved on. */
+  readonly outcome: string;
+}
+
+export interface Discovery extends StoredDiscovery {
+  readonly trace: readonly DiscoveryStep[];
+}
+
+interface ResourceMetadata {
+  readonly resource: string;
+  readonly authorization_servers: readonly string[];
+  readonly scopes_supported?: readonly string[];
+}
+
+/** Paths the 2025-03-26 revision prescribes for servers that publish no authorization server metadata. */
+const LEGACY_DEFAULT_PATHS = { authorization_endpoint: '/authorize', token_endpoint: '/token', registration_endpoint: '/register' };
+
+export class Discoverer {
+  constructor(
+    private readonly http: HttpClient,
+    private readonly now: () => number,
+  ) {}
+
+  /**
+   * Runs discovery for `serverUrl`. `challenge` is the Bearer challenge of the 401/403 that started it, if any;
+   * when it names a metadata URL, only that URL is tried. Steps are appended to `trace` as they happen, so a
+   * caller keeps them even when discovery fails.
+   */
+  async discover(serverUrl: URL, challenge: Challenge | undefined, policy: DestinationPolicy, signal?: AbortSignal, trace: DiscoveryStep[] = []): Promise<Discovery> {
+    const named = challenge?.params.resource_metadata;
+    const candidates = named ? [this.parseNamedUrl(named, trace)] : resourceMetadataUrls(serverUrl);
+    const found = await this.findResourceMetadata(serverUrl, candidates, policy, trace, signal);
+    if (!found && named) {
+      throw new KeyringError('discovery_failed', `the protected resource metadata named by the server (${redactUrl(named)}) could not be read`);
+    }
+    if (found) {
+      const authorizationServer = await this.findAuthorizationServer(found.metadata.authorization_servers, policy, trace, signal);
+      return {
+        serverUrl: canonicalServerUrl(serverUrl),
+        resource: found.metadata.resource,
+        resourceMetadataUrl: found.url.href,
+        resourceScopes: found.metadata.scopes_supported,
+        authorizationServer: authorizationServer.metadata,
+        metadataSource: authorizationServer.source,
+        storedAt: this.now(),
+        trace,
+      };
+    }
+    return this.discoverLegacy(serverUrl, policy, trace, signal);
+  }
+
+  private parseNamedUrl(named: string, trace: DiscoveryStep[]): URL {
+    try {
+      const url = new URL(named);
+      assertSecureUrl(url, 'the protected resource metadata');
+      return url;
+    } catch (error) {
+      trace.push({ url: redactUrl(named), status: 'skipped', outcome: 'the challenge named an unusable metadata URL' });
+      throw isKeyringError(error) ? error : new KeyringError('discovery_failed', 'the challenge named a resource_metadata value that is not a URL');
+    }
+  }
+
+  private async findResourceMetadata(serverUrl: URL, candidates: URL[], policy: DestinationPolicy, trace: DiscoveryStep[], signal?: AbortSignal) {
+    for (const url of candidates) {
+      const response = await this.fetchStep(url, policy, trace, signal);
+      if (!response) continue;
+      const metadata = parseResourceMetadata(await readJson(response));
+      if (!metadata) {
+        trace.push({ url: redactUrl(url), status: response.status, outcome: 'not a valid protected resource metadata document; trying the next location' });
+        continue;
+      }
+      if (!resourceMatchesServer(metadata.resource, serverUrl)) {
+        trace.push({ url: redactUrl(url), status: response.status, outcome: `its resource (${redactUrl(metadata.resource)}) does not match the server; nothing from it is used` });
+        throw new KeyringError('resource_mismatch', `the protected resource metadata describes ${redactUrl(metadata.resource)}, not ${canonicalServerUrl(serverUrl)}`);
+      }
+      trace.push({ url: redactUrl(url), status: response.status, outcome: `resource ${metadata.resource}; authorization servers: ${metadata.authorization_servers.join(', ')}` });
+      return { url, metadata };
+    }
+    return undefined;
+  }
+
+  /** The first listed authorization server whose metadata is valid and names itself correctly wins. */
+  private async findAuthorizationServer(issuers: readonly string[], policy: DestinationPolicy, trace: DiscoveryStep[], signal?: AbortSignal) {
+    let lastError: KeyringError | undefined;
+    for (const issuer of issuers) {
+      try {
+        const found = await this.fetchAuthorizationServerMetadata(issuer, policy, trace, signal);
+        if (found) return found;
+        lastError = new KeyringError('discovery_failed', `no authorization server metadata found for ${redactUrl(issuer)}`);
+      } catch (error) {
+        if (!isKeyringError(error) || error.code === 'cancelled') throw error;
+        lastError = error;
+        trace.push({ url: redactUrl(issuer), status: 'skipped', outcome: `authorization server not usable: ${error.message}` });
+      }
+    }
+    throw lastError ?? new KeyringError('discovery_failed', 'the protected resource metadata lists no authorization server');
+  }
+
+  private async fetchAuthorizationServerMetadata(issuer: string, policy: DestinationPolicy, trace: DiscoveryStep[], signal?: AbortSignal) {
+    let issuerUrl: URL;
+    try {
+      issuerUrl = new URL(issuer);
+    } catch {
+      throw new KeyringError('discovery_failed', 'an authorization server identifier is not a URL');
+    }
+    assertSecureUrl(issuerUrl, 'the authorization server');
+    for (const url of authorizationServerMetadataUrls(issuer)) {
+      const response = await this.fetchStep(url, policy, trace, signal);
+      if (!response) continue;
+      const metadata = await processAuthorizationServerMetadata(issuer, response);
+      assertUsableAuthorizationServer(metadata);
+      trace.push({ url: redactUrl(url), status: response.status, outcome: `issuer ${metadata.issuer} confirmed` });
+      return { metadata, source: url.href };
+    }
+    return undefined;
+  }
+
+  /** Servers from before RFC 9728: the MCP server's origin is the authorization server, with default paths as a last resort. */
+  private async discoverLegacy(serverUrl: URL, policy: DestinationPolicy, trace: DiscoveryStep[], signal?: AbortSignal): Promise<Discovery> {
+    const issuer = serverUrl.origin;
+    trace.push({ url: issuer, status: 'skipped', outcome: 'no protected resource metadata: treating the server origin as its authorization server' });
+    const found = await this.fetchAuthorizationServerMetadata(issuer, policy, trace, signal);
+    const metadata = found?.metadata ?? defaultEndpoints(issuer);
+    if (!found) trace.push({ url: issuer, status: 'skipped', outcome: 'no authorization server metadata: using /authorize, /token and /register' });
+    return {
+      serverUrl: canonicalServerUrl(serverUrl),
+      resource: canonicalServerUrl(serverUrl),
+      authorizationServer: metadata,
+      metadataSource: found?.source ?? 'defaults',
+      storedAt: this.now(),
+      trace,
+    };
+  }
+
+  /** GETs a metadata location; a non-200 answer is recorded and yields undefined so the caller moves on. */
+  private async fetchStep(url: URL, policy: DestinationPolicy, trace: DiscoveryStep[], signal?: AbortSignal): Promise<Response | undefined> {
+    let response: Response;
+    try {
+      response = await this.http.request(url, { method: 'GET', headers: { accept: 'application/json' }, signal }, 'metadata', policy);
+    } catch (error) {
+      const failure = toKeyringError(error, `metadata request to ${redactUrl(url)}`);
+      trace.push({ url: redactUrl(url), status: 'error', outcome: failure.message });
+      // Policy refusals and oversized answers are verdicts on the server, not a missing document.
+      if (failure.code !== 'network' && failure.code !== 'timeout' && failure.code !== 'server_unavailable') throw failure;
+      return undefined;
+    }
+    if (response.status !== 200) {
+      trace.push({ url: redactUrl(url), status: response.status, outcome: 'not found here; trying the next location' });
+      return undefined;
+    }
+    return response;
+  }
+}
+
+async function readJson(response: Response): Promise<unknown> {
+  try {
+    return await response.clone().json();
+  } catch {
+    return undefined;
+  }
+}
+
+function parseResourceMetadata(value: unknown): ResourceMetadata | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const record = value as Record<string, unknown>;
+  if (typeof record.resource !== 'string') return undefined;
+  const servers = record.authorization_servers;
+  if (!Array.isArray(servers) || servers.length === 0 || !servers.every((item) => typeof item === 'string')) return undefined;
+  const scopes = record.scopes_supported;
+  const validScopes = Array.isArray(scopes) && scopes.every((item) => typeof item === 'string') ? parseScope(scopes.join(' ')) : undefined;
+  return { resource: record.resource, authorization_servers: servers as string[], scopes_supported: validScopes };
+}
+
+/**
+ * Validates an authorization server metadata response. The issuer must equal the expected one by simple string
+ * comparison (RFC 8414 §3.3); oauth4webapi's own check compares normalised URLs, so ours runs first.
+ */
+async function processAuthorizationServerMetadata(expectedIssuer: string, response: Response): Promise<oauth.AuthorizationServer> {
+  const body = await readJson(response);
+  if (typeof body !== 'object' || body === null) throw new KeyringError('invalid_response', 'the authorization server metadata is not a JSON object');
+  const issuer = (body as { issuer?: unknown }).issuer;
+  if (issuer !== expectedIssuer) {
+    throw new KeyringError('issuer_mismatch', `the authorization server metadata names issuer ${typeof issuer === 'string' ? redactUrl(issuer) : '(none)'} instead of ${redactUrl(expectedIssuer)}`);
+  }
+  try {
+    return await oauth.processDiscoveryResponse(new URL(expectedIssuer), response);
+  } catch (error) {
+    throw toKeyringError(error, 'authorization server metadata');
+  }
+}
+
+const ENDPOINT_FIELDS = ['authorization_endpoint', 'token_endpoint', 'registration_endpoint', 'revocation_endpoint'] as const;
+
+/** Refuses metadata that would weaken the flow: endpoints over plain http, or PKCE without S256. */
+function assertUsableAuthorizationServer(metadata: oauth.AuthorizationServer): void {
+  for (const field of ENDPOINT_FIELDS) {
+    const value = metadata[field];
+    if (value === undefined) continue;
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new KeyringError('invalid_response', `the authorization server's ${field} is not a URL`);
+    }
+    assertSecureUrl(url, `the authorization server's ${field}`);
+  }
+  if (!metadata.authorization_endpoint || !metadata.token_endpoint) {
+    throw new KeyringError('invalid_response', 'the authorization server metadata lacks an authorization or token endpoint');
+  }
+  const methods = metadata.code_challenge_methods_supported;
+  if (!methods?.includes('S256')) {
+    throw new KeyringError('pkce_unsupported', 'the authorization server does not advertise PKCE with S256, which MCP requires');
+  }
+}
+
+function defaultEndpoints(issuer: string): oauth.AuthorizationServer {
+  return {
+    issuer,
+    authorization_endpoint: new URL(LEGACY_DEFAULT_PATHS.authorization_endpoint, issuer).href,
+    token_endpoint: new URL(LEGACY_DEFAULT_PATHS.token_endpoint, issuer).href,
+    registration_endpoint: new URL(LEGACY_DEFAULT_PATHS.registration_endpoint, issuer).href,
+    code_challenge_methods_supported: ['S256'],
+  };
+}

@@ -1,0 +1,52 @@
+// Discovery results kept for a while (default five minutes) so that sign-ins and retries do not repeat the
+// metadata round trips; forgotten when a challenge names other metadata, on repeated 401s, or on request.
+import type { Challenge } from './challenge';
+import type { Discoverer, Discovery } from './discovery';
+import type { DestinationPolicy } from './http';
+import type { KeyringRepository, StoredDiscovery } from './records';
+
+export const DEFAULT_DISCOVERY_TTL_MS = 5 * 60_000;
+
+export class DiscoveryCache {
+  constructor(
+    private readonly discoverer: Discoverer,
+    private readonly repository: KeyringRepository,
+    private readonly now: () => number,
+    private readonly ttlMs: number = DEFAULT_DISCOVERY_TTL_MS,
+  ) {}
+
+  /**
+   * A cached result while it is fresh and consistent with the challenge; otherwise a new discovery, which is kept
+   * only once `remember` is called — after the sign-in it served succeeded, so a failed attempt stores nothing.
+   */
+  async get(serverUrl: URL, canonicalUrl: string, challenge: Challenge | undefined, policy: DestinationPolicy, signal?: AbortSignal): Promise<StoredDiscovery | Discovery> {
+    const cached = await this.repository.getDiscovery(canonicalUrl);
+    if (cached && this.isFresh(cached) && agreesWithChallenge(cached, challenge)) return cached;
+    return this.discoverer.discover(serverUrl, challenge, policy, signal);
+  }
+
+  async remember(discovery: StoredDiscovery | Discovery): Promise<void> {
+    const { trace: _trace, ...record } = discovery as Discovery;
+    await this.repository.putDiscovery(record);
+  }
+
+  /** The last stored result, fresh or not: enough to refresh a token at an issuer already bound. */
+  stored(canonicalUrl: string): Promise<StoredDiscovery | undefined> {
+    return this.repository.getDiscovery(canonicalUrl);
+  }
+
+  invalidate(canonicalUrl: string): Promise<void> {
+    return this.repository.deleteDiscovery(canonicalUrl);
+  }
+
+  private isFresh(record: StoredDiscovery): boolean {
+    const age = this.now() - record.storedAt;
+    return age >= 0 && age < this.ttlMs;
+  }
+}
+
+/** A challenge that names a different metadata document than the one cached makes the cache stale. */
+export function agreesWithChallenge(record: StoredDiscovery, challenge: Challenge | undefined): boolean {
+  const named = challenge?.params.resource_metadata;
+  return named === undefined || named === record.resourceMetadataUrl;
+}

@@ -1,0 +1,106 @@
+// The engine's one error type: a closed set of codes that adapters turn into messages, and the translator
+// that maps oauth4webapi and platform errors onto it. Messages never carry secrets (callers pass redacted text).
+import * as oauth from 'oauth4webapi';
+
+export const ErrorCodes = [
+  'usage',
+  'network',
+  'timeout',
+  'cancelled',
+  'response_too_large',
+  'invalid_response',
+  'insecure_url',
+  'forbidden_address',
+  'discovery_failed',
+  'resource_mismatch',
+  'issuer_mismatch',
+  'pkce_unsupported',
+  'registration_unavailable',
+  'registration_failed',
+  'invalid_client',
+  'state_mismatch',
+  'iss_missing',
+  'iss_mismatch',
+  'access_denied',
+  'authorization_failed',
+  'invalid_grant',
+  'token_failed',
+  'server_unavailable',
+  'needs_sign_in',
+  'insufficient_scope',
+  'step_up_exhausted',
+  'unauthorized',
+  'not_signed_in',
+  'store_failed',
+  'mcp_failed',
+] as const;
+
+export type ErrorCode = (typeof ErrorCodes)[number];
+
+export class KeyringError extends Error {
+  override readonly name = 'KeyringError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function isKeyringError(error: unknown, code?: ErrorCode): error is KeyringError {
+  return error instanceof KeyringError && (code === undefined || error.code === code);
+}
+
+/** OAuth error codes (RFC 6749 §5.2 and friends) that mean "try again later", not "sign in again". */
+const TRANSIENT_OAUTH_ERRORS = new Set(['temporarily_unavailable', 'slow_down', 'server_error']);
+
+/**
+ * Turns anything thrown while talking to a server into a KeyringError. `context` names the step ("token
+ * request", "registration") so the one-line reason says where it failed. Server-supplied error descriptions
+ * are not echoed: they are untrusted text.
+ */
+export function toKeyringError(error: unknown, context: string): KeyringError {
+  if (error instanceof KeyringError) return error;
+  if (error instanceof oauth.ResponseBodyError) {
+    const oauthError = error.error;
+    if (oauthError === 'invalid_grant') return new KeyringError('invalid_grant', `${context}: the authorization server rejected the grant (invalid_grant)`, { cause: error });
+    if (oauthError === 'invalid_client' || oauthError === 'unauthorized_client') return new KeyringError('invalid_client', `${context}: the authorization server rejected the client (${oauthError})`, { cause: error });
+    if (oauthError === 'access_denied') return new KeyringError('access_denied', `${context}: access was denied`, { cause: error });
+    if (TRANSIENT_OAUTH_ERRORS.has(oauthError) || error.status >= 500) return new KeyringError('server_unavailable', `${context}: the server is temporarily unavailable (${safeCode(oauthError)}, HTTP ${error.status})`, { cause: error });
+    return new KeyringError('token_failed', `${context}: the server answered ${safeCode(oauthError)} (HTTP ${error.status})`, { cause: error });
+  }
+  if (error instanceof oauth.AuthorizationResponseError) {
+    const oauthError = error.error;
+    if (oauthError === 'access_denied') return new KeyringError('access_denied', `${context}: consent was denied at the authorization server`, { cause: error });
+    return new KeyringError('authorization_failed', `${context}: the authorization server answered ${safeCode(oauthError)}`, { cause: error });
+  }
+  if (error instanceof oauth.OperationProcessingError) {
+    if (isServerErrorStatus(error)) return new KeyringError('server_unavailable', `${context}: the server is temporarily unavailable`, { cause: error });
+    return new KeyringError('invalid_response', `${context}: ${error.message}`, { cause: error });
+  }
+  if (error instanceof Error && (error.name === 'TimeoutError')) return new KeyringError('timeout', `${context}: the request timed out`, { cause: error });
+  if (error instanceof Error && (error.name === 'AbortError')) return new KeyringError('cancelled', `${context}: cancelled`, { cause: error });
+  if (error instanceof TypeError) return new KeyringError('network', `${context}: network error (${describeNetworkCause(error)})`, { cause: error });
+  return new KeyringError('network', `${context}: ${error instanceof Error ? error.message : 'unexpected failure'}`, { cause: error });
+}
+
+function isServerErrorStatus(error: oauth.OperationProcessingError): boolean {
+  const cause: unknown = error.cause;
+  return cause instanceof Response && cause.status >= 500;
+}
+
+/** Error codes are short tokens by spec; anything else from a server is replaced rather than echoed. */
+function safeCode(value: string): string {
+  return /^[\w.-]{1,64}$/.test(value) ? value : 'an unrecognised error';
+}
+
+function describeNetworkCause(error: TypeError): string {
+  const cause = error.cause as { code?: unknown } | undefined;
+  return typeof cause?.code === 'string' ? cause.code : error.message;
+}
+
+/** True for failures worth retrying later with the same credential (network, 5xx, temporarily_unavailable). */
+export function isTransient(error: KeyringError): boolean {
+  return error.code === 'network' || error.code === 'timeout' || error.code === 'server_unavailable';
+}

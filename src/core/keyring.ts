@@ -1,0 +1,322 @@
+// The engine's public face: sign in, hand out fresh tokens, authorize an MCP client's requests, sign out, and
+// explain. Composes discovery, client identity, the code flow and the credential manager over injected ports.
+import { createAuthorizedFetch, type CredentialSource } from './authorizedFetch';
+import { accountLabel } from './account';
+import { AuthorizationCodeFlow } from './authorizationCodeFlow';
+import { findChallenge, parseChallenges, type Challenge } from './challenge';
+import { ClientIdentities, type ClientConfig } from './clientIdentity';
+import { CredentialManager, type RefreshContext } from './credentialManager';
+import { Discoverer, type DiscoveryStep } from './discovery';
+import { DiscoveryCache } from './discoveryCache';
+import { KeyringError, isKeyringError, toKeyringError } from './errors';
+import { HttpClient, type DestinationPolicy } from './http';
+import { revokeToken } from './oauthExchanges';
+import { silentLogger, systemClock, type Clock, type FetchFn, type KeyringStore, type Logger, type OpenUrl, type RedirectReceiver, type ResolveHost } from './ports';
+import { credentialKey, KeyringRepository, type ClientOrigin, type Credential, type ServerBinding, type StoredDiscovery } from './records';
+import { redactingLogger } from './redact';
+import { parseScope, selectScopes } from './scopes';
+import { canonicalServerUrl, parseServerUrl } from './urls';
+
+export const DEFAULT_CLIENT_NAME = 'MCP Keyring';
+
+export interface KeyringDeps {
+  readonly store: KeyringStore;
+  readonly fetch: FetchFn;
+  readonly resolveHost: ResolveHost;
+  readonly openUrl: OpenUrl;
+  readonly createReceiver: () => Promise<RedirectReceiver>;
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+  readonly timeoutMs?: number;
+  readonly discoveryTtlMs?: number;
+}
+
+export interface SignInOptions {
+  readonly client?: Partial<ClientConfig>;
+  /** Scopes to request instead of those the servers suggest. */
+  readonly scopes?: readonly string[];
+  readonly signal?: AbortSignal;
+}
+
+export interface TokenOptions extends SignInOptions {
+  /** May the engine open the browser to sign in? */
+  readonly interactive: boolean;
+}
+
+export interface ProbeResult {
+  readonly status: number;
+  readonly challenges: readonly Challenge[];
+  readonly requiresAuthorization: boolean;
+}
+
+export interface CredentialStatus {
+  readonly serverUrl: string;
+  readonly resource: string;
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly clientOrigin?: ClientOrigin;
+  readonly account: string;
+  readonly scopes: readonly string[];
+  readonly expiresAt?: number;
+  readonly hasRefreshToken: boolean;
+  readonly needsSignIn: boolean;
+  readonly lastRefresh?: Credential['lastRefresh'];
+}
+
+export interface SignOutResult {
+  readonly revoked: readonly ('refresh_token' | 'access_token')[];
+  readonly revocationSupported: boolean;
+  readonly revocationError?: string;
+}
+
+export interface DiagnoseReport {
+  readonly serverUrl: string;
+  readonly probe?: { status: number; challenges: readonly Challenge[] };
+  readonly steps: readonly DiscoveryStep[];
+  readonly discovery?: StoredDiscovery;
+  readonly clientIdentity?: string;
+  readonly error?: { code: string; message: string };
+}
+
+export class Keyring {
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly http: HttpClient;
+  private readonly repository: KeyringRepository;
+  private readonly discoverer: Discoverer;
+  private readonly discoveries: DiscoveryCache;
+  private readonly identities: ClientIdentities;
+  private readonly codeFlow: AuthorizationCodeFlow;
+  private readonly credentials: CredentialManager;
+  private readonly policies = new Map<string, Promise<DestinationPolicy>>();
+
+  private constructor(private readonly deps: KeyringDeps) {
+    this.logger = redactingLogger(deps.logger ?? silentLogger);
+    this.clock = deps.clock ?? systemClock;
+    const now = () => this.clock.now();
+    this.http = new HttpClient({ fetch: deps.fetch, resolveHost: deps.resolveHost, logger: this.logger, timeoutMs: deps.timeoutMs });
+    this.repository = new KeyringRepository(deps.store);
+    this.discoverer = new Discoverer(this.http, now);
+    this.discoveries = new DiscoveryCache(this.discoverer, this.repository, now, deps.discoveryTtlMs);
+    this.identities = new ClientIdentities(this.http, this.repository, now);
+    this.codeFlow = new AuthorizationCodeFlow({ http: this.http, identities: this.identities, openUrl: deps.openUrl, createReceiver: deps.createReceiver, logger: this.logger });
+    this.credentials = new CredentialManager({ repository: this.repository, http: this.http, identities: this.identities, clock: this.clock, logger: this.logger });
+  }
+
+  static create(deps: KeyringDeps): Keyring {
+    return new Keyring(deps);
+  }
+
+  /** An unauthenticated MCP request, to learn whether and how the server wants authorization. */
+  async probe(serverUrl: string, signal?: AbortSignal): Promise<ProbeResult> {
+    const url = parseServerUrl(serverUrl);
+    const { status, headers } = await this.http.probe(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'mcp-keyring-probe', version: '0' } } }),
+      signal,
+    }, await this.policyFor(url));
+    const challenges = parseChallenges(headers.get('www-authenticate'));
+    return { status, challenges, requiresAuthorization: status === 401 || status === 403 };
+  }
+
+  /** The whole interactive flow: discovery, client identity, browser, code exchange; stores the result. */
+  async signIn(serverUrl: string, options: SignInOptions = {}, challenge?: Challenge): Promise<Credential> {
+    const url = parseServerUrl(serverUrl);
+    let bearer = challenge;
+    if (!bearer) {
+      const probe = await this.probe(serverUrl, options.signal);
+      bearer = findChallenge(probe.challenges, 'bearer');
+    }
+    return this.signInWith(url, options, bearer);
+  }
+
+  /** A credential valid now: refreshed when due; signing in only when `interactive`. */
+  async getAccessToken(serverUrl: string, options: TokenOptions): Promise<Credential> {
+    const url = parseServerUrl(serverUrl);
+    const binding = await this.repository.getServer(canonicalServerUrl(url));
+    if (!binding) return this.signInIfAllowed(url, options, undefined, new KeyringError('not_signed_in', `not signed in to ${canonicalServerUrl(url)}`));
+    try {
+      return await this.credentials.fresh(binding, () => this.refreshContext(url, binding, options.signal));
+    } catch (error) {
+      if (!isKeyringError(error) || (error.code !== 'needs_sign_in' && error.code !== 'not_signed_in')) throw error;
+      return this.signInIfAllowed(url, options, undefined, error);
+    }
+  }
+
+  /** A fetch for an MCP client talking to `serverUrl`, with tokens attached and challenges answered. */
+  fetchFor(serverUrl: string, options: TokenOptions): FetchFn {
+    const url = parseServerUrl(serverUrl);
+    const canonical = canonicalServerUrl(url);
+    const source: CredentialSource = {
+      current: async () => ((await this.repository.getServer(canonical)) ? this.getAccessToken(serverUrl, { ...options, interactive: false }).catch((error: unknown) => this.tolerateMissing(error)) : undefined),
+      recoverFromUnauthorized: (rejected, challenge, isSecondTry) => this.recoverFromUnauthorized(url, rejected, challenge, isSecondTry, options),
+      stepUp: (scopes, challenge) => this.signInIfAllowed(url, { ...options, scopes }, challenge, new KeyringError('insufficient_scope', 'the server requires more scope than was granted')),
+    };
+    return createAuthorizedFetch(url, source, this.deps.fetch);
+  }
+
+  /** Revokes at the server when it offers revocation (refresh token first), then forgets locally whatever happened. */
+  async signOut(serverUrl: string, signal?: AbortSignal): Promise<SignOutResult> {
+    const url = parseServerUrl(serverUrl);
+    const canonical = canonicalServerUrl(url);
+    const binding = await this.repository.getServer(canonical);
+    if (!binding) throw new KeyringError('not_signed_in', `not signed in to ${canonical}`);
+    const credential = await this.repository.getCredential(binding);
+    const revoked: ('refresh_token' | 'access_token')[] = [];
+    let revocationSupported = false;
+    let revocationError: string | undefined;
+    try {
+      if (credential) {
+        const context = await this.refreshContext(url, binding, signal);
+        revocationSupported = Boolean(context.as.revocation_endpoint);
+        if (credential.refreshToken && (await revokeToken(this.http, context.policy, context.as, context.client, credential.refreshToken, 'refresh_token', signal))) revoked.push('refresh_token');
+        if (await revokeToken(this.http, context.policy, context.as, context.client, credential.accessToken, 'access_token', signal)) revoked.push('access_token');
+      }
+    } catch (error) {
+      revocationError = toKeyringError(error, 'sign-out').message;
+      this.logger.warn(`[signOut] revocation failed (${revocationError}); forgetting the credential anyway`);
+    }
+    await this.repository.deleteCredential(binding);
+    await this.repository.deleteServer(canonical);
+    await this.discoveries.invalidate(canonical);
+    return { revoked, revocationSupported, revocationError };
+  }
+
+  async status(serverUrl?: string): Promise<CredentialStatus[]> {
+    const bindings = serverUrl
+      ? [await this.repository.getServer(canonicalServerUrl(parseServerUrl(serverUrl)))].filter((binding): binding is ServerBinding => binding !== undefined)
+      : await this.repository.listServers();
+    const statuses: CredentialStatus[] = [];
+    for (const binding of bindings) {
+      const credential = await this.repository.getCredential(binding);
+      const client = await this.repository.getClient(binding.issuer);
+      statuses.push({
+        serverUrl: binding.serverUrl,
+        resource: binding.resource,
+        issuer: binding.issuer,
+        clientId: binding.clientId,
+        clientOrigin: client?.clientId === binding.clientId ? client.origin : undefined,
+        account: binding.account,
+        scopes: credential?.scopes ?? [],
+        expiresAt: credential?.expiresAt,
+        hasRefreshToken: Boolean(credential?.refreshToken),
+        needsSignIn: credential?.needsSignIn ?? true,
+        lastRefresh: credential?.lastRefresh,
+      });
+    }
+    return statuses;
+  }
+
+  /** Every discovery step, fresh (no cache), with what was learned and why it moved on. Never throws for server faults. */
+  async diagnose(serverUrl: string, signal?: AbortSignal): Promise<DiagnoseReport> {
+    const url = parseServerUrl(serverUrl);
+    const canonical = canonicalServerUrl(url);
+    const steps: DiscoveryStep[] = [];
+    let probe: DiagnoseReport['probe'];
+    try {
+      probe = await this.probe(serverUrl, signal);
+      const discovery = await this.discoverer.discover(url, findChallenge(probe.challenges, 'bearer'), await this.policyFor(url), signal, steps);
+      const { trace: _trace, ...record } = discovery;
+      return { serverUrl: canonical, probe, steps, discovery: record, clientIdentity: describeClientOptions(record) };
+    } catch (error) {
+      const failure = toKeyringError(error, 'diagnose');
+      return { serverUrl: canonical, probe, steps, error: { code: failure.code, message: failure.message } };
+    }
+  }
+
+  private async signInWith(url: URL, options: SignInOptions, challenge: Challenge | undefined): Promise<Credential> {
+    const canonical = canonicalServerUrl(url);
+    const policy = await this.policyFor(url);
+    const discovery = await this.discoveries.get(url, canonical, challenge, policy, options.signal);
+    const as = discovery.authorizationServer;
+    const scopes = selectScopes({
+      configured: options.scopes,
+      challenged: parseScope(challenge?.params.scope),
+      resourceSupported: discovery.resourceScopes,
+      authorizationServerSupported: as.scopes_supported,
+    });
+    const client: ClientConfig = { clientName: DEFAULT_CLIENT_NAME, ...options.client };
+    this.logger.info(`[signIn] signing in to ${canonical} at ${as.issuer}`);
+    const { tokens, client: record } = await this.codeFlow.run({ as, client, scopes, resource: discovery.resource, policy, signal: options.signal }).catch((error: unknown) => {
+      throw scopes.length === 0 && isKeyringError(error, 'access_denied')
+        ? new KeyringError('access_denied', `${error.message}; no scope was requested because the server suggested none — name the scopes to request (--scope)`, { cause: error })
+        : error;
+    });
+    await this.discoveries.remember(discovery);
+    const binding: ServerBinding = { serverUrl: canonical, resource: discovery.resource, issuer: as.issuer, clientId: record.clientId, account: accountLabel(tokens, as.issuer) };
+    const credential = await this.credentials.storeNew(binding, tokens, scopes);
+    await this.replaceBinding(binding);
+    this.logger.info(`[signIn] signed in to ${canonical}`);
+    return credential;
+  }
+
+  /** Points the server at its new credential and purges the one it replaces, so nothing is orphaned. */
+  private async replaceBinding(binding: ServerBinding): Promise<void> {
+    const previous = await this.repository.getServer(binding.serverUrl);
+    await this.repository.putServer(binding);
+    if (previous && credentialKey(previous) !== credentialKey(binding)) await this.repository.deleteCredential(previous);
+  }
+
+  private async recoverFromUnauthorized(url: URL, rejected: Credential | undefined, challenge: Challenge | undefined, isSecondTry: boolean, options: TokenOptions): Promise<Credential> {
+    const canonical = canonicalServerUrl(url);
+    const cached = await this.discoveries.stored(canonical);
+    const namesOtherMetadata = cached && challenge?.params.resource_metadata !== undefined && challenge.params.resource_metadata !== cached.resourceMetadataUrl;
+    // A second 401 for a fresh token, or a challenge pointing elsewhere: what we know about the server is stale.
+    if (isSecondTry || namesOtherMetadata) await this.discoveries.invalidate(canonical);
+    const binding = await this.repository.getServer(canonical);
+    if (rejected && binding && !isSecondTry && !namesOtherMetadata) {
+      try {
+        return await this.credentials.fresh(binding, () => this.refreshContext(url, binding, options.signal), rejected.accessToken);
+      } catch (error) {
+        if (!isKeyringError(error) || (error.code !== 'needs_sign_in' && error.code !== 'not_signed_in')) throw error;
+      }
+    }
+    return this.signInIfAllowed(url, options, challenge, new KeyringError('unauthorized', `${canonical} requires sign-in`));
+  }
+
+  private signInIfAllowed(url: URL, options: TokenOptions, challenge: Challenge | undefined, refusal: KeyringError): Promise<Credential> {
+    if (!options.interactive) return Promise.reject(refusal);
+    return challenge ? this.signInWith(url, options, challenge) : this.signIn(url.href, options);
+  }
+
+  private tolerateMissing(error: unknown): undefined {
+    if (isKeyringError(error) && (error.code === 'not_signed_in' || error.code === 'needs_sign_in')) return undefined;
+    throw error;
+  }
+
+  /** What a refresh or revocation needs: the bound issuer's metadata and client. A changed issuer means a new sign-in. */
+  private async refreshContext(url: URL, binding: ServerBinding, signal?: AbortSignal): Promise<RefreshContext> {
+    const policy = await this.policyFor(url);
+    const discovery = (await this.discoveries.stored(binding.serverUrl)) ?? (await this.rediscover(url, binding.serverUrl, policy, signal));
+    if (discovery.authorizationServer.issuer !== binding.issuer) {
+      throw new KeyringError('needs_sign_in', `${binding.serverUrl} now uses another authorization server; sign in again`);
+    }
+    const client = await this.repository.getClient(binding.issuer);
+    if (!client || client.clientId !== binding.clientId) throw new KeyringError('needs_sign_in', `the client registration for ${binding.serverUrl} is gone; sign in again`);
+    return { as: discovery.authorizationServer, client, policy, signal };
+  }
+
+  private async rediscover(url: URL, canonical: string, policy: DestinationPolicy, signal?: AbortSignal): Promise<StoredDiscovery> {
+    const discovery = await this.discoveries.get(url, canonical, undefined, policy, signal);
+    await this.discoveries.remember(discovery);
+    return discovery;
+  }
+
+  private policyFor(url: URL): Promise<DestinationPolicy> {
+    let policy = this.policies.get(url.hostname);
+    if (!policy) {
+      policy = this.http.classifyHost(url.hostname).then((serverAddressClass) => ({ serverAddressClass }));
+      policy.catch(() => this.policies.delete(url.hostname));
+      this.policies.set(url.hostname, policy);
+    }
+    return policy;
+  }
+}
+
+function describeClientOptions(discovery: StoredDiscovery): string {
+  const as = discovery.authorizationServer;
+  if (as.registration_endpoint) return 'dynamic client registration is available';
+  if (as.client_id_metadata_document_supported === true) return 'client ID metadata documents are supported; no dynamic registration';
+  return 'no registration: a pre-registered client id is needed (--client-id)';
+}

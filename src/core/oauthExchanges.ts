@@ -1,0 +1,152 @@
+// The OAuth exchanges of a sign-in and of a credential's life: the authorization request (PKCE S256, state,
+// resource), callback validation (state, RFC 9207 iss), code exchange, refresh and revocation. Each is an
+// oauth4webapi request/process pair; the caller owns all state.
+import * as oauth from 'oauth4webapi';
+import { clientAuthentication, oauthClient } from './clientIdentity';
+import { KeyringError, toKeyringError } from './errors';
+import type { DestinationPolicy, HttpClient } from './http';
+import type { ClientRecord } from './records';
+import { OFFLINE_ACCESS, formatScope, parseScope } from './scopes';
+
+export interface PendingAuthorization {
+  readonly url: URL;
+  readonly state: string;
+  readonly codeVerifier: string;
+  readonly redirectUri: string;
+  readonly scopes: readonly string[];
+  readonly resource: string;
+}
+
+export interface TokenSet {
+  readonly accessToken: string;
+  readonly refreshToken?: string;
+  readonly tokenType: string;
+  readonly expiresInSeconds?: number;
+  /** Granted scopes when the server said; otherwise undefined (the caller assumes what it asked for). */
+  readonly scopes?: readonly string[];
+  readonly idTokenClaims?: Readonly<Record<string, unknown>>;
+}
+
+export async function buildAuthorizationRequest(
+  as: oauth.AuthorizationServer,
+  client: ClientRecord,
+  request: { redirectUri: string; scopes: readonly string[]; resource: string },
+): Promise<PendingAuthorization> {
+  const codeVerifier = oauth.generateRandomCodeVerifier();
+  const state = oauth.generateRandomState();
+  const url = new URL(as.authorization_endpoint!);
+  const params = url.searchParams;
+  params.set('response_type', 'code');
+  params.set('client_id', client.clientId);
+  params.set('redirect_uri', request.redirectUri);
+  params.set('code_challenge', await oauth.calculatePKCECodeChallenge(codeVerifier));
+  params.set('code_challenge_method', 'S256');
+  params.set('state', state);
+  params.set('resource', request.resource);
+  if (request.scopes.length > 0) params.set('scope', formatScope(request.scopes));
+  // OpenID providers honour offline_access only together with prompt=consent (OpenID Connect Core §11).
+  if (request.scopes.includes(OFFLINE_ACCESS) && as.scopes_supported?.includes('openid')) params.set('prompt', 'consent');
+  return { url, state, codeVerifier, redirectUri: request.redirectUri, scopes: request.scopes, resource: request.resource };
+}
+
+/**
+ * Checks the callback before anything is sent to the token endpoint: `iss` (RFC 9207), `state`, and an error
+ * answer. oauth4webapi performs the checks; which one failed is named from the same inputs for a precise code.
+ */
+export function validateCallback(as: oauth.AuthorizationServer, client: ClientRecord, callbackUrl: URL, pending: PendingAuthorization): URLSearchParams {
+  try {
+    return oauth.validateAuthResponse(as, oauthClient(client), callbackUrl, pending.state);
+  } catch (error) {
+    if (error instanceof oauth.AuthorizationResponseError) throw toKeyringError(error, 'authorization');
+    throw classifyCallbackFailure(as, callbackUrl.searchParams, pending.state, error);
+  }
+}
+
+function classifyCallbackFailure(as: oauth.AuthorizationServer, params: URLSearchParams, expectedState: string, cause: unknown): KeyringError {
+  const iss = params.get('iss');
+  if (iss === null && as.authorization_response_iss_parameter_supported === true) {
+    return new KeyringError('iss_missing', 'the authorization response lacks the iss parameter the server promised (RFC 9207); the code was not used', { cause });
+  }
+  if (iss !== null && iss !== as.issuer) return new KeyringError('iss_mismatch', 'the authorization response came from another issuer (RFC 9207 iss mismatch); the code was not used', { cause });
+  if (params.get('state') !== expectedState) return new KeyringError('state_mismatch', 'the authorization response state does not match this sign-in; the code was not used', { cause });
+  return new KeyringError('authorization_failed', 'the authorization response is malformed; the code was not used', { cause });
+}
+
+export async function exchangeCode(
+  http: HttpClient,
+  policy: DestinationPolicy,
+  as: oauth.AuthorizationServer,
+  client: ClientRecord,
+  callbackParams: URLSearchParams,
+  pending: PendingAuthorization,
+  signal?: AbortSignal,
+): Promise<TokenSet> {
+  try {
+    const response = await oauth.authorizationCodeGrantRequest(as, oauthClient(client), clientAuthentication(client), callbackParams, pending.redirectUri, pending.codeVerifier, {
+      ...http.oauthOptions('token', policy, signal),
+      additionalParameters: { resource: pending.resource },
+    });
+    return toTokenSet(await oauth.processAuthorizationCodeResponse(as, oauthClient(client), response));
+  } catch (error) {
+    throw toKeyringError(error, 'token request');
+  }
+}
+
+export async function refreshTokens(
+  http: HttpClient,
+  policy: DestinationPolicy,
+  as: oauth.AuthorizationServer,
+  client: ClientRecord,
+  refreshToken: string,
+  resource: string,
+  signal?: AbortSignal,
+): Promise<TokenSet> {
+  try {
+    const response = await oauth.refreshTokenGrantRequest(as, oauthClient(client), clientAuthentication(client), refreshToken, {
+      ...http.oauthOptions('token', policy, signal),
+      additionalParameters: { resource },
+    });
+    return toTokenSet(await oauth.processRefreshTokenResponse(as, oauthClient(client), response));
+  } catch (error) {
+    throw toKeyringError(error, 'token refresh');
+  }
+}
+
+/**
+ * RFC 7009. Resolves false when the server has no revocation endpoint or cannot revoke this kind of token
+ * (`unsupported_token_type`, as for self-contained JWT access tokens).
+ */
+export async function revokeToken(
+  http: HttpClient,
+  policy: DestinationPolicy,
+  as: oauth.AuthorizationServer,
+  client: ClientRecord,
+  token: string,
+  hint: 'refresh_token' | 'access_token',
+  signal?: AbortSignal,
+): Promise<boolean> {
+  if (!as.revocation_endpoint) return false;
+  try {
+    const response = await oauth.revocationRequest(as, oauthClient(client), clientAuthentication(client), token, {
+      ...http.oauthOptions('revocation', policy, signal),
+      additionalParameters: { token_type_hint: hint },
+    });
+    await oauth.processRevocationResponse(response);
+    return true;
+  } catch (error) {
+    if (error instanceof oauth.ResponseBodyError && error.error === 'unsupported_token_type') return false;
+    throw toKeyringError(error, 'token revocation');
+  }
+}
+
+function toTokenSet(response: oauth.TokenEndpointResponse): TokenSet {
+  const claims = oauth.getValidatedIdTokenClaims(response);
+  return {
+    accessToken: response.access_token,
+    refreshToken: response.refresh_token,
+    tokenType: response.token_type,
+    expiresInSeconds: typeof response.expires_in === 'number' ? response.expires_in : undefined,
+    scopes: typeof response.scope === 'string' ? parseScope(response.scope) : undefined,
+    idTokenClaims: claims ? { ...claims } : undefined,
+  };
+}

@@ -1,0 +1,52 @@
+// The small interfaces through which the engine reaches the outside world. Adapters (src/node, src/vscode)
+// implement them; tests pass fakes of exactly these and nothing else.
+
+/** Lines are tagged `[component]` by the caller and must already be free of secrets (see redact). */
+export interface Logger {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+export interface Clock {
+  /** Milliseconds since the epoch: wall-clock time, so that schedules survive sleep. */
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** The platform's fetch (web-standard). The engine wraps it with timeouts, size caps and address checks. */
+export type FetchFn = (input: string | URL, init?: RequestInit) => Promise<Response>;
+
+/** Resolves a host name to its IP addresses, so the engine can refuse private destinations before connecting. */
+export type ResolveHost = (hostname: string) => Promise<string[]>;
+
+/** Opens a URL in the user's browser. */
+export type OpenUrl = (url: string) => Promise<void>;
+
+/**
+ * Where the authorization server sends the browser back to: a loopback listener, the editor's URI handler…
+ * `waitForCallback` resolves with the full callback URL once a request carrying `expectedState` arrives; requests
+ * with another state are ignored. It rejects with a KeyringError `timeout` or `cancelled`.
+ */
+export interface RedirectReceiver {
+  readonly redirectUri: string;
+  waitForCallback(expectedState: string, signal: AbortSignal): Promise<URL>;
+  dispose(): void;
+}
+
+/**
+ * Key-value storage for the engine's records. Values are JSON text that may contain secrets, so an
+ * implementation keeps them private (0600 files, SecretStorage). `withLock` serialises work on one key across
+ * processes or windows; implementations that cannot lock across processes still serialise within one.
+ */
+export interface KeyringStore {
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string): Promise<void>;
+  delete(key: string): Promise<void>;
+  keys(prefix: string): Promise<string[]>;
+  withLock<T>(key: string, work: () => Promise<T>): Promise<T>;
+}

@@ -1,0 +1,172 @@
+// The engine's persistent records and where they live in a KeyringStore. Every read is validated, so a damaged or
+// hand-edited store gives a clear error instead of a crash deep in a flow.
+import type * as oauth from 'oauth4webapi';
+import { KeyringError } from './errors';
+import type { KeyringStore } from './ports';
+
+export type ClientAuthMethod = 'none' | 'client_secret_basic' | 'client_secret_post';
+export type ClientOrigin = 'pre-registered' | 'metadata-document' | 'dynamic-registration';
+
+export interface ClientRecord {
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly clientSecret?: string;
+  readonly authMethod: ClientAuthMethod;
+  readonly redirectUris: readonly string[];
+  readonly origin: ClientOrigin;
+  readonly registeredAt: number;
+}
+
+export type RefreshOutcome = 'ok' | 'retrying' | 'rejected';
+
+export interface Credential {
+  readonly resource: string;
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly account: string;
+  readonly accessToken: string;
+  readonly refreshToken?: string;
+  readonly tokenType: string;
+  readonly scopes: readonly string[];
+  /** Epoch milliseconds; absent when the server did not say. */
+  readonly expiresAt?: number;
+  readonly obtainedAt: number;
+  readonly lastRefresh?: { readonly at: number; readonly outcome: RefreshOutcome; readonly code?: string };
+  readonly needsSignIn: boolean;
+}
+
+/** Which credential serves a server URL, and what was learned about the server when it was obtained. */
+export interface ServerBinding {
+  readonly serverUrl: string;
+  readonly resource: string;
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly account: string;
+}
+
+/** A discovery result kept between runs; its `storedAt` decides whether it is still fresh. */
+export interface StoredDiscovery {
+  readonly serverUrl: string;
+  readonly resource: string;
+  readonly resourceMetadataUrl?: string;
+  readonly resourceScopes?: readonly string[];
+  readonly authorizationServer: oauth.AuthorizationServer;
+  readonly metadataSource: string;
+  readonly storedAt: number;
+}
+
+export function credentialKey(parts: Pick<Credential, 'resource' | 'issuer' | 'clientId' | 'account'>): string {
+  return `credential:${JSON.stringify([parts.resource, parts.issuer, parts.clientId, parts.account])}`;
+}
+
+const keys = {
+  client: (issuer: string) => `client:${issuer}`,
+  server: (serverUrl: string) => `server:${serverUrl}`,
+  discovery: (serverUrl: string) => `discovery:${serverUrl}`,
+};
+
+/** Typed access to the store. Writes replace whole records, so a reader never sees half an update. */
+export class KeyringRepository {
+  constructor(readonly store: KeyringStore) {}
+
+  getClient(issuer: string): Promise<ClientRecord | undefined> {
+    return this.read(keys.client(issuer), isClientRecord);
+  }
+  putClient(record: ClientRecord): Promise<void> {
+    return this.write(keys.client(record.issuer), record);
+  }
+  deleteClient(issuer: string): Promise<void> {
+    return this.store.delete(keys.client(issuer));
+  }
+
+  getServer(serverUrl: string): Promise<ServerBinding | undefined> {
+    return this.read(keys.server(serverUrl), isServerBinding);
+  }
+  putServer(binding: ServerBinding): Promise<void> {
+    return this.write(keys.server(binding.serverUrl), binding);
+  }
+  deleteServer(serverUrl: string): Promise<void> {
+    return this.store.delete(keys.server(serverUrl));
+  }
+  async listServers(): Promise<ServerBinding[]> {
+    const found: ServerBinding[] = [];
+    for (const key of await this.store.keys('server:')) {
+      const binding = await this.read(key, isServerBinding);
+      if (binding) found.push(binding);
+    }
+    return found;
+  }
+
+  getCredential(binding: Pick<Credential, 'resource' | 'issuer' | 'clientId' | 'account'>): Promise<Credential | undefined> {
+    return this.read(credentialKey(binding), isCredential);
+  }
+  putCredential(credential: Credential): Promise<void> {
+    return this.write(credentialKey(credential), credential);
+  }
+  deleteCredential(binding: Pick<Credential, 'resource' | 'issuer' | 'clientId' | 'account'>): Promise<void> {
+    return this.store.delete(credentialKey(binding));
+  }
+
+  getDiscovery(serverUrl: string): Promise<StoredDiscovery | undefined> {
+    return this.read(keys.discovery(serverUrl), isStoredDiscovery);
+  }
+  putDiscovery(record: StoredDiscovery): Promise<void> {
+    return this.write(keys.discovery(record.serverUrl), record);
+  }
+  deleteDiscovery(serverUrl: string): Promise<void> {
+    return this.store.delete(keys.discovery(serverUrl));
+  }
+
+  private async read<T>(key: string, isValid: (value: unknown) => value is T): Promise<T | undefined> {
+    const text = await this.store.get(key);
+    if (text === undefined) return undefined;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw new KeyringError('store_failed', `a stored record (${key.split(':')[0]}) is not valid JSON`);
+    }
+    if (!isValid(value)) throw new KeyringError('store_failed', `a stored record (${key.split(':')[0]}) has an unexpected shape`);
+    return value;
+  }
+
+  private write(key: string, value: object): Promise<void> {
+    return this.store.set(key, JSON.stringify(value));
+  }
+}
+
+type Shape = Record<string, 'string' | 'number' | 'boolean' | 'object' | 'string[]' | 'string?' | 'number?' | 'object?' | 'string[]?'>;
+
+function hasShape(value: unknown, shape: Shape): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const record = value as Record<string, unknown>;
+  return Object.entries(shape).every(([name, kind]) => {
+    const field = record[name];
+    const optional = kind.endsWith('?');
+    if (field === undefined) return optional;
+    const base = optional ? kind.slice(0, -1) : kind;
+    if (base === 'string[]') return Array.isArray(field) && field.every((item) => typeof item === 'string');
+    if (base === 'object') return typeof field === 'object' && field !== null;
+    return typeof field === base;
+  });
+}
+
+function isClientRecord(value: unknown): value is ClientRecord {
+  return hasShape(value, { issuer: 'string', clientId: 'string', clientSecret: 'string?', authMethod: 'string', redirectUris: 'string[]', origin: 'string', registeredAt: 'number' });
+}
+
+function isCredential(value: unknown): value is Credential {
+  return hasShape(value, {
+    resource: 'string', issuer: 'string', clientId: 'string', account: 'string', accessToken: 'string', refreshToken: 'string?',
+    tokenType: 'string', scopes: 'string[]', expiresAt: 'number?', obtainedAt: 'number', lastRefresh: 'object?', needsSignIn: 'boolean',
+  });
+}
+
+function isServerBinding(value: unknown): value is ServerBinding {
+  return hasShape(value, { serverUrl: 'string', resource: 'string', issuer: 'string', clientId: 'string', account: 'string' });
+}
+
+function isStoredDiscovery(value: unknown): value is StoredDiscovery {
+  return hasShape(value, { serverUrl: 'string', resource: 'string', resourceMetadataUrl: 'string?', resourceScopes: 'string[]?', authorizationServer: 'object', metadataSource: 'string', storedAt: 'number' })
+    && typeof (value as { authorizationServer: { issuer?: unknown } }).authorizationServer.issuer === 'string';
+}

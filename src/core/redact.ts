@@ -1,0 +1,44 @@
+// Keeps secrets out of every line the engine writes: URLs shrink to origin + path, known secret parameters,
+// authorization headers and JWT-shaped strings are masked, and a logger wrapper applies it to every line.
+import type { Logger } from './ports';
+
+const MASK = '[redacted]';
+const SECRET_PARAMS = [
+  'code', 'state', 'access_token', 'refresh_token', 'id_token', 'token', 'code_verifier', 'client_secret',
+  'assertion', 'client_assertion', 'subject_token', 'actor_token', 'device_code', 'password',
+];
+const SECRET_PARAM_PATTERN = new RegExp(`((?:^|[?&#\\s,;"'{])"?(?:${SECRET_PARAMS.join('|')})"?\\s*[=:]\\s*"?)[^&\\s,;"'}]+`, 'gi');
+const AUTH_HEADER_PATTERN = /\b(Bearer|DPoP|Basic)\s+[A-Za-z0-9\-._~+/]+=*/gi;
+const JWT_PATTERN = /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g;
+
+/** Origin and path of a URL: never its query or fragment, where codes, states and tokens travel. */
+export function redactUrl(url: string | URL): string {
+  try {
+    const parsed = typeof url === 'string' ? new URL(url) : url;
+    return `${parsed.origin}${parsed.pathname}`;
+  } catch {
+    return MASK;
+  }
+}
+
+/** Masks anything secret-shaped in free text; extra known secret values (e.g. a client secret) are masked too. */
+export function redact(text: string, knownSecrets: readonly string[] = []): string {
+  let result = text;
+  for (const secret of knownSecrets) {
+    if (secret.length >= 4) result = result.split(secret).join(MASK);
+  }
+  return result
+    .replace(JWT_PATTERN, MASK)
+    .replace(AUTH_HEADER_PATTERN, `$1 ${MASK}`)
+    .replace(SECRET_PARAM_PATTERN, `$1${MASK}`);
+}
+
+/** Wraps a logger so that every line passes through `redact`, whatever the caller forgot. */
+export function redactingLogger(inner: Logger, knownSecrets: () => readonly string[] = () => []): Logger {
+  return {
+    debug: (message) => inner.debug(redact(message, knownSecrets())),
+    info: (message) => inner.info(redact(message, knownSecrets())),
+    warn: (message) => inner.warn(redact(message, knownSecrets())),
+    error: (message) => inner.error(redact(message, knownSecrets())),
+  };
+}

@@ -1,0 +1,37 @@
+// When a credential is refreshed and how failures back off: pure functions of the credential and the time, shared
+// by on-demand token requests and the editor's background scheduler.
+import type { Credential } from './records';
+
+const MINIMUM_LEAD_MS = 60_000;
+const LIFETIME_FRACTION = 0.1;
+/** Below this much validity a token is not handed out: it could expire on its way to the server. */
+export const MINIMUM_VALIDITY_MS = 2_000;
+export const BACKOFF_BASE_MS = 500;
+export const BACKOFF_MAX_MS = 60_000;
+
+/**
+ * The moment refresh becomes due: the last 10% of the lifetime but at least a minute before expiry — capped at
+ * half the lifetime, so that a token living seconds is still used before it is replaced.
+ */
+export function refreshDueAt(credential: Pick<Credential, 'expiresAt' | 'obtainedAt'>): number | undefined {
+  if (credential.expiresAt === undefined) return undefined;
+  const lifetime = Math.max(0, credential.expiresAt - credential.obtainedAt);
+  const lead = Math.min(Math.max(MINIMUM_LEAD_MS, lifetime * LIFETIME_FRACTION), lifetime / 2);
+  return credential.expiresAt - lead;
+}
+
+export function isRefreshDue(credential: Pick<Credential, 'expiresAt' | 'obtainedAt'>, now: number): boolean {
+  const due = refreshDueAt(credential);
+  return due !== undefined && now >= due;
+}
+
+/** Still acceptable to hand out (for example while a refresh is failing for network reasons). */
+export function isStillValid(credential: Pick<Credential, 'expiresAt'>, now: number): boolean {
+  return credential.expiresAt === undefined || credential.expiresAt - now > MINIMUM_VALIDITY_MS;
+}
+
+/** Exponential backoff with full jitter; `random` is injectable so schedules can be tested. */
+export function backoffDelay(attempt: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, attempt));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}

@@ -1,0 +1,179 @@
+// Receives the authorization server's redirect on http://127.0.0.1:<port>/callback (RFC 8252 §7.3): one valid
+// callback, then the listener closes. Query values (code, state, error text) never reach the page or the log.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { finished } from 'node:stream/promises';
+import { KeyringError } from '../core/errors';
+import type { Logger, RedirectReceiver } from '../core/ports';
+import { errorCode } from './errorCode';
+
+export interface LoopbackReceiverOptions {
+  /** 0 or absent: a port the OS picks. A fixed port is for servers that registered one exact redirect URI. */
+  port?: number;
+  /** Default `/callback`. */
+  path?: string;
+  logger: Logger;
+  /** How long `waitForCallback` waits for the browser before failing with `timeout`. */
+  timeoutMs: number;
+}
+
+/** RFC 8252 §8.3: the IP literal, not `localhost`, which may resolve elsewhere or to IPv6 first. */
+const LOOPBACK_HOST = '127.0.0.1';
+const DEFAULT_PATH = '/callback';
+/** Bounds what a local process could make us hold open before anyone waits for a callback. */
+const MOST_PARKED = 8;
+
+interface Waiter {
+  expectedState: string;
+  resolve(url: URL): void;
+}
+
+/** A callback request that arrived before anyone said which state to expect: answered once someone does. */
+interface ParkedRequest {
+  url: URL;
+  response: ServerResponse;
+}
+
+export class LoopbackReceiver implements RedirectReceiver {
+  private waiter: Waiter | undefined;
+  private parked: ParkedRequest[] = [];
+  private readonly unfinished = new Set<ServerResponse>();
+  private hasWaited = false;
+  private isClosed = false;
+  private cancelWait: (() => void) | undefined;
+
+  private constructor(
+    private readonly server: Server,
+    readonly redirectUri: string,
+    private readonly path: string,
+    private readonly logger: Logger,
+    private readonly timeoutMs: number,
+  ) {
+    server.on('request', (request: IncomingMessage, response: ServerResponse) => this.onRequest(request, response));
+    // Without a listener, a late server error (EMFILE on accept…) would crash the whole process.
+    server.on('error', (error) => logger.warn(`[loopback] listener error (${errorCode(error) ?? 'unknown error'})`));
+  }
+
+  /** Resolves once the listener accepts connections, so the browser can be sent to `redirectUri` straight after. */
+  static async start(options: LoopbackReceiverOptions): Promise<LoopbackReceiver> {
+    const server = createServer();
+    const port = await listen(server, options.port ?? 0);
+    const path = options.path ?? DEFAULT_PATH;
+    const redirectUri = new URL(path, `http://${LOOPBACK_HOST}:${port}`).href;
+    options.logger.debug(`[loopback] listening on ${LOOPBACK_HOST}:${port}`);
+    return new LoopbackReceiver(server, redirectUri, path, options.logger, options.timeoutMs);
+  }
+
+  waitForCallback(expectedState: string, signal: AbortSignal): Promise<URL> {
+    if (this.hasWaited || this.isClosed) {
+      return Promise.reject(new KeyringError('usage', 'this loopback receiver has already been used; start a new one'));
+    }
+    this.hasWaited = true;
+    return new Promise<URL>((resolve, reject) => {
+      const settle = (outcome: () => void): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        this.waiter = undefined;
+        this.cancelWait = undefined;
+        this.close();
+        outcome();
+      };
+      const onAbort = (): void => settle(() => reject(new KeyringError('cancelled', 'sign-in was cancelled')));
+      const timer = setTimeout(() => {
+        this.logger.warn('[loopback] timed out waiting for the browser to come back');
+        settle(() => reject(new KeyringError('timeout', `no sign-in callback arrived within ${Math.round(this.timeoutMs / 1000)} s`)));
+      }, this.timeoutMs);
+      this.cancelWait = onAbort;
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.waiter = { expectedState, resolve: (url) => settle(() => resolve(url)) };
+      const parked = this.parked;
+      this.parked = [];
+      for (const { url, response } of parked) this.answerCallback(url, response);
+    });
+  }
+
+  /** Idempotent. A pending `waitForCallback` rejects with `cancelled`. */
+  dispose(): void {
+    if (this.cancelWait) this.cancelWait();
+    else this.close();
+  }
+
+  private onRequest(request: IncomingMessage, response: ServerResponse): void {
+    this.unfinished.add(response);
+    response.once('close', () => this.unfinished.delete(response));
+    const url = new URL(request.url ?? '/', this.redirectUri);
+    if (url.pathname !== this.path) return sendPage(response, 404, 'Not found.');
+    if (request.method !== 'GET') {
+      response.setHeader('Allow', 'GET');
+      return sendPage(response, 405, 'Method not allowed.');
+    }
+    if (this.waiter) this.answerCallback(url, response);
+    else if (this.isClosed || this.parked.length >= MOST_PARKED) sendPage(response, 503, 'MCP Keyring is not waiting for this sign-in. Start the sign-in again from MCP Keyring.');
+    else this.parked.push({ url, response });
+  }
+
+  private answerCallback(url: URL, response: ServerResponse): void {
+    const waiter = this.waiter;
+    if (!waiter || !isSameState(url.searchParams.get('state'), waiter.expectedState)) {
+      this.logger.warn('[loopback] ignored a callback with an unexpected state');
+      return sendPage(response, 400, 'This sign-in link is not the one MCP Keyring is waiting for. Start the sign-in again from MCP Keyring.');
+    }
+    const hasError = url.searchParams.has('error');
+    this.logger.info(hasError ? '[loopback] received a callback reporting an error' : '[loopback] received the callback');
+    sendPage(response, 200, hasError
+      ? 'Sign-in did not complete. Return to MCP Keyring for details; you can close this tab.'
+      : 'Sign-in is complete. You can close this tab and return to MCP Keyring.');
+    waiter.resolve(url);
+  }
+
+  private close(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    for (const { response } of this.parked) sendPage(response, 400, 'No sign-in is in progress. Start the sign-in again from MCP Keyring.');
+    this.parked = [];
+    this.server.close();
+    // Let pages already answered reach their browsers, then cut every connection: idle keep-alive and
+    // preconnected sockets would otherwise hold the port open and keep the process alive.
+    const answering = [...this.unfinished].map((response) => finished(response).catch(() => undefined));
+    void Promise.all(answering).then(() => this.server.closeAllConnections());
+  }
+}
+
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error): void => {
+      reject(new KeyringError('network', `could not listen on ${LOOPBACK_HOST}:${port} (${errorCode(error) ?? 'unknown error'})`, { cause: error }));
+    };
+    server.once('error', onError);
+    server.listen(port, LOOPBACK_HOST, () => {
+      server.off('error', onError);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+/** Constant-time comparison; hashing first gives equal lengths without revealing the expected state's length. */
+function isSameState(received: string | null, expected: string): boolean {
+  if (received === null) return false;
+  const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
+  return timingSafeEqual(digest(received), digest(expected));
+}
+
+/**
+ * A fixed page: nothing from the request is echoed, and it loads nothing that could leak the URL as a referrer.
+ * Every answer closes its connection, so no idle keep-alive socket outlives the listener.
+ */
+function sendPage(response: ServerResponse, status: number, message: string): void {
+  const body = `<!doctype html><html><head><meta charset="utf-8"><title>MCP Keyring</title></head><body><p>${message}</p></body></html>`;
+  response.writeHead(status, {
+    'Content-Type': 'text/html; charset=utf-8',
+    'Cache-Control': 'no-store',
+    'Content-Security-Policy': "default-src 'none'",
+    'Referrer-Policy': 'no-referrer',
+    'X-Content-Type-Options': 'nosniff',
+    Connection: 'close',
+  });
+  response.end(body);
+}

@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isKeyringError } from '../../../src/core/errors';
+import { defaultStoreDirectory, FileStore } from '../../../src/node/fileStore';
+import { makeTempDirectory, removeTempDirectory } from './tempDirectory';
+
+const isPosix = process.platform !== 'win32';
+
+describe('FileStore', () => {
+  let root: string;
+  let directory: string;
+  let store: FileStore;
+
+  beforeEach(async () => {
+    root = await makeTempDirectory();
+    directory = join(root, 'nested', 'keyring');
+    store = await FileStore.open(directory);
+  });
+
+  afterEach(async () => {
+    await removeTempDirectory(root);
+  });
+
+  it('reads back exactly the value it stored, and undefined for a key never stored', async () => {
+    const value = '{"access_token":"at-1","note":"line\\nbreak ünïcödé \\u0000"}\n  ';
+    await store.set('credential:https://host/mcp|https://as|client|alice', value);
+    assert.equal(await store.get('credential:https://host/mcp|https://as|client|alice'), value);
+    assert.equal(await store.get('credential:https://host/mcp|https://as|client|bob'), undefined);
+  });
+
+  it('replaces a value on a second set', async () => {
+    await store.set('k', 'first');
+    await store.set('k', 'second');
+    assert.equal(await store.get('k'), 'second');
+  });
+
+  it('leaves no temporary files behind after writes', async () => {
+    await Promise.all(Array.from({ length: 20 }, (_, index) => store.set(`key-${index % 3}`, `value-${index}`)));
+    const names = await readdir(directory);
+    assert.deepEqual(names.filter((name) => !name.endsWith('.json')), []);
+    assert.equal(names.length, 3);
+  });
+
+  it('never lets a reader see a half-written value while writes race', async () => {
+    const values = ['a'.repeat(200_000), 'b'.repeat(300_000)];
+    await store.set('big', values[0]);
+    const writes = Promise.all(Array.from({ length: 10 }, (_, index) => store.set('big', values[index % 2])));
+    for (let read = 0; read < 30; read += 1) assert.ok(values.includes((await store.get('big'))!));
+    await writes;
+  });
+
+  (isPosix ? it : it.skip)('creates the directory 0700 and record files 0600, tightening an existing directory', async () => {
+    await store.set('secret', 'value');
+    const [name] = await readdir(directory);
+    assert.equal((await stat(directory)).mode & 0o777, 0o700);
+    assert.equal((await stat(join(directory, name))).mode & 0o777, 0o600);
+
+    const loose = join(root, 'loose');
+    await mkdir(loose, { mode: 0o755 });
+    await FileStore.open(loose);
+    assert.equal((await stat(loose)).mode & 0o777, 0o700);
+  });
+
+  it('lists the keys that start with a prefix, and only those', async () => {
+    await store.set('credential:https://a/mcp|alice', '1');
+    await store.set('credential:https://b/mcp|bob', '2');
+    await store.set('client:https://as', '3');
+    assert.deepEqual(await store.keys('credential:'), ['credential:https://a/mcp|alice', 'credential:https://b/mcp|bob']);
+    assert.deepEqual(await store.keys(''), ['client:https://as', 'credential:https://a/mcp|alice', 'credential:https://b/mcp|bob']);
+    assert.deepEqual(await store.keys('nothing'), []);
+  });
+
+  it('keeps keys with slashes, dots, colons, unicode, case differences and great length apart', async () => {
+    const keys = [
+      '../../etc/passwd',
+      'a/b\\c:d|e',
+      '.',
+      '',
+      'Key',
+      'key',
+      'ключ 🔑',
+      `credential:https://host/mcp|https://as.example.com/tenant|https://app.example.com/oauth/client-metadata.json|${'x'.repeat(300)}`,
+    ];
+    for (const [index, key] of keys.entries()) await store.set(key, `value-${index}`);
+    for (const [index, key] of keys.entries()) assert.equal(await store.get(key), `value-${index}`);
+    assert.deepEqual(await store.keys(''), [...keys].sort());
+    assert.deepEqual(await readdir(root), ['nested'], 'nothing escapes the store directory');
+  });
+
+  it('deletes a key, and deleting a missing key is not an error', async () => {
+    await store.set('k', 'v');
+    await store.delete('k');
+    await store.delete('k');
+    assert.equal(await store.get('k'), undefined);
+    assert.deepEqual(await store.keys(''), []);
+  });
+
+  it('ignores lock files and foreign files when listing keys', async () => {
+    await store.set('k', 'v');
+    await store.withLock('k', async () => {
+      await writeFile(join(directory, 'notes.txt'), 'hello');
+      assert.deepEqual(await store.keys(''), ['k']);
+    });
+  });
+
+  it('reports an unreadable record as store_failed without showing its content', async () => {
+    await store.set('k', 'v');
+    const [name] = await readdir(directory);
+    await writeFile(join(directory, name), 'secret-token-text');
+    await assert.rejects(store.get('k'), (error: unknown) => {
+      assert.ok(isKeyringError(error, 'store_failed'));
+      assert.ok(error.message.includes(directory));
+      assert.ok(!error.message.includes('secret-token-text'));
+      return true;
+    });
+  });
+
+  it('fails with store_failed naming the directory when it cannot be created', async () => {
+    const blocker = join(root, 'file');
+    await writeFile(blocker, '');
+    await assert.rejects(FileStore.open(join(blocker, 'keyring')), (error: unknown) => {
+      assert.ok(isKeyringError(error, 'store_failed'));
+      assert.ok(error.message.includes(blocker));
+      return true;
+    });
+  });
+
+  it('runs locked work on one key one at a time', async () => {
+    const events: string[] = [];
+    const work = (name: string) => store.withLock('credential:x', async () => {
+      events.push(`start ${name}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      events.push(`end ${name}`);
+      return name;
+    });
+    assert.deepEqual(await Promise.all([work('a'), work('b'), work('c')]), ['a', 'b', 'c']);
+    assert.deepEqual(events, ['start a', 'end a', 'start b', 'end b', 'start c', 'end c']);
+  });
+});
+
+describe('defaultStoreDirectory', () => {
+  const cases: { platform: NodeJS.Platform; env: NodeJS.ProcessEnv; expected: string }[] = [
+    { platform: 'linux', env: {}, expected: '/home/alice/.config/mcp-keyring' },
+    { platform: 'linux', env: { XDG_CONFIG_HOME: '/xdg' }, expected: '/xdg/mcp-keyring' },
+    { platform: 'linux', env: { XDG_CONFIG_HOME: 'relative/xdg' }, expected: '/home/alice/.config/mcp-keyring' },
+    { platform: 'darwin', env: { XDG_CONFIG_HOME: '/xdg' }, expected: '/home/alice/Library/Application Support/mcp-keyring' },
+    { platform: 'win32', env: { APPDATA: 'C:\\Users\\alice\\AppData\\Roaming' }, expected: 'C:\\Users\\alice\\AppData\\Roaming\\mcp-keyring' },
+    { platform: 'win32', env: {}, expected: '\\home\\alice\\AppData\\Roaming\\mcp-keyring' },
+  ];
+  for (const { platform, env, expected } of cases) {
+    it(`is ${expected} on ${platform} with ${JSON.stringify(env)}`, () => {
+      assert.equal(defaultStoreDirectory(platform, env, '/home/alice'), expected);
+    });
+  }
+});

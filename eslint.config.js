@@ -10,7 +10,7 @@ export default tseslint.config(
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', ignoreRestSiblings: true }],
       '@typescript-eslint/only-throw-error': 'error',
     },
   },
@@ -18,8 +18,11 @@ export default tseslint.config(
     files: ['src/core/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
-        paths: [{ name: 'vscode', message: 'src/core is platform-free: adapters in src/vscode own the editor API.' }],
-        patterns: [{ group: ['node:*', 'fs', 'http', 'https', 'net', 'dns', 'os', 'path', 'child_process', 'crypto'], message: 'src/core runs on web-standard APIs only; Node pieces live in src/node.' }],
+        paths: [
+          { name: 'vscode', message: 'src/core is platform-free: adapters in src/vscode own the editor API.' },
+          ...['fs', 'http', 'https', 'net', 'dns', 'os', 'path', 'child_process', 'crypto', 'stream', 'util'].map((name) => ({ name, message: 'src/core runs on web-standard APIs only; Node pieces live in src/node.' })),
+        ],
+        patterns: [{ group: ['node:*'], message: 'src/core runs on web-standard APIs only; Node pieces live in src/node.' }],
       }],
     },
   },

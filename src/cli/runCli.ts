@@ -60,6 +60,8 @@ async function runCommand(keyring: Keyring, options: CliOptions, io: CliIo): Pro
   const signIn = { client: options.client, scopes: options.scopes };
   switch (options.command) {
     case 'login': {
+      // An explicit sign-in starts from what the servers say now, not from the discovery cache.
+      await keyring.forgetDiscovery(serverUrl);
       const credential = await keyring.signIn(serverUrl, signIn);
       print({ serverUrl, account: credential.account, issuer: credential.issuer, scopes: credential.scopes, expiresAt: credential.expiresAt }, () => `Signed in to ${serverUrl} as ${credential.account}.`);
       return;

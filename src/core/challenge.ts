@@ -41,10 +41,11 @@ class ChallengeReader {
   }
 
   private readChallengeBody(scheme: string): Challenge {
-    const params: Record<string, string> = {};
+    // A Map, so that names such as `constructor` or `__proto__` are ordinary names here.
+    const params = new Map<string, string>();
     this.skipSpaces();
     const token68 = this.tryReadToken68();
-    if (token68 !== undefined) return { scheme, params, token68 };
+    if (token68 !== undefined) return { scheme, params: {}, token68 };
     for (;;) {
       const mark = this.position;
       this.skipSpaces();
@@ -53,22 +54,22 @@ class ChallengeReader {
       if (!name || this.peek() !== '=') {
         // Not an auth-param: either the next challenge's scheme or garbage; let readAll decide.
         this.position = mark;
-        return { scheme, params };
+        return { scheme, params: Object.fromEntries(params) };
       }
       this.position++;
       this.skipSpaces();
       const value = this.peek() === '"' ? this.readQuotedString() : this.readToken();
-      if (value === undefined) return { scheme, params };
+      if (value === undefined) return { scheme, params: Object.fromEntries(params) };
       const key = name.toLowerCase();
-      if (!(key in params)) params[key] = value;
+      if (!params.has(key)) params.set(key, value);
       this.skipSpaces();
-      if (this.peek() !== ',') return { scheme, params };
+      if (this.peek() !== ',') return { scheme, params: Object.fromEntries(params) };
       // A comma may separate this challenge's params or start the next challenge; look past empty list elements.
       const afterComma = this.position;
       this.skipSeparators();
       if (!this.startsAuthParam()) {
         this.position = afterComma;
-        return { scheme, params };
+        return { scheme, params: Object.fromEntries(params) };
       }
     }
   }

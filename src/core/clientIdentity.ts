@@ -23,15 +23,23 @@ export class ClientIdentities {
     private readonly now: () => number,
   ) {}
 
+  /**
+   * The identity to use for a sign-in. A new one is not stored here: the caller keeps it with `remember` once the
+   * sign-in succeeded, so a failed attempt leaves nothing behind.
+   */
   async resolve(as: oauth.AuthorizationServer, config: ClientConfig, redirectUri: string, policy: DestinationPolicy, signal?: AbortSignal): Promise<ClientRecord> {
-    if (config.clientId) return this.remember(preRegistered(as, config, redirectUri, this.now()));
+    if (config.clientId) return preRegistered(as, config, redirectUri, this.now());
     const stored = await this.repository.getClient(as.issuer);
     if (stored && isReusable(stored, config, redirectUri)) return stored;
     if (config.clientMetadataUrl && as.client_id_metadata_document_supported === true) {
-      return this.remember({ issuer: as.issuer, clientId: config.clientMetadataUrl, authMethod: 'none', redirectUris: [redirectUri], origin: 'metadata-document', registeredAt: this.now() });
+      return { issuer: as.issuer, clientId: config.clientMetadataUrl, authMethod: 'none', redirectUris: [redirectUri], origin: 'metadata-document', registeredAt: this.now() };
     }
-    if (as.registration_endpoint) return this.remember(await this.register(as, config, redirectUri, policy, signal));
+    if (as.registration_endpoint) return this.register(as, config, redirectUri, policy, signal);
     throw new KeyringError('registration_unavailable', `the authorization server ${as.issuer} offers no client registration: pass a client id registered there (--client-id), allowing the redirect URI ${redirectUriHint(redirectUri)}`);
+  }
+
+  remember(record: ClientRecord): Promise<void> {
+    return this.repository.putClient(record);
   }
 
   /** Forgets a registration the server no longer honours, so the next sign-in registers afresh. */
@@ -59,7 +67,7 @@ export class ClientIdentities {
       throw new KeyringError('registration_failed', `client registration at ${as.issuer} failed: ${failure.message}`, { cause: failure });
     }
     const grantedMethod = registered.token_endpoint_auth_method ?? authMethod;
-    if (!isClientAuthMethod(grantedMethod)) throw new KeyringError('registration_failed', `the authorization server assigned an unsupported client authentication method (${grantedMethod})`);
+    if (!isClientAuthMethod(grantedMethod)) throw new KeyringError('registration_failed', `the authorization server assigned a client authentication method MCP Keyring does not support (${typeof grantedMethod === 'string' && /^[\w-]{1,40}$/.test(grantedMethod) ? grantedMethod : 'unrecognised'})`);
     return {
       issuer: as.issuer,
       clientId: registered.client_id,
@@ -71,10 +79,6 @@ export class ClientIdentities {
     };
   }
 
-  private async remember(record: ClientRecord): Promise<ClientRecord> {
-    await this.repository.putClient(record);
-    return record;
-  }
 }
 
 /** The oauth4webapi client authentication for a client record. */

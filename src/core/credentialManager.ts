@@ -7,7 +7,7 @@ import { KeyringError, isKeyringError, isTransient, toKeyringError } from './err
 import type { DestinationPolicy, HttpClient } from './http';
 import { refreshTokens, type TokenSet } from './oauthExchanges';
 import type { Clock, Logger } from './ports';
-import { backoffDelay, isRefreshDue, isStillValid } from './refreshPolicy';
+import { backoffDelay, isInRetryPause, isRefreshDue, isStillValid } from './refreshPolicy';
 import { credentialKey, type ClientRecord, type Credential, type KeyringRepository, type ServerBinding } from './records';
 
 export interface RefreshContext {
@@ -66,6 +66,8 @@ export class CredentialManager {
     if (stored.needsSignIn) throw new KeyringError('needs_sign_in', `the sign-in to ${binding.serverUrl} has expired; sign in again`);
     const now = this.deps.clock.now();
     if (rejectedToken === undefined && !isRefreshDue(stored, now)) return stored;
+    // During an outage, do not hammer the token endpoint on every call while the current token still works.
+    if (rejectedToken === undefined && isStillValid(stored, now) && isInRetryPause(stored, now)) return stored;
     if (rejectedToken !== undefined && stored.accessToken !== rejectedToken && isStillValid(stored, now)) return stored;
     return this.refreshWithRetries(binding, context, rejectedToken);
   }

@@ -2,7 +2,7 @@
 // then RFC 8414 / OpenID authorization server metadata, with every step recorded for `diagnose`.
 import * as oauth from 'oauth4webapi';
 import type { Challenge } from './challenge';
-import { KeyringError, isKeyringError, toKeyringError } from './errors';
+import { KeyringError, isKeyringError, isTransient, toKeyringError } from './errors';
 import type { DestinationPolicy, HttpClient } from './http';
 import type { StoredDiscovery } from './records';
 import { redactUrl } from './redact';
@@ -42,11 +42,10 @@ export class Discoverer {
    */
   async discover(serverUrl: URL, challenge: Challenge | undefined, policy: DestinationPolicy, signal?: AbortSignal, trace: DiscoveryStep[] = []): Promise<Discovery> {
     const named = challenge?.params.resource_metadata;
-    const candidates = named ? [this.parseNamedUrl(named, trace)] : resourceMetadataUrls(serverUrl);
-    const found = await this.findResourceMetadata(serverUrl, candidates, policy, trace, signal);
-    if (!found && named) {
-      throw new KeyringError('discovery_failed', `the protected resource metadata named by the server (${redactUrl(named)}) could not be read`);
-    }
+    const found = named
+      ? await this.findResourceMetadata(serverUrl, [this.parseNamedUrl(named, trace)], (url) => this.fetchNamed(url, policy, trace, signal), trace)
+      : await this.findResourceMetadata(serverUrl, resourceMetadataUrls(serverUrl), (url) => this.fetchStep(url, policy, trace, signal), trace);
+    if (!found && named) throw new KeyringError('discovery_failed', `the protected resource metadata named by the server (${redactUrl(named)}) is not a valid document`);
     if (found) {
       const authorizationServer = await this.findAuthorizationServer(found.metadata.authorization_servers, policy, trace, signal);
       return {
@@ -74,9 +73,9 @@ export class Discoverer {
     }
   }
 
-  private async findResourceMetadata(serverUrl: URL, candidates: URL[], policy: DestinationPolicy, trace: DiscoveryStep[], signal?: AbortSignal) {
+  private async findResourceMetadata(serverUrl: URL, candidates: URL[], fetchMetadata: (url: URL) => Promise<Response | undefined>, trace: DiscoveryStep[]) {
     for (const url of candidates) {
-      const response = await this.fetchStep(url, policy, trace, signal);
+      const response = await fetchMetadata(url);
       if (!response) continue;
       const metadata = parseResourceMetadata(await readJson(response));
       if (!metadata) {
@@ -146,23 +145,45 @@ export class Discoverer {
     };
   }
 
-  /** GETs a metadata location; a non-200 answer is recorded and yields undefined so the caller moves on. */
+  /**
+   * GETs the one metadata location a challenge named: the server said where its metadata is, so any failure to read
+   * it ends discovery with that failure (and no other location is tried).
+   */
+  private async fetchNamed(url: URL, policy: DestinationPolicy, trace: DiscoveryStep[], signal?: AbortSignal): Promise<Response> {
+    const response = await this.getMetadata(url, policy, trace, signal);
+    if (response.status !== 200) {
+      trace.push({ url: redactUrl(url), status: response.status, outcome: 'the metadata the server named is not there' });
+      throw new KeyringError('discovery_failed', `the protected resource metadata named by the server (${redactUrl(url)}) answered HTTP ${response.status}`);
+    }
+    return response;
+  }
+
+  /** GETs one location of a ladder; a missing document or an unreachable host yields undefined so the caller moves on. */
   private async fetchStep(url: URL, policy: DestinationPolicy, trace: DiscoveryStep[], signal?: AbortSignal): Promise<Response | undefined> {
     let response: Response;
     try {
-      response = await this.http.request(url, { method: 'GET', headers: { accept: 'application/json' }, signal }, 'metadata', policy);
+      response = await this.getMetadata(url, policy, trace, signal);
     } catch (error) {
-      const failure = toKeyringError(error, `metadata request to ${redactUrl(url)}`);
-      trace.push({ url: redactUrl(url), status: 'error', outcome: failure.message });
       // Policy refusals and oversized answers are verdicts on the server, not a missing document.
-      if (failure.code !== 'network' && failure.code !== 'timeout' && failure.code !== 'server_unavailable') throw failure;
-      return undefined;
+      if (isKeyringError(error) && isTransient(error)) return undefined;
+      throw error;
     }
     if (response.status !== 200) {
       trace.push({ url: redactUrl(url), status: response.status, outcome: 'not found here; trying the next location' });
       return undefined;
     }
     return response;
+  }
+
+  /** The request itself; a failure is recorded in the trace before it is thrown. */
+  private async getMetadata(url: URL, policy: DestinationPolicy, trace: DiscoveryStep[], signal?: AbortSignal): Promise<Response> {
+    try {
+      return await this.http.request(url, { method: 'GET', headers: { accept: 'application/json' }, signal }, 'metadata', policy);
+    } catch (error) {
+      const failure = toKeyringError(error, `metadata request to ${redactUrl(url)}`);
+      trace.push({ url: redactUrl(url), status: 'error', outcome: failure.message });
+      throw failure;
+    }
   }
 }
 
@@ -182,7 +203,7 @@ function parseResourceMetadata(value: unknown): ResourceMetadata | undefined {
   if (!Array.isArray(servers) || servers.length === 0 || !servers.every((item) => typeof item === 'string')) return undefined;
   const scopes = record.scopes_supported;
   const validScopes = Array.isArray(scopes) && scopes.every((item) => typeof item === 'string') ? parseScope(scopes.join(' ')) : undefined;
-  return { resource: record.resource, authorization_servers: servers as string[], scopes_supported: validScopes };
+  return { resource: record.resource, authorization_servers: servers, scopes_supported: validScopes };
 }
 
 /**
@@ -191,7 +212,7 @@ function parseResourceMetadata(value: unknown): ResourceMetadata | undefined {
  */
 async function processAuthorizationServerMetadata(expectedIssuer: string, response: Response): Promise<oauth.AuthorizationServer> {
   const body = await readJson(response);
-  if (typeof body !== 'object' || body === null) throw new KeyringError('invalid_response', 'the authorization server metadata is not a JSON object');
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new KeyringError('invalid_response', 'the authorization server metadata is not a JSON object');
   const issuer = (body as { issuer?: unknown }).issuer;
   if (issuer !== expectedIssuer) {
     throw new KeyringError('issuer_mismatch', `the authorization server metadata names issuer ${typeof issuer === 'string' ? redactUrl(issuer) : '(none)'} instead of ${redactUrl(expectedIssuer)}`);

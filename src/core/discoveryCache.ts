@@ -26,7 +26,7 @@ export class DiscoveryCache {
   }
 
   async remember(discovery: StoredDiscovery | Discovery): Promise<void> {
-    const { trace: _trace, ...record } = discovery as Discovery;
+    const { trace, ...record } = discovery as Discovery;
     await this.repository.putDiscovery(record);
   }
 

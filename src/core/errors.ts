@@ -70,6 +70,12 @@ export function toKeyringError(error: unknown, context: string): KeyringError {
     if (TRANSIENT_OAUTH_ERRORS.has(oauthError) || error.status >= 500) return new KeyringError('server_unavailable', `${context}: the server is temporarily unavailable (${safeCode(oauthError)}, HTTP ${error.status})`, { cause: error });
     return new KeyringError('token_failed', `${context}: the server answered ${safeCode(oauthError)} (HTTP ${error.status})`, { cause: error });
   }
+  if (error instanceof oauth.WWWAuthenticateChallengeError) {
+    // RFC 6749 §5.2: a client that failed HTTP Basic authentication gets 401 with a challenge.
+    if (error.status === 401) return new KeyringError('invalid_client', `${context}: the authorization server rejected the client's credentials (HTTP 401)`, { cause: error });
+    if (error.status >= 500) return new KeyringError('server_unavailable', `${context}: the server is temporarily unavailable (HTTP ${error.status})`, { cause: error });
+    return new KeyringError('token_failed', `${context}: the server refused the request (HTTP ${error.status})`, { cause: error });
+  }
   if (error instanceof oauth.AuthorizationResponseError) {
     const oauthError = error.error;
     if (oauthError === 'access_denied') return new KeyringError('access_denied', `${context}: consent was denied at the authorization server`, { cause: error });
@@ -81,8 +87,15 @@ export function toKeyringError(error: unknown, context: string): KeyringError {
   }
   if (error instanceof Error && (error.name === 'TimeoutError')) return new KeyringError('timeout', `${context}: the request timed out`, { cause: error });
   if (error instanceof Error && (error.name === 'AbortError')) return new KeyringError('cancelled', `${context}: cancelled`, { cause: error });
+  // oauth4webapi rejects malformed server metadata (wrong types) as invalid arguments; that is the server's fault.
+  if (error instanceof TypeError && isInvalidArgument(error)) return new KeyringError('invalid_response', `${context}: the server supplied unusable metadata`, { cause: error });
   if (error instanceof TypeError) return new KeyringError('network', `${context}: network error (${describeNetworkCause(error)})`, { cause: error });
   return new KeyringError('network', `${context}: ${error instanceof Error ? error.message : 'unexpected failure'}`, { cause: error });
+}
+
+function isInvalidArgument(error: TypeError): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === 'ERR_INVALID_ARG_TYPE' || code === 'ERR_INVALID_ARG_VALUE';
 }
 
 function isServerErrorStatus(error: oauth.OperationProcessingError): boolean {

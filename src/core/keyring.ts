@@ -131,6 +131,11 @@ export class Keyring {
     return this.signInWith(url, options, bearer);
   }
 
+  /** Forgets what discovery learned about a server, so the next sign-in asks the servers again. */
+  async forgetDiscovery(serverUrl: string): Promise<void> {
+    await this.discoveries.invalidate(canonicalServerUrl(parseServerUrl(serverUrl)));
+  }
+
   /** A credential valid now: refreshed when due; signing in only when `interactive`. */
   async getAccessToken(serverUrl: string, options: TokenOptions): Promise<Credential> {
     const url = parseServerUrl(serverUrl);
@@ -217,7 +222,7 @@ export class Keyring {
     try {
       probe = await this.probe(serverUrl, signal);
       const discovery = await this.discoverer.discover(url, findChallenge(probe.challenges, 'bearer'), await this.policyFor(url), signal, steps);
-      const { trace: _trace, ...record } = discovery;
+      const { trace, ...record } = discovery;
       return { serverUrl: canonical, probe, steps, discovery: record, clientIdentity: describeClientOptions(record) };
     } catch (error) {
       const failure = toKeyringError(error, 'diagnose');
@@ -244,6 +249,7 @@ export class Keyring {
         : error;
     });
     await this.discoveries.remember(discovery);
+    await this.identities.remember(record);
     const binding: ServerBinding = { serverUrl: canonical, resource: discovery.resource, issuer: as.issuer, clientId: record.clientId, account: accountLabel(tokens, as.issuer) };
     const credential = await this.credentials.storeNew(binding, tokens, scopes);
     await this.replaceBinding(binding);

@@ -7,7 +7,7 @@ const SECRET_PARAMS = [
   'code', 'state', 'access_token', 'refresh_token', 'id_token', 'token', 'code_verifier', 'client_secret',
   'assertion', 'client_assertion', 'subject_token', 'actor_token', 'device_code', 'password',
 ];
-const SECRET_PARAM_PATTERN = new RegExp(`((?:^|[?&#\\s,;"'{])"?(?:${SECRET_PARAMS.join('|')})"?\\s*[=:]\\s*"?)[^&\\s,;"'}]+`, 'gi');
+const SECRET_PARAM_PATTERN = new RegExp(`((?:^|[?&#\\s,;"'{])["']?(?:${SECRET_PARAMS.join('|')})["']?\\s*[=:]\\s*["']?)[^&\\s,;"'}]+`, 'gi');
 const AUTH_HEADER_PATTERN = /\b(Bearer|DPoP|Basic)\s+[A-Za-z0-9\-._~+/]+=*/gi;
 const JWT_PATTERN = /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g;
 

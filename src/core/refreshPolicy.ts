@@ -30,6 +30,15 @@ export function isStillValid(credential: Pick<Credential, 'expiresAt'>, now: num
   return credential.expiresAt === undefined || credential.expiresAt - now > MINIMUM_VALIDITY_MS;
 }
 
+/** After a refresh failed for a transient reason, callers keep the still-valid token this long before trying again. */
+export const RETRY_PAUSE_MS = 5_000;
+
+/** True while a recent transient refresh failure says: do not ask the token endpoint again yet. */
+export function isInRetryPause(credential: Pick<Credential, 'lastRefresh'>, now: number): boolean {
+  const last = credential.lastRefresh;
+  return last?.outcome === 'retrying' && now - last.at >= 0 && now - last.at < RETRY_PAUSE_MS;
+}
+
 /** Exponential backoff with full jitter; `random` is injectable so schedules can be tested. */
 export function backoffDelay(attempt: number, random: () => number = Math.random): number {
   const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, attempt));

@@ -26,7 +26,7 @@ export function createBrowserOpener(options: BrowserOpenerOptions): OpenUrl {
     const commandLine = options.command || env.BROWSER;
     const template = commandLine ? splitCommandLine(commandLine) : osOpener(options.platform ?? process.platform);
     if (template.length === 0) throw new KeyringError('usage', 'the browser command is empty');
-    const [program, ...args] = withUrl(template, url);
+    const [program = '', ...args] = withUrl(template, url);
     options.logger.debug(`[browser] opening the sign-in page with ${program}`);
     await run(program, args, env);
   };

@@ -195,6 +195,31 @@ describe('signing in to a legacy server that is its own authorization server', f
   });
 });
 
+describe('signing in to a legacy server that publishes no metadata at all', function () {
+  let mcp: McpServer;
+  let cli: CliHarness;
+
+  before(async function () {
+    mcp = await startMcpServer({
+      shape: 'legacy-own-as',
+      authorizationServerOptions: { metadataLocations: [], routes: { authorization: '/authorize', token: '/token', registration: '/register' } },
+    });
+    cli = await createCliHarness();
+  });
+  after(async function () {
+    await cli.dispose();
+    await mcp.close();
+  });
+
+  it('falls back to /authorize, /token and /register on the server origin', async function () {
+    const result = await cli.run('tools', mcp.url, '--scope', 'mcp:read');
+    assert.equal(result.code, 0, result.stderr);
+    const report = JSON.parse((await cli.run('diagnose', mcp.url, '--json')).stdout) as { discovery: { metadataSource: string; authorizationServer: { token_endpoint: string } } };
+    assert.equal(report.discovery.metadataSource, 'defaults');
+    assert.equal(report.discovery.authorizationServer.token_endpoint, `${new URL(mcp.url).origin}/token`);
+  });
+});
+
 describe('consent and sign-out', function () {
   let as: AuthorizationServer;
   let mcp: McpServer;

@@ -105,6 +105,16 @@ describe('parseChallenges', () => {
     assert.ok(challenges.every((challenge) => challenge.params.error === undefined));
   });
 
+  // BUG (src/core/challenge.ts): params is a plain object and `key in params` sees Object.prototype, so
+  // `constructor` is never recorded and `__proto__` is swallowed by the prototype setter.
+  it('reads parameters whose names are also Object.prototype members', () => {
+    const [challenge] = parseChallenges('Bearer constructor="a", __proto__="b", realm="r"');
+    assert.ok(challenge);
+    assert.deepEqual(Object.keys(challenge.params).sort(), ['__proto__', 'constructor', 'realm']);
+    assert.equal(Object.getOwnPropertyDescriptor(challenge.params, 'constructor')?.value, 'a');
+    assert.equal(Object.getOwnPropertyDescriptor(challenge.params, '__proto__')?.value, 'b');
+  });
+
   it('gives an MCP client the resource_metadata, scope and error of a 403 challenge', () => {
     const header = 'Bearer error="insufficient_scope", scope="files:read files:write", resource_metadata="https://mcp.example/.well-known/oauth-protected-resource/mcp", error_description="needs write"';
     const bearer = findChallenge(parseChallenges(header), 'Bearer');

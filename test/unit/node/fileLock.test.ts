@@ -33,7 +33,7 @@ function deadPid(): Promise<number> {
 function assertNoOverlap(journal: string): void {
   const lines = journal.trim().split('\n');
   for (let index = 0; index < lines.length; index += 2) {
-    const [start, end] = [lines[index], lines[index + 1]];
+    const [start = '', end] = [lines[index], lines[index + 1]];
     assert.match(start, /^start /);
     assert.equal(end, start.replace('start', 'end'), `overlap at line ${index + 1}`);
   }

@@ -44,15 +44,15 @@ describe('FileStore', () => {
 
   it('never lets a reader see a half-written value while writes race', async () => {
     const values = ['a'.repeat(200_000), 'b'.repeat(300_000)];
-    await store.set('big', values[0]);
-    const writes = Promise.all(Array.from({ length: 10 }, (_, index) => store.set('big', values[index % 2])));
+    await store.set('big', values[0]!);
+    const writes = Promise.all(Array.from({ length: 10 }, (_, index) => store.set('big', values[index % 2]!)));
     for (let read = 0; read < 30; read += 1) assert.ok(values.includes((await store.get('big'))!));
     await writes;
   });
 
   (isPosix ? it : it.skip)('creates the directory 0700 and record files 0600, tightening an existing directory', async () => {
     await store.set('secret', 'value');
-    const [name] = await readdir(directory);
+    const [name = ''] = await readdir(directory);
     assert.equal((await stat(directory)).mode & 0o777, 0o700);
     assert.equal((await stat(join(directory, name))).mode & 0o777, 0o600);
 
@@ -106,7 +106,7 @@ describe('FileStore', () => {
 
   it('reports an unreadable record as store_failed without showing its content', async () => {
     await store.set('k', 'v');
-    const [name] = await readdir(directory);
+    const [name = ''] = await readdir(directory);
     await writeFile(join(directory, name), 'secret-token-text');
     await assert.rejects(store.get('k'), (error: unknown) => {
       assert.ok(isKeyringError(error, 'store_failed'));

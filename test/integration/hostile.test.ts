@@ -1,0 +1,683 @@
+// Hostile and broken servers against the command line. Each row is an MCP server (and often its authorization
+// server) that lies, floods, stalls, drops the line or points somewhere it must not; the sign-in must stop with one
+// line naming the failed check, store nothing, print no secret, and send nothing it was not allowed to send.
+import assert from 'node:assert/strict';
+import { setTimeout as delay } from 'node:timers/promises';
+import { runCli } from '../../src/cli/runCli';
+import type { ErrorCode } from '../../src/core/errors';
+import { startAuthorizationServer, type AuthorizationServer } from '../fixtures/authorizationServer';
+import { startHostileServer, type CustomHandler, type HostileHandler, type HostileServer, type RecordedRequest } from '../fixtures/hostileServer';
+import { createCliHarness, type CliHarness } from './cliHarness';
+
+const PRM_PATH = '/.well-known/oauth-protected-resource/mcp';
+const ROOT_PRM_PATH = '/.well-known/oauth-protected-resource';
+/** The hostile authorization server's issuer is `<origin>/as`, so its RFC 8414 metadata lives here. */
+const AS_METADATA_PATH = '/.well-known/oauth-authorization-server/as';
+const REGISTER_PATH = '/as/register';
+const AUTHORIZE_PATH = '/as/authorize';
+const TOKEN_PATH = '/as/token';
+const KIB = 1024;
+/** Bound for every network request of a row; short, so a row that hangs fails fast instead of stalling the file. */
+const DEFAULT_TIMEOUT_SECONDS = 5;
+
+/** Values the hostile servers hand out; none of them may ever appear in anything the command line prints. */
+const PLANTED = {
+  code: 'planted-authorization-code-7f3a9c',
+  accessToken: 'planted-access-token-0b1e55',
+  refreshToken: 'planted-refresh-token-c4d2e8',
+  clientSecret: 'planted-client-secret-9a8b7c',
+  password: 'planted-url-password-5e6f',
+} as const;
+
+/** Where a row's servers live: the hostile origin (MCP server at /mcp, authorization server at /as) and a real one. */
+interface World {
+  readonly origin: string;
+  readonly serverUrl: string;
+  readonly issuer: string;
+  readonly realAs: AuthorizationServer;
+}
+
+interface HostileRow {
+  /** Finishes the sentence "refuses to sign in when …". */
+  readonly when: string;
+  readonly command?: 'login' | 'tools';
+  /** What the hostile origin serves besides the 401 on /mcp; later entries override `hostileAs` defaults. */
+  readonly routes: (world: World) => Record<string, HostileHandler>;
+  /** The WWW-Authenticate of the 401; by default it names the path-aware metadata URL and scope mcp:read. */
+  readonly challenge?: (world: World) => string;
+  readonly arrange?: (world: World) => void;
+  readonly code: ErrorCode;
+  readonly reason: RegExp;
+  /** Paths on the hostile origin that must never be requested. */
+  readonly neverRequested?: readonly string[];
+  /** The real authorization server is only contacted in rows that point at it on purpose. */
+  readonly contactsRealAs?: boolean;
+  /** Whether the failure may come after the browser was sent to the authorization endpoint. */
+  readonly reachesBrowser?: boolean;
+  readonly timeoutSeconds?: number;
+}
+
+// ---- what hostile servers serve ------------------------------------------------------------------------------
+
+function defaultChallenge(world: World): string {
+  return `Bearer resource_metadata="${world.origin}${PRM_PATH}", scope="mcp:read"`;
+}
+
+function protectedResourceMetadata(world: World, fields: Record<string, unknown> = {}): Record<string, unknown> {
+  return { resource: world.serverUrl, authorization_servers: [world.issuer], scopes_supported: ['mcp:read'], ...fields };
+}
+
+function authorizationServerMetadata(world: World, fields: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    issuer: world.issuer,
+    authorization_endpoint: `${world.origin}${AUTHORIZE_PATH}`,
+    token_endpoint: `${world.origin}${TOKEN_PATH}`,
+    registration_endpoint: `${world.origin}${REGISTER_PATH}`,
+    response_types_supported: ['code'],
+    grant_types_supported: ['authorization_code', 'refresh_token'],
+    code_challenge_methods_supported: ['S256'],
+    token_endpoint_auth_methods_supported: ['none'],
+    authorization_response_iss_parameter_supported: true,
+    ...fields,
+  };
+}
+
+/** Registers anyone who asks, handing out a client secret that must never be printed. */
+const registerAnyone: CustomHandler = (request, response) => {
+  const asked = JSON.parse(request.body) as { redirect_uris?: string[] };
+  response.writeHead(201, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  response.end(JSON.stringify({ client_id: 'hostile-client', client_secret: PLANTED.clientSecret, client_secret_expires_at: 0, redirect_uris: asked.redirect_uris, token_endpoint_auth_method: 'none' }));
+};
+
+/**
+ * An authorization endpoint with no login page: sends the browser straight back to the redirect URI with the
+ * state it was given, a planted code, and whatever else `extra` says (`iss: undefined` leaves iss out).
+ */
+function redirectBack(world: World, extra: Record<string, string | undefined> = {}): CustomHandler {
+  return (request, response) => {
+    const query = new URL(request.url, world.origin).searchParams;
+    const callback = new URL(query.get('redirect_uri')!);
+    const params: Record<string, string | undefined> = { code: PLANTED.code, state: query.get('state') ?? '', iss: world.issuer, ...extra };
+    for (const [name, value] of Object.entries(params)) {
+      if (value !== undefined) callback.searchParams.set(name, value);
+    }
+    response.writeHead(302, { location: callback.href }).end();
+  };
+}
+
+const tokens = {
+  status: 200,
+  headers: { 'cache-control': 'no-store' },
+  body: { access_token: PLANTED.accessToken, refresh_token: PLANTED.refreshToken, token_type: 'Bearer', expires_in: 3600, scope: 'mcp:read' },
+} satisfies HostileHandler;
+
+/** A complete, valid authorization server on the hostile origin; rows spread their one lie over it. */
+function hostileAs(world: World, metadataFields: Record<string, unknown> = {}): Record<string, HostileHandler> {
+  return {
+    [PRM_PATH]: { body: protectedResourceMetadata(world) },
+    [AS_METADATA_PATH]: { body: authorizationServerMetadata(world, metadataFields) },
+    [REGISTER_PATH]: registerAnyone,
+    [AUTHORIZE_PATH]: redirectBack(world),
+    [TOKEN_PATH]: tokens,
+  };
+}
+
+/** Answers 200 JSON in many chunks and no Content-Length, so only counting the bytes read can stop it. */
+function streamedJson(value: Record<string, unknown>, totalBytes: number): CustomHandler {
+  return async (_request, response) => {
+    const head = JSON.stringify(value).slice(0, -1);
+    response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    response.write(`${head},"padding":"`);
+    const chunk = 'x'.repeat(16 * KIB);
+    for (let sent = 0; sent < totalBytes && !response.destroyed; sent += chunk.length) {
+      response.write(chunk);
+      await delay(0);
+    }
+    response.end('"}');
+  };
+}
+
+/** Starts a JSON answer, promises more than it sends, then drops the connection. */
+const dropMidAnswer: CustomHandler = async (_request, response) => {
+  response.writeHead(200, { 'content-type': 'application/json', 'content-length': '4096' });
+  response.write(`{"access_token":"${PLANTED.accessToken}","token_type":"Bear`);
+  await delay(50);
+  response.destroy();
+};
+
+function padded(value: Record<string, unknown>, bytes: number): Record<string, unknown> {
+  return { ...value, padding: 'x'.repeat(bytes) };
+}
+
+// ---- the table -------------------------------------------------------------------------------------------------
+
+const NO_ENDPOINT_USED = [REGISTER_PATH, AUTHORIZE_PATH, TOKEN_PATH];
+
+const HOSTILE_ROWS: HostileRow[] = [
+  // The protected resource metadata describes another resource: nothing in it may be used.
+  {
+    when: 'the resource metadata describes a resource on another origin (and lists a real authorization server)',
+    routes: (w) => ({ [PRM_PATH]: { body: protectedResourceMetadata(w, { resource: 'https://other.example.test/mcp', authorization_servers: [w.realAs.issuer] }) } }),
+    code: 'resource_mismatch',
+    reason: /describes https:\/\/other\.example\.test\/mcp, not http:\/\/127\.0\.0\.1:\d+\/mcp/,
+  },
+  {
+    when: 'the resource metadata describes the same server under another host name',
+    routes: (w) => ({ [PRM_PATH]: { body: protectedResourceMetadata(w, { resource: w.serverUrl.replace('127.0.0.1', 'localhost'), authorization_servers: [w.realAs.issuer] }) } }),
+    code: 'resource_mismatch',
+    reason: /describes http:\/\/localhost:\d+\/mcp, not http:\/\/127\.0\.0\.1:\d+\/mcp/,
+  },
+  {
+    when: 'the resource metadata describes a sibling path (/mc for /mcp)',
+    routes: (w) => ({ [PRM_PATH]: { body: protectedResourceMetadata(w, { resource: `${w.origin}/mc`, authorization_servers: [w.realAs.issuer] }) } }),
+    code: 'resource_mismatch',
+    reason: /describes http:\/\/127\.0\.0\.1:\d+\/mc, not http:\/\/127\.0\.0\.1:\d+\/mcp$/,
+  },
+  {
+    when: 'the resource metadata describes a sibling path, and the command is tools',
+    command: 'tools',
+    routes: (w) => ({ [PRM_PATH]: { body: protectedResourceMetadata(w, { resource: `${w.origin}/mcp-admin`, authorization_servers: [w.realAs.issuer] }) } }),
+    code: 'resource_mismatch',
+    reason: /describes http:\/\/127\.0\.0\.1:\d+\/mcp-admin, not http:\/\/127\.0\.0\.1:\d+\/mcp$/,
+  },
+  {
+    when: 'the resource metadata describes a deeper path than the server',
+    routes: (w) => ({ [PRM_PATH]: { body: protectedResourceMetadata(w, { resource: `${w.serverUrl}/tenant`, authorization_servers: [w.realAs.issuer] }) } }),
+    code: 'resource_mismatch',
+    reason: /describes http:\/\/127\.0\.0\.1:\d+\/mcp\/tenant/,
+  },
+
+  // The challenge names a metadata document: only that one is tried.
+  {
+    when: 'the metadata URL named in the challenge answers 404',
+    challenge: (w) => `Bearer resource_metadata="${w.origin}/metadata/missing", scope="mcp:read"`,
+    routes: (w) => ({ ...hostileAs(w), '/metadata/missing': { status: 404 } }),
+    code: 'discovery_failed',
+    reason: /protected resource metadata named by the server \(http:\/\/127\.0\.0\.1:\d+\/metadata\/missing\) answered HTTP 404/,
+    neverRequested: [ROOT_PRM_PATH, PRM_PATH, AS_METADATA_PATH, '/.well-known/oauth-authorization-server', '/.well-known/openid-configuration'],
+  },
+  {
+    when: 'the challenge names a metadata URL that is not a URL',
+    challenge: () => 'Bearer resource_metadata="not a url", scope="mcp:read"',
+    routes: (w) => hostileAs(w),
+    code: 'discovery_failed',
+    reason: /resource_metadata value that is not a URL/,
+    neverRequested: [ROOT_PRM_PATH, PRM_PATH],
+  },
+
+  // Authorization server metadata that names another issuer: none of its endpoints may be used.
+  {
+    when: 'the authorization server metadata claims to be a real authorization server and points at its endpoints',
+    routes: (w) => hostileAs(w, {
+      issuer: w.realAs.issuer,
+      authorization_endpoint: w.realAs.endpoints.authorization,
+      token_endpoint: w.realAs.endpoints.token,
+      registration_endpoint: w.realAs.endpoints.registration,
+    }),
+    code: 'issuer_mismatch',
+    reason: /names issuer http:\/\/127\.0\.0\.1:\d+\/? instead of http:\/\/127\.0\.0\.1:\d+\/as/,
+  },
+  {
+    when: 'the authorization server metadata issuer differs only by a trailing slash',
+    routes: (w) => hostileAs(w, { issuer: `${w.issuer}/` }),
+    code: 'issuer_mismatch',
+    reason: /names issuer http:\/\/127\.0\.0\.1:\d+\/as\/ instead of http:\/\/127\.0\.0\.1:\d+\/as$/,
+    neverRequested: NO_ENDPOINT_USED,
+  },
+  {
+    when: 'the authorization server metadata has no issuer',
+    routes: (w) => hostileAs(w, { issuer: undefined }),
+    code: 'issuer_mismatch',
+    reason: /names issuer \(none\) instead of http:\/\/127\.0\.0\.1:\d+\/as/,
+    neverRequested: NO_ENDPOINT_USED,
+  },
+  {
+    when: 'the authorization server metadata issuer is a number',
+    routes: (w) => hostileAs(w, { issuer: 42 }),
+    code: 'issuer_mismatch',
+    reason: /names issuer .* instead of http:\/\/127\.0\.0\.1:\d+\/as/,
+    neverRequested: NO_ENDPOINT_USED,
+  },
+
+  // Plain http off loopback.
+  {
+    when: 'the token endpoint is plain http on a non-loopback host',
+    routes: (w) => hostileAs(w, { token_endpoint: 'http://as.example.test/token' }),
+    code: 'insecure_url',
+    reason: /token_endpoint URL must use https \(http:\/\/as\.example\.test does not\)/,
+    neverRequested: NO_ENDPOINT_USED,
+  },
+  {
+    when: 'the authorization endpoint is plain http on a non-loopback host',
+    routes: (w) => hostileAs(w, { authorization_endpoint: 'http://as.example.test/authorize' }),
+    code: 'insecure_url',
+    reason: /authorization_endpoint URL must use https \(http:\/\/as\.example\.test does not\)/,
+    neverRequested: NO_ENDPOINT_USED,
+  },
+  {
+    when: 'the resource metadata lists a plain http authorization server on a non-loopback host',
+    routes: (w) => ({ [PRM_PATH]: { body: protectedResourceMetadata(w, { authorization_servers: ['http://as.example.test'] }) } }),
+    code: 'insecure_url',
+    reason: /authorization server URL must use https \(http:\/\/as\.example\.test does not\)/,
+  },
+  {
+    when: 'the challenge names plain http resource metadata on a non-loopback host',
+    challenge: () => 'Bearer resource_metadata="http://metadata.example.test/.well-known/oauth-protected-resource", scope="mcp:read"',
+    routes: (w) => hostileAs(w),
+    code: 'insecure_url',
+    reason: /protected resource metadata URL must use https \(http:\/\/metadata\.example\.test does not\)/,
+    neverRequested: [ROOT_PRM_PATH, PRM_PATH],
+  },
+
+  // Private and metadata-service addresses: refused before connecting (the fetch guard proves nothing left).
+  {
+    when: 'the challenge names resource metadata on the cloud metadata service',
+    challenge: () => 'Bearer resource_metadata="https://169.254.169.254/latest/meta-data/iam", scope="mcp:read"',
+    routes: (w) => hostileAs(w),
+    code: 'forbidden_address',
+    reason: /refused to contact https:\/\/169\.254\.169\.254\/latest\/meta-data\/iam: it resolves to a link-local address/,
+    neverRequested: [ROOT_PRM_PATH, PRM_PATH],
+  },
+  {
+    when: 'the resource metadata redirects into the cloud metadata service',
+    routes: (w) => ({ ...hostileAs(w), [PRM_PATH]: { status: 302, headers: { location: 'https://169.254.169.254/latest/meta-data/' } } }),
+    code: 'forbidden_address',
+    reason: /refused to contact https:\/\/169\.254\.169\.254\/latest\/meta-data\/: it resolves to a link-local address/,
+    neverRequested: [AS_METADATA_PATH],
+  },
+  {
+    when: 'the resource metadata lists an authorization server on a private IPv4 address',
+    routes: (w) => ({ [PRM_PATH]: { body: protectedResourceMetadata(w, { authorization_servers: ['https://10.0.0.1/tenant'] }) } }),
+    code: 'forbidden_address',
+    reason: /refused to contact https:\/\/10\.0\.0\.1\/.*: it resolves to a private address/,
+  },
+  {
+    when: 'the resource metadata lists an authorization server on a unique-local IPv6 address',
+    routes: (w) => ({ [PRM_PATH]: { body: protectedResourceMetadata(w, { authorization_servers: ['https://[fd00:ec2::254]/'] }) } }),
+    code: 'forbidden_address',
+    reason: /refused to contact https:\/\/\[fd00:ec2::254\]\/.*: it resolves to a private address/,
+  },
+  {
+    when: 'the registration endpoint is on the cloud metadata service',
+    routes: (w) => hostileAs(w, { registration_endpoint: 'https://169.254.169.254/register' }),
+    code: 'forbidden_address',
+    reason: /refused to contact https:\/\/169\.254\.169\.254\/register: it resolves to a link-local address/,
+    neverRequested: [AUTHORIZE_PATH, TOKEN_PATH],
+  },
+  {
+    when: 'the token endpoint is on a private address (the code must not be sent there)',
+    routes: (w) => hostileAs(w, { token_endpoint: 'https://10.0.0.1/token' }),
+    code: 'forbidden_address',
+    reason: /refused to contact https:\/\/10\.0\.0\.1\/token: it resolves to a private address/,
+    reachesBrowser: true,
+  },
+
+  // Oversized answers.
+  {
+    when: 'the resource metadata is 300 KiB',
+    routes: (w) => ({ ...hostileAs(w), [PRM_PATH]: { body: padded(protectedResourceMetadata(w), 300 * KIB) } }),
+    code: 'response_too_large',
+    reason: /metadata request to http:\/\/127\.0\.0\.1:\d+\/\.well-known\/oauth-protected-resource\/mcp: the response is larger than 262144 bytes/,
+    neverRequested: [AS_METADATA_PATH, ROOT_PRM_PATH],
+  },
+  {
+    when: 'the resource metadata streams 300 KiB without a Content-Length',
+    routes: (w) => ({ ...hostileAs(w), [PRM_PATH]: streamedJson(protectedResourceMetadata(w), 300 * KIB) }),
+    code: 'response_too_large',
+    reason: /the response is larger than 262144 bytes/,
+    neverRequested: [AS_METADATA_PATH, ROOT_PRM_PATH],
+  },
+  {
+    when: 'the authorization server metadata is 300 KiB',
+    routes: (w) => ({ ...hostileAs(w), [AS_METADATA_PATH]: { body: padded(authorizationServerMetadata(w), 300 * KIB) } }),
+    code: 'response_too_large',
+    reason: /metadata request to http:\/\/127\.0\.0\.1:\d+\/\.well-known\/oauth-authorization-server\/as: the response is larger than 262144 bytes/,
+    neverRequested: NO_ENDPOINT_USED,
+  },
+  {
+    when: 'the token response streams more than 64 KiB',
+    routes: (w) => ({ ...hostileAs(w), [TOKEN_PATH]: streamedJson(tokens.body, 70 * KIB) }),
+    code: 'response_too_large',
+    reason: /token request to http:\/\/127\.0\.0\.1:\d+\/as\/token: the response is larger than 65536 bytes/,
+    reachesBrowser: true,
+  },
+
+  // Malformed documents.
+  {
+    when: 'the resource metadata is not valid JSON',
+    routes: (w) => ({ ...hostileAs(w), [PRM_PATH]: { headers: { 'content-type': 'application/json' }, body: '{"resource": "' } }),
+    code: 'discovery_failed',
+    reason: /protected resource metadata named by the server \(.*\) is not a valid document/,
+    neverRequested: [AS_METADATA_PATH],
+  },
+  {
+    when: 'the resource metadata is a JSON array',
+    routes: (w) => ({ ...hostileAs(w), [PRM_PATH]: { body: [protectedResourceMetadata(w)] } }),
+    code: 'discovery_failed',
+    reason: /protected resource metadata named by the server \(.*\) is not a valid document/,
+    neverRequested: [AS_METADATA_PATH],
+  },
+  {
+    when: 'the resource metadata lists its authorization server as a string, not an array',
+    routes: (w) => ({ ...hostileAs(w), [PRM_PATH]: { body: protectedResourceMetadata(w, { authorization_servers: w.issuer }) } }),
+    code: 'discovery_failed',
+    reason: /protected resource metadata named by the server \(.*\) is not a valid document/,
+    neverRequested: [AS_METADATA_PATH],
+  },
+  {
+    when: 'the authorization server metadata is not valid JSON',
+    routes: (w) => ({ ...hostileAs(w), [AS_METADATA_PATH]: { headers: { 'content-type': 'application/json' }, body: `{"issuer": "${w.issuer}",` } }),
+    code: 'invalid_response',
+    reason: /authorization server metadata is not a JSON object/,
+    neverRequested: NO_ENDPOINT_USED,
+  },
+  {
+    when: 'the authorization server metadata is a JSON array',
+    routes: (w) => ({ ...hostileAs(w), [AS_METADATA_PATH]: { body: [authorizationServerMetadata(w)] } }),
+    code: 'invalid_response',
+    reason: /authorization server metadata is not a JSON object/,
+    neverRequested: NO_ENDPOINT_USED,
+  },
+
+  // PKCE.
+  {
+    when: 'the authorization server offers only the plain PKCE method',
+    routes: (w) => hostileAs(w, { code_challenge_methods_supported: ['plain'] }),
+    code: 'pkce_unsupported',
+    reason: /does not advertise PKCE with S256/,
+    neverRequested: NO_ENDPOINT_USED,
+  },
+  {
+    when: 'the authorization server metadata does not mention PKCE',
+    routes: (w) => hostileAs(w, { code_challenge_methods_supported: undefined }),
+    code: 'pkce_unsupported',
+    reason: /does not advertise PKCE with S256/,
+    neverRequested: NO_ENDPOINT_USED,
+  },
+
+  // The authorization response (RFC 9207): a wrong or missing iss means the code is never redeemed.
+  {
+    when: 'the authorization response carries another issuer',
+    routes: (w) => ({ ...hostileAs(w), [AUTHORIZE_PATH]: redirectBack(w, { iss: 'https://as.example.test' }) }),
+    code: 'iss_mismatch',
+    reason: /came from another issuer.*the code was not used/,
+    neverRequested: [TOKEN_PATH],
+    reachesBrowser: true,
+  },
+  {
+    when: 'the authorization response carries the issuer with a trailing slash, and the command is tools',
+    command: 'tools',
+    routes: (w) => ({ ...hostileAs(w), [AUTHORIZE_PATH]: redirectBack(w, { iss: `${w.issuer}/` }) }),
+    code: 'iss_mismatch',
+    reason: /came from another issuer.*the code was not used/,
+    neverRequested: [TOKEN_PATH],
+    reachesBrowser: true,
+  },
+  {
+    when: 'the authorization response lacks the iss the metadata promised',
+    routes: (w) => ({ ...hostileAs(w), [AUTHORIZE_PATH]: redirectBack(w, { iss: undefined }) }),
+    code: 'iss_missing',
+    reason: /lacks the iss parameter.*the code was not used/,
+    neverRequested: [TOKEN_PATH],
+    reachesBrowser: true,
+  },
+
+  // Slow servers: every request is bounded by --timeout.
+  {
+    when: 'the resource metadata named in the challenge never answers',
+    routes: (w) => ({ ...hostileAs(w), [PRM_PATH]: { socket: 'hang' } }),
+    code: 'timeout',
+    reason: /timed out/,
+    neverRequested: [AS_METADATA_PATH, ROOT_PRM_PATH],
+    timeoutSeconds: 1,
+  },
+  {
+    when: 'the MCP server itself never answers',
+    routes: (w) => ({ ...hostileAs(w), '/mcp': { socket: 'hang' } }),
+    code: 'timeout',
+    reason: /request to http:\/\/127\.0\.0\.1:\d+\/mcp: the request timed out/,
+    neverRequested: [PRM_PATH, ROOT_PRM_PATH],
+    timeoutSeconds: 1,
+  },
+  {
+    when: 'the token endpoint never answers',
+    routes: (w) => ({ ...hostileAs(w), [TOKEN_PATH]: { socket: 'hang' } }),
+    code: 'timeout',
+    reason: /token request to http:\/\/127\.0\.0\.1:\d+\/as\/token: the request timed out/,
+    reachesBrowser: true,
+    timeoutSeconds: 1,
+  },
+
+  // Broken connections and server errors at the token endpoint.
+  {
+    when: 'the token endpoint drops the connection in the middle of its answer',
+    routes: (w) => ({ ...hostileAs(w), [TOKEN_PATH]: dropMidAnswer }),
+    code: 'network',
+    reason: /token request to http:\/\/127\.0\.0\.1:\d+\/as\/token: network error/,
+    reachesBrowser: true,
+  },
+  {
+    when: 'the token endpoint drops the connection without answering',
+    routes: (w) => ({ ...hostileAs(w), [TOKEN_PATH]: { socket: 'destroy' } }),
+    code: 'network',
+    reason: /token request to http:\/\/127\.0\.0\.1:\d+\/as\/token: network error/,
+    reachesBrowser: true,
+  },
+  {
+    when: 'the token endpoint answers 500 with an HTML page',
+    routes: (w) => ({ ...hostileAs(w), [TOKEN_PATH]: { status: 500, headers: { 'content-type': 'text/html' }, body: '<h1>Internal Server Error</h1>' } }),
+    code: 'server_unavailable',
+    reason: /token request: the server is temporarily unavailable/,
+    reachesBrowser: true,
+  },
+  {
+    when: 'a real authorization server answers the code exchange with 500',
+    routes: (w) => ({ [PRM_PATH]: { body: protectedResourceMetadata(w, { authorization_servers: [w.realAs.issuer] }) } }),
+    arrange: (w) => w.realAs.failNext('token', 1, 500),
+    code: 'server_unavailable',
+    reason: /token request: the server is temporarily unavailable/,
+    contactsRealAs: true,
+    reachesBrowser: true,
+  },
+
+  // Registration refused.
+  {
+    when: 'the registration endpoint answers 400 invalid_client_metadata',
+    routes: (w) => ({ ...hostileAs(w), [REGISTER_PATH]: { status: 400, body: { error: 'invalid_client_metadata', error_description: 'go away <script>' } } }),
+    code: 'registration_failed',
+    reason: /client registration at http:\/\/127\.0\.0\.1:\d+\/as failed: .*invalid_client_metadata \(HTTP 400\)/,
+    neverRequested: [AUTHORIZE_PATH, TOKEN_PATH],
+  },
+];
+
+// ---- running a row ---------------------------------------------------------------------------------------------
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly browserOpens: number;
+  readonly elapsedMs: number;
+}
+
+/**
+ * Runs the command line in-process like cliHarness does, but with our own --timeout: the harness appends
+ * `--timeout 20`, and with parseArgs the last occurrence of a flag wins.
+ */
+async function runCommand(cli: CliHarness, timeoutSeconds: number, args: string[]): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  let browserOpens = 0;
+  const started = Date.now();
+  const code = await runCli([...args, '--store', cli.storeDirectory, '--timeout', String(timeoutSeconds)], {
+    stdout: (text) => (stdout += text),
+    stderr: (text) => (stderr += text),
+    env: {},
+    openUrl: (url) => {
+      browserOpens++;
+      return cli.browser.open(url);
+    },
+  });
+  return { code, stdout, stderr, browserOpens, elapsedMs: Date.now() - started };
+}
+
+/** Refuses and records every fetch off 127.0.0.1, so no row can send traffic anywhere else, even if the engine tries. */
+function guardLoopbackOnly(): { readonly attempts: string[]; restore(): void } {
+  const original = globalThis.fetch;
+  const attempts: string[] = [];
+  globalThis.fetch = (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : input);
+    if (url.hostname !== '127.0.0.1') {
+      attempts.push(url.href);
+      return Promise.reject(new TypeError(`the test refused to send a request to ${url.origin}`));
+    }
+    return original(input, init);
+  };
+  return { attempts, restore: () => { globalThis.fetch = original; } };
+}
+
+/** The state, PKCE values and codes the client sent to the hostile server: secrets it must not print either. */
+function secretsSentTo(server: HostileServer): string[] {
+  const names = ['state', 'code', 'code_challenge', 'code_verifier', 'client_secret'];
+  const values = server.requestLog.flatMap((request: RecordedRequest) => {
+    const query = new URL(request.url, server.origin).searchParams;
+    const form = request.headers['content-type']?.includes('application/x-www-form-urlencoded') ? new URLSearchParams(request.body) : new URLSearchParams();
+    return names.flatMap((name) => [query.get(name), form.get(name)]);
+  });
+  return values.filter((value): value is string => typeof value === 'string' && value.length >= 8);
+}
+
+function pathsRequested(server: HostileServer): string[] {
+  return server.requestLog.map((request) => new URL(request.url, server.origin).pathname);
+}
+
+/** The kinds of record a store holds (client, server, discovery, credential), never their values. */
+function storedKinds(contents: string): string[] {
+  return [...contents.matchAll(/"key":"(\w+):/g)].map((match) => match[1]!);
+}
+
+describe('signing in against hostile and broken servers', function () {
+  let realAs: AuthorizationServer;
+  let guard: ReturnType<typeof guardLoopbackOnly>;
+
+  before(async function () {
+    realAs = await startAuthorizationServer();
+    guard = guardLoopbackOnly();
+  });
+  after(async function () {
+    guard.restore();
+    await realAs.close();
+  });
+
+  for (const row of HOSTILE_ROWS) {
+    const command = row.command ?? 'login';
+    it(`${command} refuses to sign in when ${row.when}: ${row.code}, nothing stored, nothing forbidden sent`, async function () {
+      const routes: Record<string, HostileHandler> = {};
+      const server = await startHostileServer(routes);
+      const serverUrl = `${server.origin}/mcp`;
+      const world: World = { origin: server.origin, serverUrl, issuer: `${server.origin}/as`, realAs };
+      Object.assign(routes, { '/mcp': { status: 401, headers: { 'www-authenticate': (row.challenge ?? defaultChallenge)(world) } } }, row.routes(world));
+      row.arrange?.(world);
+      const cli = await createCliHarness();
+      const realAsRequestsBefore = realAs.requestLog.length;
+      const offLoopbackBefore = guard.attempts.length;
+      try {
+        const timeoutSeconds = row.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+        const result = await runCommand(cli, timeoutSeconds, [command, serverUrl]);
+        const printed = result.stdout + result.stderr;
+        const line = /^mcp-keyring: ([a-z_]+): ([^\n]*)\n$/.exec(result.stderr);
+        const stored = await cli.storeContents();
+        const requested = pathsRequested(server);
+        const problems = [
+          result.code !== 1 && `exit code ${result.code}, expected 1 (stderr: ${JSON.stringify(result.stderr)})`,
+          !line && `stderr is not one "mcp-keyring: <code>: <reason>" line: ${JSON.stringify(result.stderr)}`,
+          line && line[1] !== row.code && `code ${line[1]}, expected ${row.code} (reason: ${line[2]})`,
+          line && !row.reason.test(line[2]!) && `reason ${JSON.stringify(line[2])} does not match ${String(row.reason)}`,
+          /^ {4}at /m.test(printed) && 'a stack trace was printed',
+          result.stdout !== '' && `stdout is not empty: ${JSON.stringify(result.stdout)}`,
+          stored !== '' && `the store holds records after the failure: ${storedKinds(stored).join(', ') || stored}`,
+          [...Object.values(PLANTED), ...secretsSentTo(server)].some((secret) => printed.includes(secret)) && 'a secret was printed',
+          ...(row.neverRequested ?? []).filter((path) => requested.includes(path)).map((path) => `${path} was requested`),
+          guard.attempts.length !== offLoopbackBefore && `requests off loopback were attempted: ${guard.attempts.slice(offLoopbackBefore).join(', ')}`,
+          !row.contactsRealAs && realAs.requestLog.length !== realAsRequestsBefore && `the real authorization server was contacted: ${realAs.requestLog.slice(realAsRequestsBefore).map((entry) => entry.path).join(', ')}`,
+          result.browserOpens !== (row.reachesBrowser ? 1 : 0) && `the browser was opened ${result.browserOpens} times, expected ${row.reachesBrowser ? 1 : 0}`,
+          row.timeoutSeconds !== undefined && result.elapsedMs > (row.timeoutSeconds + 4) * 1000 && `took ${result.elapsedMs} ms with --timeout ${row.timeoutSeconds}`,
+        ].filter((problem): problem is string => typeof problem === 'string');
+        assert.deepEqual(problems, []);
+      } finally {
+        await cli.dispose();
+        await server.close();
+      }
+    });
+  }
+});
+
+// ---- bad input on the command line -----------------------------------------------------------------------------
+
+interface BadInputRow {
+  /** Finishes the sentence "rejects …". */
+  readonly what: string;
+  readonly args: (serverUrl: string) => string[];
+  readonly exitCode: 1 | 2;
+  /** Matched against the first line of stderr. */
+  readonly message: RegExp;
+  /** Must not be echoed back. */
+  readonly secret?: string;
+}
+
+const BAD_INPUT_ROWS: BadInputRow[] = [
+  { what: 'tool arguments that are a JSON array', args: (url) => ['call', url, 'echo', '--args', '[1,2]'], exitCode: 2, message: /^mcp-keyring: --args must be a JSON object$/ },
+  { what: 'tool arguments that are not JSON', args: (url) => ['call', url, 'echo', '--args', '{bad'], exitCode: 2, message: /^mcp-keyring: --args must be a JSON object$/ },
+  {
+    what: 'a server URL with credentials, without echoing the password',
+    args: (url) => ['login', url.replace('http://', `http://user:${PLANTED.password}@`)],
+    exitCode: 2,
+    message: /^mcp-keyring: usage: the server URL must not contain credentials$/,
+    secret: PLANTED.password,
+  },
+  { what: 'a server URL with a fragment', args: (url) => ['login', `${url}#section`], exitCode: 2, message: /^mcp-keyring: usage: the server URL must not contain a fragment$/ },
+  { what: 'an ftp server URL', args: (url) => ['login', url.replace('http:', 'ftp:')], exitCode: 2, message: /^mcp-keyring: usage: the server URL must use https$/ },
+  { what: 'a relative server URL', args: () => ['login', '/mcp'], exitCode: 2, message: /^mcp-keyring: usage: the server URL is not a valid absolute URL$/ },
+  {
+    what: 'a plain http server URL on a non-loopback host',
+    args: () => ['login', 'http://example.test/mcp'],
+    exitCode: 1,
+    message: /^mcp-keyring: insecure_url: the MCP server URL must use https \(http:\/\/example\.test does not\)$/,
+  },
+];
+
+describe('the command line refusing bad input before any request', function () {
+  let server: HostileServer;
+  let guard: ReturnType<typeof guardLoopbackOnly>;
+
+  before(async function () {
+    server = await startHostileServer({ '*': { status: 500 } });
+    guard = guardLoopbackOnly();
+  });
+  after(async function () {
+    guard.restore();
+    await server.close();
+  });
+
+  for (const row of BAD_INPUT_ROWS) {
+    it(`rejects ${row.what} with exit code ${row.exitCode} and sends nothing`, async function () {
+      const cli = await createCliHarness();
+      const offLoopbackBefore = guard.attempts.length;
+      const requestsBefore = server.requestLog.length;
+      try {
+        const result = await runCommand(cli, DEFAULT_TIMEOUT_SECONDS, row.args(`${server.origin}/mcp`));
+        assert.equal(result.code, row.exitCode, result.stderr);
+        assert.match(result.stderr.split('\n')[0]!, row.message);
+        assert.doesNotMatch(result.stderr, /^ {4}at /m);
+        assert.equal(result.stdout, '');
+        if (row.secret) assert.ok(!(result.stdout + result.stderr).includes(row.secret), 'the password was echoed');
+        assert.equal(server.requestLog.length, requestsBefore, 'a request reached the server');
+        assert.deepEqual(guard.attempts.slice(offLoopbackBefore), [], 'a request off loopback was attempted');
+        assert.equal(result.browserOpens, 0);
+        assert.equal(await cli.storeContents(), '');
+      } finally {
+        await cli.dispose();
+      }
+    });
+  }
+});

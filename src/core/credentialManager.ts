@@ -3,6 +3,7 @@
 // new tokens before anyone sees them, and classifies failures: rejected → needs sign-in, transient → keep and retry.
 import type * as oauth from 'oauth4webapi';
 import type { ClientIdentities } from './clientIdentity';
+import type { CredentialChange } from './events';
 import { KeyringError, isKeyringError, isTransient, toKeyringError } from './errors';
 import type { DestinationPolicy, HttpClient } from './http';
 import { refreshTokens, type TokenSet } from './oauthExchanges';
@@ -24,6 +25,8 @@ export interface CredentialManagerDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Told after a refresh was stored, or after a credential was marked as needing sign-in. */
+  readonly onChange?: (change: CredentialChange) => void;
   /** How many times a transient refresh failure is retried on demand before giving up (background retries are the scheduler's). */
   readonly refreshAttempts?: number;
 }
@@ -108,7 +111,7 @@ export class CredentialManager {
     if (replacedMeanwhile && isStillValid(latest, now)) return latest;
     if (!latest.refreshToken) {
       if (rejectedToken === undefined && isStillValid(latest, now)) return latest;
-      return this.markNeedsSignIn(latest, 'no_refresh_token', 'the access token can no longer be used and the server issued no refresh token');
+      return this.markNeedsSignIn(binding, latest, 'no_refresh_token', 'the access token can no longer be used and the server issued no refresh token');
     }
 
     const { as, client, policy, signal } = await context();
@@ -120,7 +123,7 @@ export class CredentialManager {
       const failure = toKeyringError(error, 'token refresh');
       if (failure.code === 'invalid_grant' || failure.code === 'invalid_client') {
         if (failure.code === 'invalid_client' && client.origin === 'dynamic-registration') await this.deps.identities.forget(client);
-        return this.markNeedsSignIn(latest, failure.code, failure.message);
+        return this.markNeedsSignIn(binding, latest, failure.code, failure.message);
       }
       if (isTransient(failure)) {
         await this.deps.repository.putCredential({ ...latest, lastRefresh: { at: now, outcome: 'retrying', code: failure.code } });
@@ -144,12 +147,14 @@ export class CredentialManager {
       needsSignIn: false,
     };
     await this.deps.repository.putCredential(updated);
+    this.deps.onChange?.({ serverUrl: binding.serverUrl, kind: 'refreshed' });
     return updated;
   }
 
   /** Kept for display and for a later sign-in's context; never silently deleted. */
-  private async markNeedsSignIn(credential: Credential, code: string, reason: string): Promise<never> {
+  private async markNeedsSignIn(binding: ServerBinding, credential: Credential, code: string, reason: string): Promise<never> {
     await this.deps.repository.putCredential({ ...credential, needsSignIn: true, lastRefresh: { at: this.deps.clock.now(), outcome: 'rejected', code } });
+    this.deps.onChange?.({ serverUrl: binding.serverUrl, kind: 'needsSignIn' });
     this.deps.logger.warn(`[refresh] ${reason}; marked as needing sign-in`);
     throw new KeyringError('needs_sign_in', `the sign-in has expired (${code}); sign in again`);
   }

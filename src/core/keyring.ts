@@ -9,6 +9,7 @@ import { CredentialManager, type RefreshContext } from './credentialManager';
 import { Discoverer, type DiscoveryStep } from './discovery';
 import { DiscoveryCache } from './discoveryCache';
 import { KeyringError, isKeyringError, toKeyringError } from './errors';
+import { Emitter, type CredentialChange } from './events';
 import { HttpClient, type DestinationPolicy } from './http';
 import { revokeToken } from './oauthExchanges';
 import { silentLogger, systemClock, type Clock, type FetchFn, type KeyringStore, type Logger, type OpenUrl, type RedirectReceiver, type ResolveHost } from './ports';
@@ -89,6 +90,9 @@ export class Keyring {
   private readonly codeFlow: AuthorizationCodeFlow;
   private readonly credentials: CredentialManager;
   private readonly policies = new Map<string, Promise<DestinationPolicy>>();
+  private readonly changes = new Emitter<CredentialChange>();
+  /** Fires after every stored change of a credential: sign-in, refresh, needs sign-in, sign-out. */
+  readonly onDidChangeCredentials = this.changes.event;
 
   private constructor(private readonly deps: KeyringDeps) {
     this.logger = redactingLogger(deps.logger ?? silentLogger);
@@ -100,7 +104,14 @@ export class Keyring {
     this.discoveries = new DiscoveryCache(this.discoverer, this.repository, now, deps.discoveryTtlMs);
     this.identities = new ClientIdentities(this.http, this.repository, now);
     this.codeFlow = new AuthorizationCodeFlow({ http: this.http, identities: this.identities, openUrl: deps.openUrl, createReceiver: deps.createReceiver, logger: this.logger });
-    this.credentials = new CredentialManager({ repository: this.repository, http: this.http, identities: this.identities, clock: this.clock, logger: this.logger });
+    this.credentials = new CredentialManager({
+      repository: this.repository,
+      http: this.http,
+      identities: this.identities,
+      clock: this.clock,
+      logger: this.logger,
+      onChange: (change) => this.changes.fire(change),
+    });
   }
 
   static create(deps: KeyringDeps): Keyring {
@@ -129,6 +140,22 @@ export class Keyring {
       bearer = findChallenge(probe.challenges, 'bearer');
     }
     return this.signInWith(url, options, bearer);
+  }
+
+  /**
+   * Forgets the client registration used for a server, so the next sign-in registers afresh (for a registration the
+   * server mishandles). Credentials stay until they fail.
+   */
+  async resetRegistration(serverUrl: string): Promise<void> {
+    const canonical = canonicalServerUrl(parseServerUrl(serverUrl));
+    const issuer = (await this.repository.getServer(canonical))?.issuer ?? (await this.discoveries.stored(canonical))?.authorizationServer.issuer;
+    if (issuer) await this.repository.deleteClient(issuer);
+    await this.discoveries.invalidate(canonical);
+  }
+
+  /** Stops announcing changes; the keyring is not used after this. */
+  dispose(): void {
+    this.changes.dispose();
   }
 
   /** Forgets what discovery learned about a server, so the next sign-in asks the servers again. */
@@ -185,6 +212,7 @@ export class Keyring {
     await this.repository.deleteCredential(binding);
     await this.repository.deleteServer(canonical);
     await this.discoveries.invalidate(canonical);
+    this.changes.fire({ serverUrl: canonical, kind: 'signedOut' });
     return { revoked, revocationSupported, revocationError };
   }
 
@@ -254,6 +282,7 @@ export class Keyring {
     const credential = await this.credentials.storeNew(binding, tokens, scopes);
     await this.replaceBinding(binding);
     this.logger.info(`[signIn] signed in to ${canonical}`);
+    this.changes.fire({ serverUrl: canonical, kind: 'signedIn' });
     return credential;
   }
 

@@ -1,0 +1,40 @@
+// A minimal typed event, so the engine can announce changes without depending on any editor's event system.
+
+export interface Disposable {
+  dispose(): void;
+}
+
+export type Listener<T> = (event: T) => void;
+
+/** Adapters wrap this in their own event type (a vscode.EventEmitter, say); the engine only needs to fire. */
+export class Emitter<T> {
+  private readonly listeners = new Set<Listener<T>>();
+
+  /** Subscribes; the returned disposable unsubscribes. */
+  readonly event = (listener: Listener<T>): Disposable => {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  };
+
+  /** A throwing listener must not stop the others, nor the engine flow that fired. */
+  fire(event: T): void {
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(event);
+      } catch {
+        // Listeners own their errors; the engine's flow continues.
+      }
+    }
+  }
+
+  dispose(): void {
+    this.listeners.clear();
+  }
+}
+
+export type CredentialChangeKind = 'signedIn' | 'refreshed' | 'needsSignIn' | 'signedOut';
+
+export interface CredentialChange {
+  readonly serverUrl: string;
+  readonly kind: CredentialChangeKind;
+}

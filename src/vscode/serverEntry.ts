@@ -1,0 +1,69 @@
+// The shape of one configured server (`mcpKeyring.servers`): no secrets, ever. Validated on every read because
+// settings are hand-edited JSON.
+import type { ClientAuthMethod } from '../core/records';
+
+export type RedirectPreference = 'auto' | 'uriHandler' | 'loopback' | 'deviceCode' | 'pasteUrl';
+export type StaticCredentialKind = 'none' | 'bearer' | 'apiKeyHeader';
+
+export interface ServerEntry {
+  readonly url: string;
+  readonly label?: string;
+  readonly clientId?: string;
+  readonly clientAuthMethod?: ClientAuthMethod;
+  readonly scopes?: readonly string[];
+  readonly redirect?: RedirectPreference;
+  /** Extra non-secret headers sent to the server. */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Servers without OAuth: a static credential kept in SecretStorage. */
+  readonly staticCredential?: StaticCredentialKind;
+  /** Header name for `apiKeyHeader` credentials. */
+  readonly apiKeyHeader?: string;
+}
+
+const REDIRECTS: readonly RedirectPreference[] = ['auto', 'uriHandler', 'loopback', 'deviceCode', 'pasteUrl'];
+const AUTH_METHODS: readonly ClientAuthMethod[] = ['none', 'client_secret_basic', 'client_secret_post'];
+const STATIC_KINDS: readonly StaticCredentialKind[] = ['none', 'bearer', 'apiKeyHeader'];
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/;
+/** Headers a configuration may not set: the credential is ours to attach, the rest belong to the transport. */
+const RESERVED_HEADERS = new Set(['authorization', 'dpop', 'host', 'cookie', 'mcp-session-id', 'mcp-protocol-version', 'content-length']);
+
+/** Reads one settings entry; anything malformed yields undefined (and the caller reports it), never a throw. */
+export function parseServerEntry(value: unknown): ServerEntry | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const raw = value as Record<string, unknown>;
+  if (typeof raw.url !== 'string' || !isHttpUrl(raw.url)) return undefined;
+  const entry: { -readonly [K in keyof ServerEntry]: ServerEntry[K] } = { url: raw.url };
+  if (typeof raw.label === 'string' && raw.label.trim()) entry.label = raw.label.trim();
+  if (typeof raw.clientId === 'string' && raw.clientId.trim()) entry.clientId = raw.clientId.trim();
+  if (AUTH_METHODS.includes(raw.clientAuthMethod as ClientAuthMethod)) entry.clientAuthMethod = raw.clientAuthMethod as ClientAuthMethod;
+  if (Array.isArray(raw.scopes) && raw.scopes.every((scope) => typeof scope === 'string')) entry.scopes = raw.scopes.filter(Boolean);
+  if (REDIRECTS.includes(raw.redirect as RedirectPreference)) entry.redirect = raw.redirect as RedirectPreference;
+  if (STATIC_KINDS.includes(raw.staticCredential as StaticCredentialKind)) entry.staticCredential = raw.staticCredential as StaticCredentialKind;
+  if (typeof raw.apiKeyHeader === 'string' && HEADER_NAME.test(raw.apiKeyHeader)) entry.apiKeyHeader = raw.apiKeyHeader;
+  if (typeof raw.headers === 'object' && raw.headers !== null && !Array.isArray(raw.headers)) {
+    const headers = Object.entries(raw.headers as Record<string, unknown>).filter(
+      (pair): pair is [string, string] => HEADER_NAME.test(pair[0]) && !RESERVED_HEADERS.has(pair[0].toLowerCase()) && typeof pair[1] === 'string' && !/[\r\n]/.test(pair[1]),
+    );
+    if (headers.length > 0) entry.headers = Object.fromEntries(headers);
+  }
+  return entry;
+}
+
+export function displayName(entry: ServerEntry): string {
+  if (entry.label) return entry.label;
+  try {
+    const url = new URL(entry.url);
+    return `${url.host}${url.pathname === '/' ? '' : url.pathname}`;
+  } catch {
+    return entry.url;
+  }
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'https:' || url.protocol === 'http:';
+  } catch {
+    return false;
+  }
+}

@@ -4,7 +4,7 @@ import { KeyringError, toKeyringError } from '../core/errors';
 import type { Keyring } from '../core/keyring';
 import type { Logger, OpenUrl } from '../core/ports';
 import { redact, redactingLogger } from '../core/redact';
-import { formatDiagnosis, formatStatus } from './format';
+import { formatDiagnosis, formatStatus } from '../core/reportText';
 import { openMcpSession } from './mcpSession';
 import { createNodeKeyring } from './nodeKeyring';
 import { USAGE, parseCommandLine, type CliOptions } from './options';

@@ -5,7 +5,7 @@ import type { ClientConfig, ClientIdentities } from './clientIdentity';
 import { KeyringError, isKeyringError } from './errors';
 import type { DestinationPolicy, HttpClient } from './http';
 import { buildAuthorizationRequest, exchangeCode, validateCallback, type TokenSet } from './oauthExchanges';
-import type { Logger, OpenUrl, RedirectReceiver } from './ports';
+import type { CreateReceiver, Logger, OpenUrl, RedirectReceiver } from './ports';
 import type { ClientRecord } from './records';
 import { redactUrl } from './redact';
 
@@ -13,11 +13,13 @@ export interface AuthorizationCodeFlowDeps {
   readonly http: HttpClient;
   readonly identities: ClientIdentities;
   readonly openUrl: OpenUrl;
-  readonly createReceiver: () => Promise<RedirectReceiver>;
+  readonly createReceiver: CreateReceiver;
   readonly logger: Logger;
 }
 
 export interface AuthorizationRequestInput {
+  /** The canonical MCP server URL the sign-in is for. */
+  readonly serverUrl: string;
   readonly as: oauth.AuthorizationServer;
   readonly client: ClientConfig;
   readonly scopes: readonly string[];
@@ -53,7 +55,7 @@ export class AuthorizationCodeFlow {
 
   private async attempt(input: AuthorizationRequestInput): Promise<AuthorizationResult | StaleRegistration> {
     const { as, policy, signal } = input;
-    const receiver = await this.deps.createReceiver();
+    const receiver = await this.deps.createReceiver({ serverUrl: input.serverUrl, issuer: as.issuer });
     try {
       const client = await this.deps.identities.resolve(as, input.client, receiver.redirectUri, policy, signal);
       const pending = await buildAuthorizationRequest(as, client, { redirectUri: receiver.redirectUri, scopes: input.scopes, resource: input.resource });

@@ -7,7 +7,7 @@ import type { DestinationPolicy, HttpClient } from './http';
 import type { StoredDiscovery } from './records';
 import { redactUrl } from './redact';
 import { parseScope } from './scopes';
-import { assertSecureUrl, authorizationServerMetadataUrls, canonicalServerUrl, resourceMatchesServer, resourceMetadataUrls } from './urls';
+import { authorizationServerMetadataUrls, canonicalServerUrl, resourceMatchesServer, resourceMetadataUrls } from './urls';
 
 export interface DiscoveryStep {
   readonly url: string;
@@ -65,7 +65,7 @@ export class Discoverer {
   private parseNamedUrl(named: string, trace: DiscoveryStep[]): URL {
     try {
       const url = new URL(named);
-      assertSecureUrl(url, 'the protected resource metadata');
+      this.http.assertSecure(url, 'the protected resource metadata');
       return url;
     } catch (error) {
       trace.push({ url: redactUrl(named), status: 'skipped', outcome: 'the challenge named an unusable metadata URL' });
@@ -116,12 +116,12 @@ export class Discoverer {
     } catch {
       throw new KeyringError('discovery_failed', 'an authorization server identifier is not a URL');
     }
-    assertSecureUrl(issuerUrl, 'the authorization server');
+    this.http.assertSecure(issuerUrl, 'the authorization server');
     for (const url of authorizationServerMetadataUrls(issuer)) {
       const response = await this.fetchStep(url, policy, trace, signal);
       if (!response) continue;
       const metadata = await processAuthorizationServerMetadata(issuer, response);
-      assertUsableAuthorizationServer(metadata);
+      assertUsableAuthorizationServer(metadata, this.http);
       trace.push({ url: redactUrl(url), status: response.status, outcome: `issuer ${metadata.issuer} confirmed` });
       return { metadata, source: url.href };
     }
@@ -227,7 +227,7 @@ async function processAuthorizationServerMetadata(expectedIssuer: string, respon
 const ENDPOINT_FIELDS = ['authorization_endpoint', 'token_endpoint', 'registration_endpoint', 'revocation_endpoint'] as const;
 
 /** Refuses metadata that would weaken the flow: endpoints over plain http, or PKCE without S256. */
-function assertUsableAuthorizationServer(metadata: oauth.AuthorizationServer): void {
+function assertUsableAuthorizationServer(metadata: oauth.AuthorizationServer, http: HttpClient): void {
   for (const field of ENDPOINT_FIELDS) {
     const value = metadata[field];
     if (value === undefined) continue;
@@ -237,7 +237,7 @@ function assertUsableAuthorizationServer(metadata: oauth.AuthorizationServer): v
     } catch {
       throw new KeyringError('invalid_response', `the authorization server's ${field} is not a URL`);
     }
-    assertSecureUrl(url, `the authorization server's ${field}`);
+    http.assertSecure(url, `the authorization server's ${field}`);
   }
   if (!metadata.authorization_endpoint || !metadata.token_endpoint) {
     throw new KeyringError('invalid_response', 'the authorization server metadata lacks an authorization or token endpoint');

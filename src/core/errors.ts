@@ -113,6 +113,16 @@ function describeNetworkCause(error: TypeError): string {
   return typeof cause?.code === 'string' ? cause.code : error.message;
 }
 
+/** No usable credential is stored: the person has to sign in (again). */
+export function isSignInRequired(error: unknown): error is KeyringError {
+  return isKeyringError(error) && (error.code === 'not_signed_in' || error.code === 'needs_sign_in');
+}
+
+/** Nothing more can be done without the person: no credential, a refused one, or a demand for more scope. */
+export function needsInteractiveSignIn(error: unknown): error is KeyringError {
+  return isSignInRequired(error) || (isKeyringError(error) && (error.code === 'unauthorized' || error.code === 'insufficient_scope' || error.code === 'step_up_exhausted'));
+}
+
 /** True for failures worth retrying later with the same credential (network, 5xx, temporarily_unavailable). */
 export function isTransient(error: KeyringError): boolean {
   return error.code === 'network' || error.code === 'timeout' || error.code === 'server_unavailable';

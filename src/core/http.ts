@@ -26,6 +26,8 @@ export interface HttpClientOptions {
   readonly resolveHost: ResolveHost;
   readonly logger: Logger;
   readonly timeoutMs?: number;
+  /** Plain http to loopback authorization servers (local development). Default true, as RFC 8252 allows. */
+  readonly allowInsecureLoopback?: boolean;
 }
 
 /** Where the user's MCP server lives decides which non-public destinations its servers may name. */
@@ -38,6 +40,11 @@ export class HttpClient {
 
   constructor(private readonly options: HttpClientOptions) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  }
+
+  /** The HTTPS rule for every server-supplied URL, including those the browser rather than we will visit. */
+  assertSecure(url: URL, what: string): void {
+    assertSecureUrl(url, what, this.options.allowInsecureLoopback ?? true);
   }
 
   /** The address class of a host the user chose (the MCP server), which sets the policy for everything else. */
@@ -92,7 +99,7 @@ export class HttpClient {
   }
 
   private async assertDestination(url: URL, policy: DestinationPolicy): Promise<void> {
-    assertSecureUrl(url, 'a server-supplied');
+    this.assertSecure(url, 'a server-supplied');
     const addresses = await this.resolve(url.hostname);
     for (const address of addresses) {
       const kind = classifyAddress(address);

@@ -8,11 +8,11 @@ import { ClientIdentities, type ClientConfig } from './clientIdentity';
 import { CredentialManager, type RefreshContext } from './credentialManager';
 import { Discoverer, type DiscoveryStep } from './discovery';
 import { DiscoveryCache } from './discoveryCache';
-import { KeyringError, isKeyringError, toKeyringError } from './errors';
+import { KeyringError, isKeyringError, isSignInRequired, toKeyringError } from './errors';
 import { Emitter, type CredentialChange } from './events';
 import { HttpClient, type DestinationPolicy } from './http';
 import { revokeToken } from './oauthExchanges';
-import { silentLogger, systemClock, type Clock, type FetchFn, type KeyringStore, type Logger, type OpenUrl, type RedirectReceiver, type ResolveHost } from './ports';
+import { silentLogger, systemClock, type Clock, type FetchFn, type KeyringStore, type Logger, type OpenUrl, type CreateReceiver, type ResolveHost } from './ports';
 import { credentialKey, KeyringRepository, type ClientOrigin, type Credential, type ServerBinding, type StoredDiscovery } from './records';
 import { redactingLogger } from './redact';
 import { parseScope, selectScopes } from './scopes';
@@ -25,11 +25,13 @@ export interface KeyringDeps {
   readonly fetch: FetchFn;
   readonly resolveHost: ResolveHost;
   readonly openUrl: OpenUrl;
-  readonly createReceiver: () => Promise<RedirectReceiver>;
+  readonly createReceiver: CreateReceiver;
   readonly logger?: Logger;
   readonly clock?: Clock;
   readonly timeoutMs?: number;
   readonly discoveryTtlMs?: number;
+  /** Plain http to loopback authorization servers; default true (RFC 8252), the editor makes it a setting. */
+  readonly allowInsecureLoopback?: boolean;
 }
 
 export interface SignInOptions {
@@ -59,6 +61,7 @@ export interface CredentialStatus {
   readonly account: string;
   readonly scopes: readonly string[];
   readonly expiresAt?: number;
+  readonly obtainedAt?: number;
   readonly hasRefreshToken: boolean;
   readonly needsSignIn: boolean;
   readonly lastRefresh?: Credential['lastRefresh'];
@@ -72,7 +75,7 @@ export interface SignOutResult {
 
 export interface DiagnoseReport {
   readonly serverUrl: string;
-  readonly probe?: { status: number; challenges: readonly Challenge[] };
+  readonly probe?: ProbeResult;
   readonly steps: readonly DiscoveryStep[];
   readonly discovery?: StoredDiscovery;
   readonly clientIdentity?: string;
@@ -98,7 +101,7 @@ export class Keyring {
     this.logger = redactingLogger(deps.logger ?? silentLogger);
     this.clock = deps.clock ?? systemClock;
     const now = () => this.clock.now();
-    this.http = new HttpClient({ fetch: deps.fetch, resolveHost: deps.resolveHost, logger: this.logger, timeoutMs: deps.timeoutMs });
+    this.http = new HttpClient({ fetch: deps.fetch, resolveHost: deps.resolveHost, logger: this.logger, timeoutMs: deps.timeoutMs, allowInsecureLoopback: deps.allowInsecureLoopback });
     this.repository = new KeyringRepository(deps.store);
     this.discoverer = new Discoverer(this.http, now);
     this.discoveries = new DiscoveryCache(this.discoverer, this.repository, now, deps.discoveryTtlMs);
@@ -153,6 +156,15 @@ export class Keyring {
     await this.discoveries.invalidate(canonical);
   }
 
+  /** Refreshes now, due or not (the user asked); a credential that cannot be refreshed is marked as needing sign-in. */
+  async refresh(serverUrl: string): Promise<Credential> {
+    const url = parseServerUrl(serverUrl);
+    const binding = await this.repository.getServer(canonicalServerUrl(url));
+    if (!binding) throw new KeyringError('not_signed_in', `not signed in to ${canonicalServerUrl(url)}`);
+    const current = await this.repository.getCredential(binding);
+    return this.credentials.fresh(binding, () => this.refreshContext(url, binding), current?.accessToken ?? '');
+  }
+
   /** Stops announcing changes; the keyring is not used after this. */
   dispose(): void {
     this.changes.dispose();
@@ -171,7 +183,7 @@ export class Keyring {
     try {
       return await this.credentials.fresh(binding, () => this.refreshContext(url, binding, options.signal));
     } catch (error) {
-      if (!isKeyringError(error) || (error.code !== 'needs_sign_in' && error.code !== 'not_signed_in')) throw error;
+      if (!isSignInRequired(error)) throw error;
       return this.signInIfAllowed(url, options, undefined, error);
     }
   }
@@ -233,6 +245,7 @@ export class Keyring {
         account: binding.account,
         scopes: credential?.scopes ?? [],
         expiresAt: credential?.expiresAt,
+        obtainedAt: credential?.obtainedAt,
         hasRefreshToken: Boolean(credential?.refreshToken),
         needsSignIn: credential?.needsSignIn ?? true,
         lastRefresh: credential?.lastRefresh,
@@ -271,7 +284,7 @@ export class Keyring {
     });
     const client: ClientConfig = { clientName: DEFAULT_CLIENT_NAME, ...options.client };
     this.logger.info(`[signIn] signing in to ${canonical} at ${as.issuer}`);
-    const { tokens, client: record } = await this.codeFlow.run({ as, client, scopes, resource: discovery.resource, policy, signal: options.signal }).catch((error: unknown) => {
+    const { tokens, client: record } = await this.codeFlow.run({ serverUrl: canonical, as, client, scopes, resource: discovery.resource, policy, signal: options.signal }).catch((error: unknown) => {
       throw scopes.length === 0 && isKeyringError(error, 'access_denied')
         ? new KeyringError('access_denied', `${error.message}; no scope was requested because the server suggested none — name the scopes to request (--scope)`, { cause: error })
         : error;
@@ -304,7 +317,7 @@ export class Keyring {
       try {
         return await this.credentials.fresh(binding, () => this.refreshContext(url, binding, options.signal), rejected.accessToken);
       } catch (error) {
-        if (!isKeyringError(error) || (error.code !== 'needs_sign_in' && error.code !== 'not_signed_in')) throw error;
+        if (!isSignInRequired(error)) throw error;
       }
     }
     return this.signInIfAllowed(url, options, challenge, new KeyringError('unauthorized', `${canonical} requires sign-in`));
@@ -316,7 +329,7 @@ export class Keyring {
   }
 
   private tolerateMissing(error: unknown): undefined {
-    if (isKeyringError(error) && (error.code === 'not_signed_in' || error.code === 'needs_sign_in')) return undefined;
+    if (isSignInRequired(error)) return undefined;
     throw error;
   }
 

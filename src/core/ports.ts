@@ -38,6 +38,14 @@ export interface RedirectReceiver {
   dispose(): void;
 }
 
+/** What a receiver factory knows about the sign-in it serves, so an adapter can pick a redirect strategy per server. */
+export interface SignInContext {
+  readonly serverUrl: string;
+  readonly issuer: string;
+}
+
+export type CreateReceiver = (context: SignInContext) => Promise<RedirectReceiver>;
+
 /**
  * Key-value storage for the engine's records. Values are JSON text that may contain secrets, so an
  * implementation keeps them private (0600 files, SecretStorage). `withLock` serialises work on one key across

@@ -34,10 +34,10 @@ export function isLoopbackHost(hostname: string): boolean {
   return isIpLiteral(host) && classifyAddress(host) === 'loopback';
 }
 
-/** Plain http is only acceptable where traffic never leaves the machine. */
-export function assertSecureUrl(url: URL, what: string): void {
+/** Plain http is only acceptable where traffic never leaves the machine, and only where the caller allows it there. */
+export function assertSecureUrl(url: URL, what: string, allowLoopbackHttp = true): void {
   if (url.protocol === 'https:') return;
-  if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return;
+  if (url.protocol === 'http:' && allowLoopbackHttp && isLoopbackHost(url.hostname)) return;
   throw new KeyringError('insecure_url', `${what} URL must use https (${url.origin} does not)`);
 }
 

@@ -1,5 +1,6 @@
-// Human-readable renderings of the engine's reports. Server-supplied text is printed as plain text only.
-import type { CredentialStatus, DiagnoseReport } from '../core/keyring';
+// Plain-text renderings of the engine's reports, shared by the command line and the editor's diagnosis document.
+// Server-supplied text stays plain text: these strings are never rendered as markdown or links.
+import type { CredentialStatus, DiagnoseReport } from './keyring';
 
 export function formatStatus(statuses: readonly CredentialStatus[], now: number): string {
   if (statuses.length === 0) return 'No credentials stored.';

@@ -1,0 +1,118 @@
+// Composition root of the extension: build the objects, register them, hand every disposable to its owner.
+import * as vscode from 'vscode';
+import type { CredentialChange } from './core/events';
+import { KeyringError } from './core/errors';
+import { Keyring } from './core/keyring';
+import { systemClock } from './core/ports';
+import { AuthorizingRelay } from './node/authorizingRelay';
+import { resolveHost } from './node/resolveHost';
+import { createApi, type McpKeyringApi } from './vscode/api';
+import { changeFromOtherWindow } from './vscode/storeChanges';
+import { KeyringAuthenticationProvider } from './vscode/authenticationProvider';
+import { ClientSecrets, StaticCredentials } from './vscode/clientSecrets';
+import { registerCommands } from './vscode/commands';
+import { DIAGNOSIS_SCHEME, DiagnosisDocuments } from './vscode/diagnosisDocuments';
+import { AUTH_PROVIDER_ID, AUTH_PROVIDER_LABEL, MCP_PROVIDER_ID, SERVERS_VIEW_ID, Settings } from './vscode/ids';
+import { channelLogger } from './vscode/log';
+import { KeyringMcpDefinitionProvider } from './vscode/mcpDefinitionProvider';
+import { RefreshScheduler } from './vscode/refreshScheduler';
+import { createUpstreamResolver } from './vscode/relayUpstreams';
+import { SecretStorageStore } from './vscode/secretStorageStore';
+import { ServerActivity } from './vscode/serverActivity';
+import { ServerRegistry } from './vscode/serverRegistry';
+import { ServerTreeProvider } from './vscode/serverTree';
+import { SignInService } from './vscode/signInService';
+import { RedirectReceivers, WAIT_FOR_BROWSER_MS } from './vscode/redirectReceivers';
+import { UriHandlerCallbacks } from './vscode/uriHandlerReceiver';
+
+export async function activate(context: vscode.ExtensionContext): Promise<McpKeyringApi> {
+  const own = <T extends vscode.Disposable | { dispose(): unknown }>(disposable: T): T => {
+    context.subscriptions.push(disposable);
+    return disposable;
+  };
+  const log = own(vscode.window.createOutputChannel('MCP Keyring', { log: true }));
+  const logger = channelLogger(log);
+
+  const store = own(new SecretStorageStore({ secrets: context.secrets, logger }));
+  const uriCallbacks = own(new UriHandlerCallbacks<vscode.Uri>({
+    uriScheme: vscode.env.uriScheme,
+    parseUri: (value) => vscode.Uri.parse(value),
+    asExternalUri: (uri) => vscode.env.asExternalUri(uri),
+    logger,
+    timeoutMs: WAIT_FOR_BROWSER_MS,
+  }));
+  own(vscode.window.registerUriHandler(uriCallbacks));
+  const clientSecrets = new ClientSecrets(context.secrets);
+  const staticCredentials = new StaticCredentials(context.secrets);
+
+  const receivers = new RedirectReceivers(() => uriCallbacks.createReceiver(), logger);
+  const keyring = own(Keyring.create({
+    store,
+    fetch: (input, init) => fetch(input, init),
+    resolveHost,
+    openUrl: openInBrowser,
+    createReceiver: receivers.create,
+    logger,
+    clock: systemClock,
+    allowInsecureLoopback: vscode.workspace.getConfiguration(Settings.section).get(Settings.allowInsecureLoopback, false),
+  }));
+  const signIns = new SignInService({ keyring, receivers, logger, clientSecrets });
+
+  const registry = own(new ServerRegistry(logger));
+  const activity = own(new ServerActivity());
+  const relay = await AuthorizingRelay.start({ logger, resolve: createUpstreamResolver(registry, keyring, staticCredentials) });
+  own({ dispose: () => void relay.dispose() });
+
+  const scheduler = own(new RefreshScheduler({
+    clock: systemClock,
+    timers: { setTimeout, clearTimeout },
+    random: Math.random,
+    logger,
+    refreshBeforeExpirySeconds: vscode.workspace.getConfiguration(Settings.section).get(Settings.refreshBeforeExpirySeconds, 60),
+    listCredentials: async () => (await keyring.status()).map((status) => ({
+      serverUrl: status.serverUrl,
+      expiresAt: status.expiresAt,
+      obtainedAt: status.obtainedAt ?? 0,
+      needsSignIn: status.needsSignIn,
+      hasRefreshToken: status.hasRefreshToken,
+    })),
+    refresh: async (serverUrl) => {
+      await activity.run(serverUrl, 'refreshing', () => keyring.getAccessToken(serverUrl, { interactive: false }));
+    },
+  }));
+
+  // Credential changes from this window come from the engine; those from other windows through SecretStorage.
+  const credentialChanges = own(new vscode.EventEmitter<CredentialChange>());
+  own(keyring.onDidChangeCredentials((change) => credentialChanges.fire(change)));
+  own(store.onDidChange((key) => void changeFromOtherWindow(keyring, key).then((change) => change && credentialChanges.fire(change))));
+  own(credentialChanges.event(() => void scheduler.reschedule()));
+
+  const authProvider = own(new KeyringAuthenticationProvider(keyring, registry, signIns, credentialChanges.event, logger));
+  own(vscode.authentication.registerAuthenticationProvider(AUTH_PROVIDER_ID, AUTH_PROVIDER_LABEL, authProvider, { supportsMultipleAccounts: true }));
+
+  const mcpProvider = own(new KeyringMcpDefinitionProvider(relay, registry, keyring, signIns, staticCredentials, logger));
+  own(vscode.lm.registerMcpServerDefinitionProvider(MCP_PROVIDER_ID, mcpProvider));
+
+  const tree = own(new ServerTreeProvider(registry, keyring, activity, staticCredentials, credentialChanges.event));
+  const treeView = own(vscode.window.createTreeView(SERVERS_VIEW_ID, { treeDataProvider: tree, showCollapseAll: false }));
+  tree.setVisible(treeView.visible);
+  own(treeView.onDidChangeVisibility((event) => tree.setVisible(event.visible)));
+
+  const diagnoses = own(new DiagnosisDocuments());
+  own(vscode.workspace.registerTextDocumentContentProvider(DIAGNOSIS_SCHEME, diagnoses));
+  for (const command of registerCommands({ keyring, registry, signIns, activity, clientSecrets, staticCredentials, diagnoses, log, logger, globalStorageUri: context.globalStorageUri })) own(command);
+
+  void scheduler.reschedule();
+  logger.info(`[activate] MCP Keyring ready; relay on ${relay.origin}`);
+  return createApi(keyring, registry, signIns, credentialChanges.event);
+}
+
+export function deactivate(): void {
+  // Everything is owned by context.subscriptions.
+}
+
+/** The browser step. A person who declines to open the link has cancelled the sign-in. */
+async function openInBrowser(url: string): Promise<void> {
+  const opened = await vscode.env.openExternal(vscode.Uri.parse(url, true));
+  if (!opened) throw new KeyringError('cancelled', 'the sign-in page was not opened');
+}

@@ -1,0 +1,263 @@
+// The palette and tree commands. Each handler takes the server from the tree item it was invoked on, or asks.
+import * as vscode from 'vscode';
+import { isKeyringError } from '../core/errors';
+import type { Keyring } from '../core/keyring';
+import type { Logger } from '../core/ports';
+import { formatDiagnosis } from '../core/reportText';
+import { canonicalServerUrl, parseServerUrl } from '../core/urls';
+import type { ClientSecrets, StaticCredentials } from './clientSecrets';
+import type { DiagnosisDocuments } from './diagnosisDocuments';
+import { Commands } from './ids';
+import { mcpJsonLocations, readMcpJsonServers } from './mcpJsonImport';
+import type { ServerActivity } from './serverActivity';
+import { displayName, type ServerEntry, type StaticCredentialKind } from './serverEntry';
+import type { ConfiguredServer } from './configuredServer';
+import type { ServerRegistry } from './serverRegistry';
+import type { SignInService } from './signInService';
+
+export interface CommandDeps {
+  readonly keyring: Keyring;
+  readonly registry: ServerRegistry;
+  readonly signIns: SignInService;
+  readonly activity: ServerActivity;
+  readonly clientSecrets: ClientSecrets;
+  readonly staticCredentials: StaticCredentials;
+  readonly diagnoses: DiagnosisDocuments;
+  readonly log: vscode.LogOutputChannel;
+  readonly logger: Logger;
+  readonly globalStorageUri: vscode.Uri;
+}
+
+export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
+  const handlers = new KeyringCommands(deps);
+  const register = (id: string, handler: (server?: ConfiguredServer) => Promise<unknown>) =>
+    vscode.commands.registerCommand(id, (server?: ConfiguredServer) => reportFailure(handler(server), deps.logger, id));
+  return [
+    register(Commands.addServer, () => handlers.addServer()),
+    register(Commands.signIn, (server) => handlers.signIn(server)),
+    register(Commands.signOut, (server) => handlers.signOut(server)),
+    register(Commands.refreshNow, (server) => handlers.refreshNow(server)),
+    register(Commands.diagnose, (server) => handlers.diagnose(server)),
+    register(Commands.importMcpJson, () => handlers.importMcpJson()),
+    register(Commands.resetRegistration, (server) => handlers.resetRegistration(server)),
+    register(Commands.showLog, () => Promise.resolve(deps.log.show())),
+    register(Commands.copyAccessToken, (server) => handlers.copyAccessToken(server)),
+    register(Commands.editServer, () => handlers.editServers()),
+    register(Commands.removeServer, (server) => handlers.removeServer(server)),
+  ];
+}
+
+class KeyringCommands {
+  constructor(private readonly deps: CommandDeps) {}
+
+  async addServer(): Promise<void> {
+    const url = await vscode.window.showInputBox({
+      title: vscode.l10n.t('Add MCP Server'),
+      prompt: vscode.l10n.t('The URL of the MCP server (Streamable HTTP endpoint)'),
+      placeHolder: 'https://mcp.example.com/mcp',
+      ignoreFocusOut: true,
+      validateInput: (value) => validateServerUrl(value),
+    });
+    if (!url) return;
+    const findings = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Checking {0}…', url) },
+      () => this.deps.keyring.diagnose(url.trim()),
+    );
+    let entry: ServerEntry = { url: url.trim() };
+    if (findings.probe && !findings.probe.requiresAuthorization) {
+      const staticKind = await this.askStaticCredential();
+      if (staticKind === undefined) return;
+      entry = await this.withStaticCredential(entry, staticKind);
+    } else if (findings.error) {
+      const keep = vscode.l10n.t('Add Anyway');
+      const answer = await vscode.window.showWarningMessage(vscode.l10n.t('MCP Keyring could not work out how to sign in to this server ({0}).', findings.error.code), { modal: true, detail: findings.error.message }, keep);
+      if (answer !== keep) return;
+    } else if (findings.discovery && !findings.discovery.authorizationServer.registration_endpoint && !findings.discovery.authorizationServer.client_id_metadata_document_supported) {
+      const clientId = await vscode.window.showInputBox({
+        title: vscode.l10n.t('Client id needed'),
+        prompt: vscode.l10n.t('{0} does not let MCP Keyring register itself. Enter a client id registered there (allowing the redirect URIs shown in the log).', findings.discovery.authorizationServer.issuer),
+        ignoreFocusOut: true,
+      });
+      if (!clientId) return;
+      entry = { ...entry, clientId: clientId.trim() };
+    }
+    await this.deps.registry.put(entry);
+    const signIn = vscode.l10n.t('Sign In');
+    const issuer = findings.discovery?.authorizationServer.issuer;
+    const message = issuer
+      ? vscode.l10n.t('Added {0}. It is protected by {1}.', displayName(entry), issuer)
+      : vscode.l10n.t('Added {0}.', displayName(entry));
+    const server = this.deps.registry.find(entry.url);
+    if (!entry.staticCredential && server && (await vscode.window.showInformationMessage(message, signIn)) === signIn) await this.signIn(server);
+  }
+
+  async signIn(server?: ConfiguredServer): Promise<void> {
+    const target = server ?? (await this.pickServer(vscode.l10n.t('Sign in to which server?')));
+    if (!target) return;
+    const credential = await this.deps.activity.run(target.canonicalUrl, 'signingIn', () => this.deps.signIns.signIn(target));
+    void vscode.window.showInformationMessage(vscode.l10n.t('Signed in to {0} as {1}.', displayName(target.entry), credential.account));
+  }
+
+  async signOut(server?: ConfiguredServer): Promise<void> {
+    const target = server ?? (await this.pickServer(vscode.l10n.t('Sign out of which server?')));
+    if (!target) return;
+    const signOut = vscode.l10n.t('Sign Out');
+    if ((await vscode.window.showWarningMessage(vscode.l10n.t('Sign out of {0}?', displayName(target.entry)), { modal: true }, signOut)) !== signOut) return;
+    if (target.entry.staticCredential && target.entry.staticCredential !== 'none') {
+      await this.deps.staticCredentials.delete(target.canonicalUrl);
+      return;
+    }
+    const result = await this.deps.keyring.signOut(target.canonicalUrl);
+    const detail = result.revocationError ? vscode.l10n.t('The server could not revoke the tokens; they were forgotten here.') : undefined;
+    void vscode.window.showInformationMessage(vscode.l10n.t('Signed out of {0}.', displayName(target.entry)) + (detail ? ` ${detail}` : ''));
+  }
+
+  async refreshNow(server?: ConfiguredServer): Promise<void> {
+    const target = server ?? (await this.pickServer(vscode.l10n.t('Refresh which server?')));
+    if (!target) return;
+    await this.deps.activity.run(target.canonicalUrl, 'refreshing', () => this.deps.keyring.refresh(target.canonicalUrl));
+  }
+
+  async diagnose(server?: ConfiguredServer): Promise<void> {
+    const target = server ?? (await this.pickServer(vscode.l10n.t('Diagnose which server?')));
+    if (!target) return;
+    const report = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Diagnosing {0}…', displayName(target.entry)) },
+      () => this.deps.keyring.diagnose(target.canonicalUrl),
+    );
+    await this.deps.diagnoses.show(displayName(target.entry), formatDiagnosis(report));
+  }
+
+  async importMcpJson(): Promise<void> {
+    const configured = new Set(this.deps.registry.list().map((server) => server.canonicalUrl));
+    const candidates = (await readMcpJsonServers(mcpJsonLocations(this.deps.globalStorageUri))).filter((server) => {
+      try {
+        parseServerUrl(server.url);
+        return !configured.has(this.deps.registry.find(server.url)?.canonicalUrl ?? '');
+      } catch {
+        return false;
+      }
+    });
+    if (candidates.length === 0) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('No new HTTP servers found in mcp.json.'));
+      return;
+    }
+    const picked = await vscode.window.showQuickPick(
+      candidates.map((server) => ({ label: server.name, description: server.url, detail: server.source, picked: true, server })),
+      { canPickMany: true, title: vscode.l10n.t('Import servers from mcp.json') },
+    );
+    for (const { server } of picked ?? []) {
+      await this.deps.registry.put({ url: server.url, label: server.name, headers: safeHeaders(server.headers) });
+    }
+  }
+
+  async resetRegistration(server?: ConfiguredServer): Promise<void> {
+    const target = server ?? (await this.pickServer(vscode.l10n.t('Reset the registration of which server?')));
+    if (!target) return;
+    const reset = vscode.l10n.t('Reset');
+    const question = vscode.l10n.t('Forget the client registration used for {0}? The next sign-in registers again.', displayName(target.entry));
+    if ((await vscode.window.showWarningMessage(question, { modal: true }, reset)) !== reset) return;
+    await this.deps.keyring.resetRegistration(target.canonicalUrl);
+  }
+
+  async copyAccessToken(server?: ConfiguredServer): Promise<void> {
+    const target = server ?? (await this.pickServer(vscode.l10n.t('Copy the token of which server?')));
+    if (!target) return;
+    const copy = vscode.l10n.t('Copy');
+    const warning = vscode.l10n.t('The access token grants access to {0} as you. Anyone who sees it can use it until it expires.', displayName(target.entry));
+    if ((await vscode.window.showWarningMessage(warning, { modal: true }, copy)) !== copy) return;
+    const credential = await this.deps.keyring.getAccessToken(target.canonicalUrl, { interactive: false });
+    await vscode.env.clipboard.writeText(credential.accessToken);
+  }
+
+  async editServers(): Promise<void> {
+    await vscode.commands.executeCommand('workbench.action.openSettingsJson', { revealSetting: { key: 'mcpKeyring.servers' } });
+  }
+
+  async removeServer(server?: ConfiguredServer): Promise<void> {
+    const target = server ?? (await this.pickServer(vscode.l10n.t('Remove which server?')));
+    if (!target) return;
+    const remove = vscode.l10n.t('Remove');
+    if ((await vscode.window.showWarningMessage(vscode.l10n.t('Remove {0} and sign out of it?', displayName(target.entry)), { modal: true }, remove)) !== remove) return;
+    await this.deps.keyring.signOut(target.canonicalUrl).catch((error: unknown) => {
+      if (!isKeyringError(error, 'not_signed_in')) this.deps.logger.warn(`[remove] sign-out failed (${isKeyringError(error) ? error.code : 'unknown'}); removing anyway`);
+    });
+    await this.deps.clientSecrets.delete(target.canonicalUrl);
+    await this.deps.staticCredentials.delete(target.canonicalUrl);
+    await this.deps.registry.remove(target.canonicalUrl);
+  }
+
+  private async pickServer(title: string): Promise<ConfiguredServer | undefined> {
+    const servers = this.deps.registry.list();
+    if (servers.length <= 1) return servers[0];
+    const picked = await vscode.window.showQuickPick(servers.map((server) => ({ label: displayName(server.entry), description: server.canonicalUrl, server })), { title });
+    return picked?.server;
+  }
+
+  private async askStaticCredential(): Promise<StaticCredentialKind | undefined> {
+    const picked = await vscode.window.showQuickPick(
+      [
+        { label: vscode.l10n.t('No credential'), credentialKind: 'none' as const },
+        { label: vscode.l10n.t('Bearer token'), credentialKind: 'bearer' as const },
+        { label: vscode.l10n.t('API key header'), credentialKind: 'apiKeyHeader' as const },
+      ],
+      { title: vscode.l10n.t('This server did not ask for OAuth. Does it need a static credential?') },
+    );
+    return picked?.credentialKind;
+  }
+
+  private async withStaticCredential(entry: ServerEntry, kind: StaticCredentialKind): Promise<ServerEntry> {
+    if (kind === 'none') return entry;
+    const header = kind === 'apiKeyHeader'
+      ? await vscode.window.showInputBox({ title: vscode.l10n.t('Header name'), value: 'X-API-Key', ignoreFocusOut: true, validateInput: (value) => (/^[\w-]{1,64}$/.test(value) ? undefined : vscode.l10n.t('Not a header name.')) })
+      : undefined;
+    const secret = await vscode.window.showInputBox({ title: vscode.l10n.t('Credential'), password: true, ignoreFocusOut: true });
+    if (!secret || (kind === 'apiKeyHeader' && !header)) return entry;
+    await this.deps.staticCredentials.set(canonicalServerUrl(parseServerUrl(entry.url)), secret);
+    return { ...entry, staticCredential: kind, apiKeyHeader: header };
+  }
+}
+
+function validateServerUrl(value: string): string | undefined {
+  try {
+    parseServerUrl(value.trim());
+    return undefined;
+  } catch (error) {
+    return isKeyringError(error) ? error.message : vscode.l10n.t('Not a valid URL.');
+  }
+}
+
+/** Headers copied from mcp.json may hold secrets (an Authorization header); only obviously non-secret ones come along. */
+function safeHeaders(headers: Record<string, string> | undefined): Record<string, string> | undefined {
+  if (!headers) return undefined;
+  const kept = Object.entries(headers).filter(([name]) => !/authorization|token|key|secret|cookie/i.test(name));
+  return kept.length > 0 ? Object.fromEntries(kept) : undefined;
+}
+
+/** Commands run from menus: failures become one clear message, cancellations stay silent. */
+async function reportFailure(work: Promise<unknown>, logger: Logger, commandId: string): Promise<void> {
+  try {
+    await work;
+  } catch (error) {
+    if (error instanceof vscode.CancellationError || isKeyringError(error, 'cancelled')) return;
+    const code = isKeyringError(error) ? error.code : 'failed';
+    logger.error(`[${commandId}] ${error instanceof Error ? error.message : 'failed'}`);
+    void vscode.window.showErrorMessage(vscode.l10n.t('MCP Keyring: {0}', describeError(code)));
+  }
+}
+
+function describeError(code: string): string {
+  switch (code) {
+    case 'access_denied':
+      return vscode.l10n.t('Access was denied at the authorization server.');
+    case 'timeout':
+      return vscode.l10n.t('The server did not answer in time.');
+    case 'registration_unavailable':
+      return vscode.l10n.t('The authorization server does not allow registration; configure a client id for this server.');
+    case 'needs_sign_in':
+    case 'not_signed_in':
+      return vscode.l10n.t('Sign in first.');
+    default:
+      return vscode.l10n.t('The operation failed ({0}). See the log for details.', code);
+  }
+}

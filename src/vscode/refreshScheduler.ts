@@ -1,0 +1,332 @@
+// Background refresh of every credential: each one in the last part of its lifetime with jitter, a few at a time,
+// backing off on network trouble and stopping when the server wants a new sign-in. Timers are only alarms; the wall
+// clock decides what is due, so schedules survive sleep and clock changes.
+import { isKeyringError, isTransient, type ErrorCode } from '../core/errors';
+import { Emitter, type Disposable, type Listener } from '../core/events';
+import type { Clock, Logger } from '../core/ports';
+import { backoffDelay, refreshDueAt, RETRY_PAUSE_MS } from '../core/refreshPolicy';
+
+/** The timer functions the editor's modules use, injectable so tests can move time themselves. */
+export interface Timers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const systemTimers: Timers = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+/** What the scheduler needs to know about one stored credential (no token in it). */
+export interface ScheduledCredential {
+  readonly serverUrl: string;
+  readonly expiresAt?: number;
+  readonly obtainedAt: number;
+  readonly needsSignIn: boolean;
+  readonly hasRefreshToken: boolean;
+}
+
+/**
+ * `ok`: the engine returned a usable credential. `retrying`: it failed for a reason worth retrying (network, 5xx)
+ * and another attempt is scheduled. `needsSignIn`: the server rejected the grant; nothing more happens in the
+ * background. `failed`: any other error; background attempts stop until the credential changes.
+ */
+export type BackgroundRefreshOutcome = 'ok' | 'retrying' | 'needsSignIn' | 'failed';
+
+export interface BackgroundRefreshResult {
+  readonly at: number;
+  readonly outcome: BackgroundRefreshOutcome;
+  readonly code?: ErrorCode;
+}
+
+export interface RefreshSchedulerOptions {
+  readonly clock: Clock;
+  readonly timers: Timers;
+  /** In [0, 1): draws the jitter and the backoff. */
+  readonly random: () => number;
+  readonly listCredentials: () => Promise<ScheduledCredential[]>;
+  /** Refreshes silently (never prompts); may throw a KeyringError. The signal aborts when the scheduler is disposed. */
+  readonly refresh: (serverUrl: string, signal: AbortSignal) => Promise<void>;
+  readonly logger: Logger;
+  /** The `refreshBeforeExpirySeconds` setting: refresh at least this long before expiry. */
+  readonly refreshBeforeExpirySeconds: number;
+  /** At most this many refreshes run at once. Default 4. */
+  readonly maxConcurrent?: number;
+  /** How often the wall clock is compared with the timers to notice sleep. Default 30 s. */
+  readonly wakeCheckIntervalMs?: number;
+}
+
+const DEFAULT_MAX_CONCURRENT = 4;
+const DEFAULT_WAKE_CHECK_INTERVAL_MS = 30_000;
+/** A wall-clock drift beyond this between two wake checks means the machine slept or the clock was set. */
+const CLOCK_JUMP_TOLERANCE_MS = 10_000;
+/** Jitter is at most this fraction of the lead between due time and expiry. */
+const JITTER_FRACTION = 0.1;
+/** Jitter never pushes a refresh closer to expiry than this. */
+const EXPIRY_SAFETY_MS = 5_000;
+/** Node clamps longer timeouts to 1 ms; a far-off refresh is reached through several alarms instead. */
+const LONGEST_TIMER_MS = 24 * 60 * 60_000;
+const LOG = '[refreshScheduler]';
+
+/** What the scheduler remembers about one server, valid for one credential generation (its `obtainedAt`). */
+interface Track {
+  readonly generation: number;
+  /** In [0, 1): drawn once per generation, so repeated planning does not move the refresh around. */
+  readonly jitter: number;
+  /** Attempts of this generation so far; drives the backoff. */
+  attempts: number;
+  /** When the last attempt of this generation ended. */
+  lastAttemptAt?: number;
+  /** No attempt before this, after a failed or fruitless attempt (unless expiry comes first). */
+  notBefore?: number;
+  /** Background attempts are over for this generation (needs sign-in or a permanent failure). */
+  isStopped: boolean;
+  nextAt?: number;
+  timer?: unknown;
+  lastResult?: BackgroundRefreshResult;
+}
+
+export class RefreshScheduler implements Disposable {
+  private readonly tracks = new Map<string, Track>();
+  /** Servers whose refresh is due, in the order they became due; each at most once. */
+  private readonly queue: string[] = [];
+  private readonly running = new Set<string>();
+  private readonly maxConcurrent: number;
+  private readonly wakeCheckIntervalMs: number;
+  private wakeTimer: unknown;
+  private lastWakeCheck: number;
+  /** A planning run that has not started yet: later requests join it, since it will see their changes too. */
+  private queuedPlan: Promise<void> | undefined;
+  private planTail: Promise<void> = Promise.resolve();
+  private readonly abort = new AbortController();
+  private readonly stateEmitter = new Emitter<string>();
+  private isDisposed = false;
+
+  /** Fires with a server URL whenever its next refresh time, running state or last result changes. */
+  readonly onDidChangeState: (listener: Listener<string>) => Disposable = this.stateEmitter.event;
+
+  constructor(private readonly options: RefreshSchedulerOptions) {
+    this.maxConcurrent = Math.max(1, options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT);
+    this.wakeCheckIntervalMs = options.wakeCheckIntervalMs ?? DEFAULT_WAKE_CHECK_INTERVAL_MS;
+    this.lastWakeCheck = options.clock.now();
+    this.armWakeCheck();
+  }
+
+  /** When the next background refresh of this server is planned; undefined when none is (or one is running). */
+  nextRefreshAt(serverUrl: string): number | undefined {
+    return this.tracks.get(serverUrl)?.nextAt;
+  }
+
+  lastResult(serverUrl: string): BackgroundRefreshResult | undefined {
+    return this.tracks.get(serverUrl)?.lastResult;
+  }
+
+  isRefreshing(serverUrl: string): boolean {
+    return this.running.has(serverUrl);
+  }
+
+  /** Recomputes every schedule from the stored credentials. Call it whenever credentials change. Never rejects. */
+  reschedule(): Promise<void> {
+    if (this.isDisposed) return Promise.resolve();
+    if (this.queuedPlan) return this.queuedPlan;
+    const plan = this.planTail.then(() => {
+      this.queuedPlan = undefined;
+      return this.plan();
+    });
+    this.queuedPlan = plan;
+    this.planTail = plan;
+    return plan;
+  }
+
+  /** Clears every timer and aborts refreshes in flight; nothing is scheduled afterwards. */
+  dispose(): void {
+    if (this.isDisposed) return;
+    this.isDisposed = true;
+    this.options.timers.clearTimeout(this.wakeTimer);
+    for (const track of this.tracks.values()) this.clearTimer(track);
+    this.queue.length = 0;
+    this.abort.abort();
+    this.stateEmitter.dispose();
+  }
+
+  private async plan(): Promise<void> {
+    let credentials: ScheduledCredential[];
+    try {
+      credentials = await this.options.listCredentials();
+    } catch (error) {
+      this.options.logger.warn(`${LOG} could not list credentials (${describe(error)})`);
+      return;
+    }
+    if (this.isDisposed) return;
+    const now = this.options.clock.now();
+    const listed = new Set<string>();
+    for (const credential of credentials) {
+      listed.add(credential.serverUrl);
+      this.planOne(credential, now);
+    }
+    for (const [serverUrl, track] of this.tracks) {
+      if (listed.has(serverUrl) || this.running.has(serverUrl)) continue;
+      this.clearTimer(track);
+      this.dequeue(serverUrl);
+      this.tracks.delete(serverUrl);
+      this.stateEmitter.fire(serverUrl);
+    }
+    this.pump();
+  }
+
+  private planOne(credential: ScheduledCredential, now: number): void {
+    const { serverUrl } = credential;
+    if (this.running.has(serverUrl)) return; // planned again when the attempt ends
+    const track = this.trackFor(credential);
+    const previous = track.nextAt;
+    this.clearTimer(track);
+    const at = this.nextAttemptAt(credential, track);
+    track.nextAt = at;
+    if (at !== undefined && at <= now) {
+      this.enqueue(serverUrl);
+    } else {
+      this.dequeue(serverUrl);
+      if (at !== undefined) this.armTimer(serverUrl, track, at - now);
+    }
+    if (track.nextAt !== previous) this.stateEmitter.fire(serverUrl);
+  }
+
+  /** The track of this credential's generation: a new sign-in or a successful refresh starts afresh. */
+  private trackFor(credential: ScheduledCredential): Track {
+    const existing = this.tracks.get(credential.serverUrl);
+    if (existing?.generation === credential.obtainedAt) return existing;
+    if (existing) this.clearTimer(existing);
+    const track: Track = { generation: credential.obtainedAt, jitter: this.options.random(), attempts: 0, isStopped: false, lastResult: existing?.lastResult };
+    this.tracks.set(credential.serverUrl, track);
+    return track;
+  }
+
+  private nextAttemptAt(credential: ScheduledCredential, track: Track): number | undefined {
+    const { expiresAt } = credential;
+    if (credential.needsSignIn || !credential.hasRefreshToken || expiresAt === undefined || track.isStopped) return undefined;
+    const due = Math.min(refreshDueAt({ expiresAt, obtainedAt: credential.obtainedAt }) ?? expiresAt, expiresAt - this.options.refreshBeforeExpirySeconds * 1000);
+    const lead = expiresAt - due;
+    const scheduled = due + Math.min(track.jitter * JITTER_FRACTION * lead, Math.max(0, expiresAt - EXPIRY_SAFETY_MS - due));
+    if (track.notBefore === undefined || track.lastAttemptAt === undefined) return scheduled;
+    // A retry waits out its backoff, except that one last attempt still lands before the token expires.
+    const lastChance = expiresAt - EXPIRY_SAFETY_MS;
+    const retryAt = track.notBefore > lastChance && track.lastAttemptAt < lastChance ? lastChance : track.notBefore;
+    return Math.max(scheduled, retryAt);
+  }
+
+  private enqueue(serverUrl: string): void {
+    if (!this.queue.includes(serverUrl)) this.queue.push(serverUrl);
+  }
+
+  private dequeue(serverUrl: string): void {
+    const index = this.queue.indexOf(serverUrl);
+    if (index >= 0) this.queue.splice(index, 1);
+  }
+
+  /** Starts queued refreshes while fewer than `maxConcurrent` run, so a wake-up with everything due is no storm. */
+  private pump(): void {
+    while (!this.isDisposed && this.running.size < this.maxConcurrent && this.queue.length > 0) {
+      const serverUrl = this.queue.shift()!;
+      const track = this.tracks.get(serverUrl);
+      if (track) void this.run(serverUrl, track);
+    }
+  }
+
+  /** Planning skips running servers, so `track` stays this server's track until the attempt ends. */
+  private async run(serverUrl: string, track: Track): Promise<void> {
+    this.running.add(serverUrl);
+    track.nextAt = undefined;
+    this.stateEmitter.fire(serverUrl);
+    this.options.logger.info(`${LOG} refreshing ${serverUrl} in the background`);
+    let result: BackgroundRefreshResult;
+    try {
+      await this.options.refresh(serverUrl, this.abort.signal);
+      result = { at: this.options.clock.now(), outcome: 'ok' };
+    } catch (error) {
+      result = this.classifyFailure(serverUrl, error);
+    }
+    this.running.delete(serverUrl);
+    if (this.isDisposed) return;
+    this.recordAttempt(track, result);
+    this.stateEmitter.fire(serverUrl);
+    this.pump();
+    // A refresh that stored a new credential starts a new generation; one that did not is paced by `notBefore`.
+    void this.reschedule();
+  }
+
+  private classifyFailure(serverUrl: string, error: unknown): BackgroundRefreshResult {
+    const at = this.options.clock.now();
+    if (!isKeyringError(error)) {
+      this.options.logger.error(`${LOG} refreshing ${serverUrl} failed unexpectedly (${describe(error)}); background refresh stops for it`);
+      return { at, outcome: 'failed' };
+    }
+    if (isTransient(error)) {
+      this.options.logger.warn(`${LOG} refreshing ${serverUrl} failed (${error.code}); will retry`);
+      return { at, outcome: 'retrying', code: error.code };
+    }
+    if (error.code === 'needs_sign_in') {
+      this.options.logger.warn(`${LOG} ${serverUrl} needs a new sign-in; background refresh stops for it`);
+      return { at, outcome: 'needsSignIn', code: error.code };
+    }
+    // Configuration or server errors that retrying will not fix; on-demand requests still try, and say why.
+    this.options.logger.warn(`${LOG} refreshing ${serverUrl} failed (${error.code}); background refresh stops for it`);
+    return { at, outcome: 'failed', code: error.code };
+  }
+
+  /**
+   * Paces the next attempt of the same generation. After success that generation is normally replaced; if it is not
+   * (the engine found nothing due), the pause keeps the scheduler from asking again at once. Never earlier than the
+   * engine's own retry pause, which would turn an earlier attempt into a no-op.
+   */
+  private recordAttempt(track: Track, result: BackgroundRefreshResult): void {
+    track.lastResult = result;
+    track.lastAttemptAt = result.at;
+    track.attempts++;
+    if (result.outcome === 'needsSignIn' || result.outcome === 'failed') {
+      track.isStopped = true;
+      return;
+    }
+    track.notBefore = result.at + Math.max(RETRY_PAUSE_MS, backoffDelay(track.attempts - 1, this.options.random));
+  }
+
+  private armTimer(serverUrl: string, track: Track, delay: number): void {
+    track.timer = this.options.timers.setTimeout(() => this.onTimer(serverUrl, track), Math.min(delay, LONGEST_TIMER_MS));
+  }
+
+  /** The timer only says "look now": the wall clock decides whether the refresh is due yet. */
+  private onTimer(serverUrl: string, track: Track): void {
+    track.timer = undefined;
+    if (this.isDisposed || this.tracks.get(serverUrl) !== track || track.nextAt === undefined) return;
+    const remaining = track.nextAt - this.options.clock.now();
+    if (remaining > 0) return this.armTimer(serverUrl, track, remaining);
+    this.enqueue(serverUrl);
+    this.pump();
+  }
+
+  private clearTimer(track: Track): void {
+    if (track.timer === undefined) return;
+    this.options.timers.clearTimeout(track.timer);
+    track.timer = undefined;
+  }
+
+  private armWakeCheck(): void {
+    this.wakeTimer = this.options.timers.setTimeout(() => this.checkForClockJump(), this.wakeCheckIntervalMs);
+  }
+
+  /** Timers do not run while the machine sleeps (and ignore clock changes); a drifting wall clock says so. */
+  private checkForClockJump(): void {
+    if (this.isDisposed) return;
+    const now = this.options.clock.now();
+    const drift = now - this.lastWakeCheck - this.wakeCheckIntervalMs;
+    this.lastWakeCheck = now;
+    this.armWakeCheck();
+    if (Math.abs(drift) <= CLOCK_JUMP_TOLERANCE_MS) return;
+    this.options.logger.info(`${LOG} the clock moved ${Math.round(drift / 1000)} s more than the timers (sleep or clock change); rescheduling`);
+    void this.reschedule();
+  }
+}
+
+function describe(error: unknown): string {
+  if (isKeyringError(error)) return error.code;
+  return error instanceof Error ? error.name : 'unknown error';
+}

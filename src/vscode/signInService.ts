@@ -1,0 +1,127 @@
+// Interactive sign-in from the editor: a cancellable progress notification, the redirect strategies tried in the
+// order the capability table gives, and the person asked before each fallback.
+import * as vscode from 'vscode';
+import { isKeyringError, KeyringError } from '../core/errors';
+import type { Keyring } from '../core/keyring';
+import type { Logger } from '../core/ports';
+import type { Credential } from '../core/records';
+import { Settings } from './ids';
+import type { RedirectReceivers } from './redirectReceivers';
+import { chooseRedirectStrategies, type RedirectStrategy } from './redirectStrategy';
+import type { ConfiguredServer } from './configuredServer';
+import type { ClientSecrets } from './clientSecrets';
+
+export interface SignInServiceDeps {
+  readonly keyring: Keyring;
+  readonly receivers: RedirectReceivers;
+  readonly logger: Logger;
+  readonly clientSecrets: ClientSecrets;
+}
+
+export class SignInService {
+  private readonly running = new Map<string, Promise<Credential>>();
+
+  constructor(private readonly deps: SignInServiceDeps) {}
+
+  /** One sign-in per server at a time: a second request joins the first. */
+  signIn(server: ConfiguredServer, scopes?: readonly string[]): Promise<Credential> {
+    const running = this.running.get(server.canonicalUrl);
+    if (running) return running;
+    const attempt = this.signInWithProgress(server, scopes).finally(() => this.running.delete(server.canonicalUrl));
+    this.running.set(server.canonicalUrl, attempt);
+    return attempt;
+  }
+
+  private signInWithProgress(server: ConfiguredServer, scopes?: readonly string[]): Promise<Credential> {
+    return Promise.resolve(vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Signing in to {0}…', server.entry.label ?? server.canonicalUrl), cancellable: true },
+      async (progress, token) => {
+        const abort = new AbortController();
+        const subscription = token.onCancellationRequested(() => abort.abort());
+        try {
+          return await this.tryStrategies(server, scopes, abort.signal, (message) => progress.report({ message }));
+        } catch (error) {
+          if (isKeyringError(error, 'cancelled') || token.isCancellationRequested) throw new vscode.CancellationError();
+          throw error;
+        } finally {
+          subscription.dispose();
+          this.deps.receivers.forget(server.canonicalUrl);
+        }
+      },
+    ));
+  }
+
+  private async tryStrategies(server: ConfiguredServer, scopes: readonly string[] | undefined, signal: AbortSignal, report: (message: string) => void): Promise<Credential> {
+    const strategies = chooseRedirectStrategies({
+      uiKind: vscode.env.uiKind === vscode.UIKind.Web ? 'web' : 'desktop',
+      remoteName: vscode.env.remoteName,
+      preference: server.entry.redirect ?? vscode.workspace.getConfiguration(Settings.section).get(Settings.redirectStrategy, 'auto'),
+      serverSupportsDeviceCode: false,
+      serverAcceptsCustomSchemes: undefined,
+    });
+    let lastError: unknown;
+    for (const [index, strategy] of strategies.entries()) {
+      if (index > 0 && !(await this.confirmFallback(strategies[index - 1]!, strategy, lastError))) break;
+      this.deps.receivers.use(server.canonicalUrl, strategy);
+      report(strategyMessage(strategy));
+      this.deps.logger.info(`[signIn] ${server.canonicalUrl} with the ${strategy} redirect`);
+      try {
+        return await this.deps.keyring.signIn(server.entry.url, {
+          client: await this.clientConfig(server),
+          scopes: scopes ?? server.entry.scopes,
+          signal,
+        });
+      } catch (error) {
+        if (!isStrategyFailure(error) || signal.aborted) throw error;
+        lastError = error;
+        this.deps.logger.warn(`[signIn] the ${strategy} redirect did not complete (${error.code})`);
+      }
+    }
+    throw lastError instanceof Error ? lastError : new KeyringError('cancelled', 'sign-in was cancelled');
+  }
+
+  private async clientConfig(server: ConfiguredServer) {
+    const metadataUrl = vscode.workspace.getConfiguration(Settings.section).get<string>(Settings.clientMetadataUrl, '');
+    return {
+      clientId: server.entry.clientId,
+      authMethod: server.entry.clientAuthMethod,
+      clientSecret: server.entry.clientId ? await this.deps.clientSecrets.get(server.canonicalUrl) : undefined,
+      clientMetadataUrl: metadataUrl || undefined,
+    };
+  }
+
+  private async confirmFallback(failed: RedirectStrategy, next: RedirectStrategy, error: unknown): Promise<boolean> {
+    const reason = isKeyringError(error) ? error.code : 'unknown';
+    const tryNext = vscode.l10n.t('Try {0}', strategyName(next));
+    const answer = await vscode.window.showWarningMessage(
+      vscode.l10n.t('Signing in through {0} did not complete ({1}).', strategyName(failed), reason),
+      tryNext,
+      vscode.l10n.t('Cancel'),
+    );
+    return answer === tryNext;
+  }
+}
+
+/** Failures that another redirect strategy might avoid: nobody came back, or the server refused this redirect URI. */
+function isStrategyFailure(error: unknown): error is KeyringError {
+  return isKeyringError(error) && (error.code === 'timeout' || error.code === 'registration_failed' || error.code === 'authorization_failed');
+}
+
+function strategyName(strategy: RedirectStrategy): string {
+  switch (strategy) {
+    case 'uriHandler':
+      return vscode.l10n.t('the editor');
+    case 'loopback':
+      return vscode.l10n.t('a local listener');
+    case 'deviceCode':
+      return vscode.l10n.t('a device code');
+    case 'pasteUrl':
+      return vscode.l10n.t('pasting the final address');
+  }
+}
+
+function strategyMessage(strategy: RedirectStrategy): string {
+  return strategy === 'pasteUrl'
+    ? vscode.l10n.t('Approve in the browser, then paste the address it ends on.')
+    : vscode.l10n.t('Approve the sign-in in your browser.');
+}

@@ -1,0 +1,154 @@
+// The editor's URI handler as a RedirectReceiver: the browser comes back to `<uriScheme>://mcp-keyring.mcp-keyring/callback`
+// (or the http(s) URL `asExternalUri` maps it to) and the callback goes to the pending sign-in whose `state` it carries.
+import type * as vscode from 'vscode';
+import { KeyringError } from '../core/errors';
+import type { Disposable } from '../core/events';
+import type { Logger, RedirectReceiver } from '../core/ports';
+import { EXTENSION_ID, URI_CALLBACK_PATH } from './ids';
+import { systemTimers, type Timers } from './refreshScheduler';
+
+/** The parts of a `vscode.Uri` the handler reads. */
+export type CallbackUri = Pick<vscode.Uri, 'path' | 'query'>;
+
+/** `U` is `vscode.Uri` in the editor; tests use any object that prints as a URI. */
+export interface UriHandlerCallbacksOptions<U extends { toString(): string }> {
+  /** `vscode.env.uriScheme`: `vscode`, `vscode-insiders`, `code-oss`… */
+  readonly uriScheme: string;
+  /** `vscode.Uri.parse`. */
+  readonly parseUri: (value: string) => U;
+  /** `vscode.env.asExternalUri`: desktop keeps the custom scheme; web and remote may give an http(s) URL. */
+  readonly asExternalUri: (uri: U) => PromiseLike<U>;
+  readonly logger: Logger;
+  /** How long a receiver waits for the browser to come back before failing with `timeout`. */
+  readonly timeoutMs: number;
+  readonly timers?: Timers;
+}
+
+interface PendingCallback {
+  readonly expectedState: string;
+  readonly redirectUri: string;
+  resolve(url: URL): void;
+}
+
+const LOG = '[uriHandler]';
+
+/**
+ * Registered once with `window.registerUriHandler`. Several sign-ins (to different servers) may wait at once; each
+ * waits for its own `state`, and a callback nobody waits for is dropped.
+ */
+export class UriHandlerCallbacks<U extends { toString(): string }> implements Disposable {
+  private readonly pending = new Set<PendingCallback>();
+  private readonly receivers = new Set<UriHandlerReceiver>();
+  private readonly timers: Timers;
+
+  constructor(private readonly options: UriHandlerCallbacksOptions<U>) {
+    this.timers = options.timers ?? systemTimers;
+  }
+
+  /** `vscode.UriHandler.handleUri`. Logs never include the query: it carries the authorization code. */
+  handleUri(uri: CallbackUri): void {
+    if (uri.path !== URI_CALLBACK_PATH) {
+      this.options.logger.info(`${LOG} ignored a URI that is not a sign-in callback`);
+      return;
+    }
+    // vscode.Uri keeps the query of its own; on desktop it arrives percent-decoded. Authorization codes and states
+    // are URL-safe in practice, so reading it as form data gives back what the server sent.
+    const params = new URLSearchParams(uri.query);
+    const state = params.get('state');
+    const waiter = state === null ? undefined : this.findWaiter(state);
+    if (!waiter) {
+      this.options.logger.warn(`${LOG} ignored a callback that matches no pending sign-in`);
+      return;
+    }
+    this.options.logger.info(params.has('error') ? `${LOG} received a callback reporting an error` : `${LOG} received the callback`);
+    const url = new URL(waiter.redirectUri);
+    url.search = params.toString();
+    url.hash = '';
+    waiter.resolve(url);
+  }
+
+  /** A receiver for one sign-in; its redirect URI is computed afresh, since `asExternalUri` results must not be cached. */
+  async createReceiver(): Promise<RedirectReceiver> {
+    const callbackUri = this.options.parseUri(`${this.options.uriScheme}://${EXTENSION_ID}${URI_CALLBACK_PATH}`);
+    // Kept exactly as the editor gives it, query included: in web editors that query routes the callback back here.
+    const redirectUri = (await this.options.asExternalUri(callbackUri)).toString();
+    const receiver = new UriHandlerReceiver(redirectUri, this.pending, this.timers, this.options.timeoutMs, this.options.logger, () => this.receivers.delete(receiver));
+    this.receivers.add(receiver);
+    return receiver;
+  }
+
+  /** Pending sign-ins end with `cancelled`. */
+  dispose(): void {
+    for (const receiver of [...this.receivers]) receiver.dispose();
+  }
+
+  /** Compares with every pending state, each in constant time, so timing tells nothing about any of them. */
+  private findWaiter(state: string): PendingCallback | undefined {
+    let found: PendingCallback | undefined;
+    for (const waiter of this.pending) {
+      if (isSameState(state, waiter.expectedState) && !found) found = waiter;
+    }
+    return found;
+  }
+}
+
+class UriHandlerReceiver implements RedirectReceiver {
+  private hasWaited = false;
+  private isDisposed = false;
+  private cancelWait: (() => void) | undefined;
+
+  constructor(
+    readonly redirectUri: string,
+    private readonly pending: Set<PendingCallback>,
+    private readonly timers: Timers,
+    private readonly timeoutMs: number,
+    private readonly logger: Logger,
+    private readonly onDispose: () => void,
+  ) {}
+
+  waitForCallback(expectedState: string, signal: AbortSignal): Promise<URL> {
+    if (this.hasWaited || this.isDisposed) {
+      return Promise.reject(new KeyringError('usage', 'this URI handler receiver has already been used; create a new one'));
+    }
+    this.hasWaited = true;
+    return new Promise<URL>((resolve, reject) => {
+      const settle = (outcome: () => void): void => {
+        this.timers.clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        this.pending.delete(waiter);
+        this.cancelWait = undefined;
+        outcome();
+      };
+      const onAbort = (): void => settle(() => reject(new KeyringError('cancelled', 'sign-in was cancelled')));
+      const waiter: PendingCallback = { expectedState, redirectUri: this.redirectUri, resolve: (url) => settle(() => resolve(url)) };
+      const timer = this.timers.setTimeout(() => {
+        this.logger.warn(`${LOG} timed out waiting for the browser to come back`);
+        settle(() => reject(new KeyringError('timeout', `no sign-in callback arrived within ${Math.round(this.timeoutMs / 1000)} s`)));
+      }, this.timeoutMs);
+      if (signal.aborted) return onAbort();
+      this.cancelWait = onAbort;
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.pending.add(waiter);
+    });
+  }
+
+  /** Idempotent. A pending `waitForCallback` rejects with `cancelled`. */
+  dispose(): void {
+    if (this.isDisposed) return;
+    this.isDisposed = true;
+    this.cancelWait?.();
+    this.onDispose();
+  }
+}
+
+/**
+ * Constant-time for a given expected state: every character of it is compared whatever the input, and a length
+ * difference only adds to the result. (A state's length is no secret: the engine's are all the same length.)
+ */
+function isSameState(received: string, expected: string): boolean {
+  let difference = received.length ^ expected.length;
+  for (let index = 0; index < expected.length; index++) {
+    difference |= expected.charCodeAt(index) ^ (received.charCodeAt(index) | 0);
+  }
+  return difference === 0;
+}

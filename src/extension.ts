@@ -22,6 +22,7 @@ import { ServerActivity } from './vscode/serverActivity';
 import { ServerRegistry } from './vscode/serverRegistry';
 import { ServerTreeProvider } from './vscode/serverTree';
 import { SignInService } from './vscode/signInService';
+import { systemTimers } from './vscode/timers';
 import { RedirectReceivers, WAIT_FOR_BROWSER_MS } from './vscode/redirectReceivers';
 import { UriHandlerCallbacks } from './vscode/uriHandlerReceiver';
 
@@ -65,7 +66,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<McpKey
 
   const scheduler = own(new RefreshScheduler({
     clock: systemClock,
-    timers: { setTimeout, clearTimeout },
+    timers: systemTimers,
     random: Math.random,
     logger,
     refreshBeforeExpirySeconds: vscode.workspace.getConfiguration(Settings.section).get(Settings.refreshBeforeExpirySeconds, 60),
@@ -76,8 +77,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<McpKey
       needsSignIn: status.needsSignIn,
       hasRefreshToken: status.hasRefreshToken,
     })),
+    // The scheduler decides when (refreshBeforeExpirySeconds, jitter); the engine refreshes now, or skips it when
+    // another window has just done so.
     refresh: async (serverUrl) => {
-      await activity.run(serverUrl, 'refreshing', () => keyring.getAccessToken(serverUrl, { interactive: false }));
+      await activity.run(serverUrl, 'refreshing', () => keyring.refresh(serverUrl));
     },
   }));
 

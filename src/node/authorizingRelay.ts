@@ -4,13 +4,13 @@
 // had silently looks like an ended MCP session (404), so the editor reconnects through resolveMcpServerDefinition.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
-import { KeyringError, isKeyringError, needsInteractiveSignIn } from '../core/errors';
+import { isKeyringError, needsInteractiveSignIn } from '../core/errors';
 import type { FetchFn, Logger } from '../core/ports';
 import { errorCode } from './errorCode';
+import { LOOPBACK_HOST, listenOnLoopback } from './listenOnLoopback';
 
 /** Where one route's requests go. */
 export interface RelayUpstream {
@@ -42,8 +42,6 @@ export interface RelayStats {
   readonly badGateway: number;
 }
 
-/** RFC 8252 §8.3: the IP literal, not `localhost`, which may resolve elsewhere. */
-const LOOPBACK_HOST = '127.0.0.1';
 const KEY_HEADER = 'x-mcp-keyring-relay-key';
 /**
  * Request bodies are buffered because the authorized fetch resends the same body after a refresh or step-up, which a
@@ -118,7 +116,7 @@ export class AuthorizingRelay {
   /** Resolves once the listener accepts connections. */
   static async start(options: AuthorizingRelayOptions): Promise<AuthorizingRelay> {
     const server = createServer();
-    const port = await listen(server, options.port ?? 0);
+    const port = await listenOnLoopback(server, options.port ?? 0);
     options.logger.debug(`[relay] listening on ${LOOPBACK_HOST}:${port}`);
     return new AuthorizingRelay(server, port, options.logger, options.resolve);
   }
@@ -249,18 +247,6 @@ interface RelayContext {
   relayBase: string;
 }
 
-function listen(server: Server, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error): void => {
-      reject(new KeyringError('network', `could not listen on ${LOOPBACK_HOST}:${port} (${errorCode(error) ?? 'unknown error'})`, { cause: error }));
-    };
-    server.once('error', onError);
-    server.listen(port, LOOPBACK_HOST, () => {
-      server.off('error', onError);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-}
 
 /** Hashing first gives equal lengths for timingSafeEqual without revealing the key's length. */
 function digest(value: string): Buffer {

@@ -2,11 +2,11 @@
 // callback, then the listener closes. Query values (code, state, error text) never reach the page or the log.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { finished } from 'node:stream/promises';
 import { KeyringError } from '../core/errors';
 import type { Logger, RedirectReceiver } from '../core/ports';
 import { errorCode } from './errorCode';
+import { LOOPBACK_HOST, listenOnLoopback } from './listenOnLoopback';
 
 export interface LoopbackReceiverOptions {
   /** 0 or absent: a port the OS picks. A fixed port is for servers that registered one exact redirect URI. */
@@ -18,8 +18,6 @@ export interface LoopbackReceiverOptions {
   timeoutMs: number;
 }
 
-/** RFC 8252 §8.3: the IP literal, not `localhost`, which may resolve elsewhere or to IPv6 first. */
-const LOOPBACK_HOST = '127.0.0.1';
 const DEFAULT_PATH = '/callback';
 /** Bounds what a local process could make us hold open before anyone waits for a callback. */
 const MOST_PARKED = 8;
@@ -58,7 +56,7 @@ export class LoopbackReceiver implements RedirectReceiver {
   /** Resolves once the listener accepts connections, so the browser can be sent to `redirectUri` straight after. */
   static async start(options: LoopbackReceiverOptions): Promise<LoopbackReceiver> {
     const server = createServer();
-    const port = await listen(server, options.port ?? 0);
+    const port = await listenOnLoopback(server, options.port ?? 0);
     const path = options.path ?? DEFAULT_PATH;
     const redirectUri = new URL(path, `http://${LOOPBACK_HOST}:${port}`).href;
     options.logger.debug(`[loopback] listening on ${LOOPBACK_HOST}:${port}`);
@@ -141,18 +139,6 @@ export class LoopbackReceiver implements RedirectReceiver {
   }
 }
 
-function listen(server: Server, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error): void => {
-      reject(new KeyringError('network', `could not listen on ${LOOPBACK_HOST}:${port} (${errorCode(error) ?? 'unknown error'})`, { cause: error }));
-    };
-    server.once('error', onError);
-    server.listen(port, LOOPBACK_HOST, () => {
-      server.off('error', onError);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-}
 
 /** Constant-time comparison; hashing first gives equal lengths without revealing the expected state's length. */
 function isSameState(received: string | null, expected: string): boolean {

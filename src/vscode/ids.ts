@@ -43,5 +43,3 @@ export const TreeItemContext = {
 
 /** Prefix of every SecretStorage key the extension writes. */
 export const SECRET_KEY_PREFIX = 'mcpKeyring/';
-/** globalState key listing the SecretStorage keys in use (SecretStorage cannot enumerate its keys). */
-export const SECRET_INDEX_STATE_KEY = 'mcpKeyring.secretKeys';

@@ -5,17 +5,7 @@ import { isKeyringError, isTransient, type ErrorCode } from '../core/errors';
 import { Emitter, type Disposable, type Listener } from '../core/events';
 import type { Clock, Logger } from '../core/ports';
 import { backoffDelay, refreshDueAt, RETRY_PAUSE_MS } from '../core/refreshPolicy';
-
-/** The timer functions the editor's modules use, injectable so tests can move time themselves. */
-export interface Timers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const systemTimers: Timers = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
+import type { Timers } from './timers';
 
 /** What the scheduler needs to know about one stored credential (no token in it). */
 export interface ScheduledCredential {

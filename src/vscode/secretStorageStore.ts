@@ -6,7 +6,7 @@ import { KeyringError } from '../core/errors';
 import { Emitter, type Disposable, type Listener } from '../core/events';
 import { systemClock, type Clock, type KeyringStore, type Logger } from '../core/ports';
 import { SECRET_KEY_PREFIX } from './ids';
-import { systemTimers, type Timers } from './refreshScheduler';
+import { systemTimers, type Timers } from './timers';
 
 /** The parts of `vscode.SecretStorage` the store uses (`context.secrets`). */
 export type SecretStorageLike = Pick<vscode.SecretStorage, 'get' | 'store' | 'delete' | 'keys' | 'onDidChange'>;

@@ -3,7 +3,7 @@
 // sleep, and a logger that records its lines.
 import type { Disposable } from '../../../src/core/events';
 import type { Clock, Logger } from '../../../src/core/ports';
-import type { Timers } from '../../../src/vscode/refreshScheduler';
+import type { Timers } from '../../../src/vscode/timers';
 import type { SecretStorageLike } from '../../../src/vscode/secretStorageStore';
 
 /** Lets every pending promise chain and setImmediate callback run. */

@@ -1,0 +1,139 @@
+// Installs, or reuses, what the real-editor tests need: Debian's Chromium (and the Kerberos headers one of
+// code-server's native modules builds against), then Node 24 and code-server inside the ignored .vscode-test/ cache.
+// Idempotent: a warm run only checks versions. Run it directly with `node --import tsx test/editor/install.ts`.
+import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import {
+  chromiumPath, codeServerEntry, codeServerHome, codeServerInstallDir, codeServerVersion, nodeBinary, nodeHome,
+  nodeInstallDir, nodeVersion,
+} from './paths';
+
+const debianPackages = ['chromium', 'libkrb5-dev'];
+/** Written last, so a half-finished install (killed, out of disk) is detected and redone from scratch. */
+const completeMarker = '.install-complete.json';
+
+function log(message: string): void {
+  console.log(`[install] ${message}`);
+}
+
+function seconds(since: number): string {
+  return `${((performance.now() - since) / 1000).toFixed(1)} s`;
+}
+
+async function timed(stage: string, step: () => Promise<void>): Promise<void> {
+  const started = performance.now();
+  await step();
+  log(`${stage}: ${seconds(started)}`);
+}
+
+function run(command: string, args: string[], options: SpawnOptions = {}): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: 'inherit', ...options });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      if (code === 0) resolve();
+      else reject(new Error(`${command} ${args.join(' ')} exited with ${signal ?? code}`));
+    });
+  });
+}
+
+function missingDebianPackages(): string[] {
+  return debianPackages.filter((name) => {
+    const query = spawnSync('dpkg-query', ['-W', '-f=${Status}', name], { encoding: 'utf8' });
+    return query.status !== 0 || !query.stdout.includes('install ok installed');
+  });
+}
+
+async function ensureDebianPackages(): Promise<void> {
+  const missing = missingDebianPackages();
+  if (missing.length === 0) return;
+  // CI runs as root on a fresh machine; elsewhere, sudo without a password prompt is the only thing worth trying.
+  const asRoot = process.getuid?.() === 0 ? [] : ['sudo', '-n'];
+  const aptGet = (...args: string[]): Promise<void> =>
+    run(asRoot[0] ?? 'apt-get', [...asRoot.slice(1), ...(asRoot.length ? ['apt-get'] : []), ...args], {
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+  log(`installing Debian packages: ${missing.join(' ')}`);
+  await aptGet('update', '-qq');
+  await aptGet('install', '-y', '-qq', '--no-install-recommends', ...missing);
+}
+
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function isComplete(dir: string, expected: Record<string, string>): boolean {
+  const found = readJson(path.join(dir, completeMarker));
+  return JSON.stringify(found) === JSON.stringify(expected);
+}
+
+function nodeBinaryVersion(): string | undefined {
+  if (!existsSync(nodeBinary)) return undefined;
+  return spawnSync(nodeBinary, ['--version'], { encoding: 'utf8' }).stdout.trim();
+}
+
+/**
+ * Installs one npm package into its own folder of the cache. npm 11 runs dependency install scripts only when
+ * `allowScripts` names the package, and both of ours need theirs (the `node` package fetches its binary in
+ * preinstall; code-server builds VS Code's native modules in postinstall).
+ */
+async function installIsolated(dir: string, dependencies: Record<string, string>, allowScripts: Record<string, boolean>, env: NodeJS.ProcessEnv): Promise<void> {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: path.basename(dir), private: true, dependencies, allowScripts }, null, 2));
+  await run('npm', ['install', '--no-audit', '--no-fund', '--omit=dev'], { cwd: dir, env });
+}
+
+async function ensureNode(): Promise<void> {
+  const expected = { node: nodeVersion };
+  if (isComplete(nodeInstallDir, expected) && nodeBinaryVersion() === `v${nodeVersion}`) return;
+  log(`installing node@${nodeVersion} into ${path.relative(process.cwd(), nodeInstallDir)}`);
+  await installIsolated(nodeInstallDir, { node: nodeVersion }, { [`node@${nodeVersion}`]: true }, process.env);
+  const found = nodeBinaryVersion();
+  if (found !== `v${nodeVersion}`) throw new Error(`node@${nodeVersion} installed, but ${nodeBinary} reports ${found ?? 'nothing'}`);
+  writeFileSync(path.join(nodeInstallDir, completeMarker), JSON.stringify(expected));
+}
+
+function codeServerPackageVersion(): string | undefined {
+  const manifest = readJson(path.join(codeServerHome, 'package.json')) as { version?: string } | undefined;
+  return manifest?.version;
+}
+
+async function ensureCodeServer(): Promise<void> {
+  const expected = { codeServer: codeServerVersion, node: nodeVersion };
+  if (isComplete(codeServerInstallDir, expected) && codeServerPackageVersion() === codeServerVersion && existsSync(codeServerEntry)) return;
+  log(`installing code-server@${codeServerVersion} into ${path.relative(process.cwd(), codeServerInstallDir)} (several minutes)`);
+  // Its postinstall reads the Node major from npm's user agent and compiles native modules with node-gyp, so npm
+  // itself must run on Node 24 and node-gyp must find Node 24's headers (the machine's npmrc points elsewhere).
+  const env = {
+    ...process.env,
+    PATH: `${path.dirname(nodeBinary)}${path.delimiter}${process.env.PATH ?? ''}`,
+    npm_config_nodedir: nodeHome,
+  };
+  // argon2 (password hashing, loaded at start) builds or picks its prebuilt binary in its own install script.
+  const allowScripts = { [`code-server@${codeServerVersion}`]: true, argon2: true };
+  await installIsolated(codeServerInstallDir, { 'code-server': codeServerVersion }, allowScripts, env);
+  const found = codeServerPackageVersion();
+  if (found !== codeServerVersion) throw new Error(`code-server@${codeServerVersion} installed, but its manifest says ${found ?? 'nothing'}`);
+  writeFileSync(path.join(codeServerInstallDir, completeMarker), JSON.stringify(expected));
+}
+
+/** Makes sure Chromium, Node 24 and code-server are ready; seconds when they already are. */
+export async function ensureEditorToolchain(): Promise<void> {
+  const started = performance.now();
+  await timed('Debian packages', ensureDebianPackages);
+  if (!existsSync(chromiumPath)) throw new Error(`${chromiumPath} is missing after installing chromium`);
+  await timed(`node ${nodeVersion}`, ensureNode);
+  await timed(`code-server ${codeServerVersion}`, ensureCodeServer);
+  log(`ready in ${seconds(started)}: code-server ${codeServerVersion} on node ${nodeVersion}, ${chromiumPath}`);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  await ensureEditorToolchain();
+}

@@ -90,11 +90,20 @@ async function installIsolated(dir: string, dependencies: Record<string, string>
   await run('npm', ['install', '--no-audit', '--no-fund', '--omit=dev'], { cwd: dir, env });
 }
 
+/**
+ * The environment without what an outer `npm run` exports: npm reads `npm_config_*` variables as its own
+ * configuration, so an inherited `npm_config_user_agent` (naming Node 20) would reach code-server's postinstall
+ * check even though npm now runs on Node 24.
+ */
+function withoutNpmRunVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !/^npm_/i.test(name)));
+}
+
 async function ensureNode(): Promise<void> {
   const expected = { node: nodeVersion };
   if (isComplete(nodeInstallDir, expected) && nodeBinaryVersion() === `v${nodeVersion}`) return;
   log(`installing node@${nodeVersion} into ${path.relative(process.cwd(), nodeInstallDir)}`);
-  await installIsolated(nodeInstallDir, { node: nodeVersion }, { [`node@${nodeVersion}`]: true }, process.env);
+  await installIsolated(nodeInstallDir, { node: nodeVersion }, { [`node@${nodeVersion}`]: true }, withoutNpmRunVariables(process.env));
   const found = nodeBinaryVersion();
   if (found !== `v${nodeVersion}`) throw new Error(`node@${nodeVersion} installed, but ${nodeBinary} reports ${found ?? 'nothing'}`);
   writeFileSync(path.join(nodeInstallDir, completeMarker), JSON.stringify(expected));
@@ -112,7 +121,7 @@ async function ensureCodeServer(): Promise<void> {
   // Its postinstall reads the Node major from npm's user agent and compiles native modules with node-gyp, so npm
   // itself must run on Node 24 and node-gyp must find Node 24's headers (the machine's npmrc points elsewhere).
   const env = {
-    ...process.env,
+    ...withoutNpmRunVariables(process.env),
     PATH: `${path.dirname(nodeBinary)}${path.delimiter}${process.env.PATH ?? ''}`,
     npm_config_nodedir: nodeHome,
   };

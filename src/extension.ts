@@ -15,6 +15,7 @@ import { DIAGNOSIS_SCHEME, DiagnosisDocuments } from './vscode/diagnosisDocument
 import { AUTH_PROVIDER_ID, AUTH_PROVIDER_LABEL, MCP_PROVIDER_ID, SERVERS_VIEW_ID, Settings } from './vscode/ids';
 import { channelLogger } from './vscode/log';
 import { KeyringMcpDefinitionProvider } from './vscode/mcpDefinitionProvider';
+import { PendingSignIns } from './vscode/pendingSignIns';
 import { RefreshScheduler } from './vscode/refreshScheduler';
 import { createUpstreamResolver } from './vscode/relayUpstreams';
 import { SecretStorageStore } from './vscode/secretStorageStore';
@@ -61,7 +62,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<McpKey
 
   const registry = own(new ServerRegistry(logger));
   const activity = own(new ServerActivity());
-  const relay = await AuthorizingRelay.start({ logger, resolve: createUpstreamResolver(registry, keyring, staticCredentials) });
+  const pendingSignIns = new PendingSignIns();
+  const relay = await AuthorizingRelay.start({ logger, resolve: createUpstreamResolver(registry, keyring, staticCredentials, pendingSignIns) });
   own({ dispose: () => void relay.dispose() });
 
   const scheduler = own(new RefreshScheduler({
@@ -93,7 +95,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<McpKey
   const authProvider = own(new KeyringAuthenticationProvider(keyring, registry, signIns, credentialChanges.event, logger));
   own(vscode.authentication.registerAuthenticationProvider(AUTH_PROVIDER_ID, AUTH_PROVIDER_LABEL, authProvider, { supportsMultipleAccounts: true }));
 
-  const mcpProvider = own(new KeyringMcpDefinitionProvider(relay, registry, keyring, signIns, staticCredentials, logger));
+  const mcpProvider = own(new KeyringMcpDefinitionProvider(relay, registry, keyring, signIns, staticCredentials, pendingSignIns, logger));
   own(vscode.lm.registerMcpServerDefinitionProvider(MCP_PROVIDER_ID, mcpProvider));
 
   const tree = own(new ServerTreeProvider(registry, keyring, activity, staticCredentials, credentialChanges.event));

@@ -4,6 +4,9 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { KeyringError, isKeyringError } from '../core/errors';
 import type { FetchFn } from '../core/ports';
 
+/** A server that keeps handing out cursors must not keep the command running forever. */
+const MAX_TOOL_PAGES = 100;
+
 export interface McpSession {
   readonly protocolVersion: string | undefined;
   listTools(): Promise<{ name: string; description?: string }[]>;
@@ -20,7 +23,9 @@ export async function openMcpSession(serverUrl: string, fetch: FetchFn, requestT
     listTools: async () => {
       const tools: { name: string; description?: string }[] = [];
       let cursor: string | undefined;
+      let pages = 0;
       do {
+        if (++pages > MAX_TOOL_PAGES) throw new KeyringError('mcp_failed', `the server listed more than ${MAX_TOOL_PAGES} pages of tools`);
         const page = await mcpCall(() => client.listTools(cursor ? { cursor } : undefined, { timeout: requestTimeoutMs }));
         tools.push(...page.tools.map((tool) => ({ name: tool.name, description: tool.description })));
         cursor = page.nextCursor;
@@ -39,7 +44,8 @@ async function mcpCall<T>(operation: () => Promise<T>): Promise<T> {
   } catch (error) {
     const keyringError = findKeyringError(error);
     if (keyringError) throw keyringError;
-    throw new KeyringError('mcp_failed', `the MCP request failed: ${error instanceof Error ? error.message : 'unknown error'}`, { cause: error });
+    // The SDK's message may quote the server's response body: untrusted text, so only its kind is shown.
+    throw new KeyringError('mcp_failed', `the MCP request failed (${error instanceof Error ? error.name : 'unknown error'})`, { cause: error });
   }
 }
 

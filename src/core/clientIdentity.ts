@@ -29,8 +29,9 @@ export class ClientIdentities {
    */
   async resolve(as: oauth.AuthorizationServer, config: ClientConfig, redirectUri: string, policy: DestinationPolicy, signal?: AbortSignal): Promise<ClientRecord> {
     if (config.clientId) return preRegistered(as, config, redirectUri, this.now());
-    const stored = await this.repository.getClient(as.issuer);
-    if (stored && isReusable(stored, config, redirectUri)) return stored;
+    // A pre-registered client belongs to the servers configured with it; others never borrow it (or its secret).
+    const stored = (await this.repository.listClients(as.issuer)).find((record) => record.origin !== 'pre-registered' && isReusable(record, config, redirectUri));
+    if (stored) return stored;
     if (config.clientMetadataUrl && as.client_id_metadata_document_supported === true) {
       return { issuer: as.issuer, clientId: config.clientMetadataUrl, authMethod: 'none', redirectUris: [redirectUri], origin: 'metadata-document', registeredAt: this.now() };
     }
@@ -44,8 +45,7 @@ export class ClientIdentities {
 
   /** Forgets a registration the server no longer honours, so the next sign-in registers afresh. */
   async forget(record: ClientRecord): Promise<void> {
-    const stored = await this.repository.getClient(record.issuer);
-    if (stored?.clientId === record.clientId) await this.repository.deleteClient(record.issuer);
+    await this.repository.deleteClient(record.issuer, record.clientId);
   }
 
   private async register(as: oauth.AuthorizationServer, config: ClientConfig, redirectUri: string, policy: DestinationPolicy, signal?: AbortSignal): Promise<ClientRecord> {
@@ -114,7 +114,6 @@ function preRegistered(as: oauth.AuthorizationServer, config: ClientConfig, redi
  */
 function isReusable(stored: ClientRecord, config: ClientConfig, redirectUri: string): boolean {
   if (stored.origin === 'metadata-document') return stored.clientId === config.clientMetadataUrl;
-  if (stored.origin === 'pre-registered') return true;
   return stored.redirectUris.some((uri) => sameRedirectUri(uri, redirectUri));
 }
 

@@ -31,6 +31,14 @@ export interface CredentialManagerDeps {
   readonly refreshAttempts?: number;
 }
 
+/**
+ * Why a refresh is considered: the credential is `due`; or its token must be replaced now — `rejected` by the server,
+ * or `forced` by someone who asked (a user's Refresh Now, the background scheduler's own timing).
+ */
+export type RefreshTrigger = { readonly kind: 'due' } | { readonly kind: 'rejected' | 'forced'; readonly token: string };
+
+const DUE: RefreshTrigger = { kind: 'due' };
+
 export class CredentialManager {
   private readonly inflight = new Map<string, Promise<Credential>>();
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -60,10 +68,12 @@ export class CredentialManager {
   }
 
   /**
-   * A credential good to use now: the stored one while refresh is not due, else a refreshed one. `rejectedToken`
-   * forces a refresh because the server refused that token (unless another caller already replaced it).
+   * A credential good to use now: the stored one while refresh is not due, else a refreshed one. A `replace`
+   * trigger refreshes `token` now — because the server refused it, or because someone asked — unless another caller
+   * already replaced it.
    */
-  async fresh(binding: ServerBinding, context: () => Promise<RefreshContext>, rejectedToken?: string): Promise<Credential> {
+  async fresh(binding: ServerBinding, context: () => Promise<RefreshContext>, trigger: RefreshTrigger = DUE): Promise<Credential> {
+    const rejectedToken = trigger.kind === 'due' ? undefined : trigger.token;
     const stored = await this.deps.repository.getCredential(binding);
     if (!stored) throw new KeyringError('not_signed_in', `not signed in to ${binding.serverUrl}`);
     if (stored.needsSignIn) throw new KeyringError('needs_sign_in', `the sign-in to ${binding.serverUrl} has expired; sign in again`);
@@ -72,14 +82,14 @@ export class CredentialManager {
     // During an outage, do not hammer the token endpoint on every call while the current token still works.
     if (rejectedToken === undefined && isStillValid(stored, now) && isInRetryPause(stored, now)) return stored;
     if (rejectedToken !== undefined && stored.accessToken !== rejectedToken && isStillValid(stored, now)) return stored;
-    return this.refreshWithRetries(binding, context, rejectedToken);
+    return this.refreshWithRetries(binding, context, trigger);
   }
 
-  private async refreshWithRetries(binding: ServerBinding, context: () => Promise<RefreshContext>, rejectedToken?: string): Promise<Credential> {
+  private async refreshWithRetries(binding: ServerBinding, context: () => Promise<RefreshContext>, trigger: RefreshTrigger): Promise<Credential> {
     const attempts = this.deps.refreshAttempts ?? 3;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.refreshOnce(binding, context, rejectedToken);
+        return await this.refreshOnce(binding, context, trigger);
       } catch (error) {
         if (!isKeyringError(error) || !isTransient(error) || attempt + 1 >= attempts) throw error;
         const delay = backoffDelay(attempt);
@@ -90,18 +100,19 @@ export class CredentialManager {
   }
 
   /** Single-flight: concurrent callers for one credential share one refresh. */
-  private refreshOnce(binding: ServerBinding, context: () => Promise<RefreshContext>, rejectedToken?: string): Promise<Credential> {
+  private refreshOnce(binding: ServerBinding, context: () => Promise<RefreshContext>, trigger: RefreshTrigger): Promise<Credential> {
     const key = credentialKey(binding);
     const running = this.inflight.get(key);
     if (running) return running;
     const refresh = this.deps.repository.store
-      .withLock(key, () => this.refreshLocked(binding, context, rejectedToken))
+      .withLock(key, () => this.refreshLocked(binding, context, trigger))
       .finally(() => this.inflight.delete(key));
     this.inflight.set(key, refresh);
     return refresh;
   }
 
-  private async refreshLocked(binding: ServerBinding, context: () => Promise<RefreshContext>, rejectedToken?: string): Promise<Credential> {
+  private async refreshLocked(binding: ServerBinding, context: () => Promise<RefreshContext>, trigger: RefreshTrigger): Promise<Credential> {
+    const rejectedToken = trigger.kind === 'due' ? undefined : trigger.token;
     // Another process may have refreshed while we waited for the lock; with rotation its refresh token is the only valid one.
     const latest = await this.deps.repository.getCredential(binding);
     if (!latest) throw new KeyringError('not_signed_in', `not signed in to ${binding.serverUrl}`);
@@ -110,7 +121,8 @@ export class CredentialManager {
     const replacedMeanwhile = rejectedToken !== undefined ? latest.accessToken !== rejectedToken : !isRefreshDue(latest, now);
     if (replacedMeanwhile && isStillValid(latest, now)) return latest;
     if (!latest.refreshToken) {
-      if (rejectedToken === undefined && isStillValid(latest, now)) return latest;
+      // Without a refresh token there is nothing to renew; only a token the server refused ends the sign-in.
+      if (trigger.kind !== 'rejected' && isStillValid(latest, now)) return latest;
       return this.markNeedsSignIn(binding, latest, 'no_refresh_token', 'the access token can no longer be used and the server issued no refresh token');
     }
 

@@ -48,5 +48,13 @@ export class DiscoveryCache {
 /** A challenge that names a different metadata document than the one cached makes the cache stale. */
 export function agreesWithChallenge(record: StoredDiscovery, challenge: Challenge | undefined): boolean {
   const named = challenge?.params.resource_metadata;
-  return named === undefined || named === record.resourceMetadataUrl;
+  return named === undefined || sameUrl(named, record.resourceMetadataUrl);
+}
+
+function sameUrl(a: string, b: string | undefined): boolean {
+  try {
+    return b !== undefined && new URL(a).href === new URL(b).href;
+  } catch {
+    return false;
+  }
 }

@@ -47,10 +47,14 @@ export class HttpClient {
     assertSecureUrl(url, what, this.options.allowInsecureLoopback ?? true);
   }
 
-  /** The address class of a host the user chose (the MCP server), which sets the policy for everything else. */
+  /**
+   * The address class of a host the user chose (the MCP server), which sets the policy for everything else. Only a
+   * host whose addresses all share one class earns that class; a mixed answer (a public name that also lists a
+   * private address) gets the least privilege, `public`.
+   */
   async classifyHost(hostname: string): Promise<AddressClass> {
-    const addresses = await this.resolve(hostname);
-    return classifyAddress(addresses[0]!);
+    const classes = new Set((await this.resolve(hostname)).map(classifyAddress));
+    return classes.size === 1 ? [...classes][0]! : 'public';
   }
 
   async request(url: URL, init: RequestInit, purpose: RequestPurpose, policy: DestinationPolicy): Promise<Response> {

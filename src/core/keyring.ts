@@ -7,7 +7,7 @@ import { findChallenge, parseChallenges, type Challenge } from './challenge';
 import { ClientIdentities, type ClientConfig } from './clientIdentity';
 import { CredentialManager, type RefreshContext } from './credentialManager';
 import { Discoverer, type DiscoveryStep } from './discovery';
-import { DiscoveryCache } from './discoveryCache';
+import { DiscoveryCache, agreesWithChallenge } from './discoveryCache';
 import { KeyringError, isKeyringError, isSignInRequired, toKeyringError } from './errors';
 import { Emitter, type CredentialChange } from './events';
 import { HttpClient, type DestinationPolicy } from './http';
@@ -44,6 +44,11 @@ export interface SignInOptions {
 export interface TokenOptions extends SignInOptions {
   /** May the engine open the browser to sign in? */
   readonly interactive: boolean;
+  /**
+   * Told when a sign-in is needed but not allowed here (non-interactive), with the scopes it would ask for (for a
+   * step-up), so that a caller with a user interface can run it at a better moment.
+   */
+  readonly onSignInNeeded?: (scopes: readonly string[] | undefined) => void;
 }
 
 export interface ProbeResult {
@@ -152,7 +157,9 @@ export class Keyring {
   async resetRegistration(serverUrl: string): Promise<void> {
     const canonical = canonicalServerUrl(parseServerUrl(serverUrl));
     const issuer = (await this.repository.getServer(canonical))?.issuer ?? (await this.discoveries.stored(canonical))?.authorizationServer.issuer;
-    if (issuer) await this.repository.deleteClient(issuer);
+    for (const client of issuer ? await this.repository.listClients(issuer) : []) {
+      if (client.origin !== 'pre-registered') await this.repository.deleteClient(client.issuer, client.clientId);
+    }
     await this.discoveries.invalidate(canonical);
   }
 
@@ -162,7 +169,7 @@ export class Keyring {
     const binding = await this.repository.getServer(canonicalServerUrl(url));
     if (!binding) throw new KeyringError('not_signed_in', `not signed in to ${canonicalServerUrl(url)}`);
     const current = await this.repository.getCredential(binding);
-    return this.credentials.fresh(binding, () => this.refreshContext(url, binding), current?.accessToken ?? '');
+    return this.credentials.fresh(binding, () => this.refreshContext(url, binding), { kind: 'forced', token: current?.accessToken ?? '' });
   }
 
   /** Stops announcing changes; the keyring is not used after this. */
@@ -235,13 +242,13 @@ export class Keyring {
     const statuses: CredentialStatus[] = [];
     for (const binding of bindings) {
       const credential = await this.repository.getCredential(binding);
-      const client = await this.repository.getClient(binding.issuer);
+      const client = await this.repository.getClient(binding.issuer, binding.clientId);
       statuses.push({
         serverUrl: binding.serverUrl,
         resource: binding.resource,
         issuer: binding.issuer,
         clientId: binding.clientId,
-        clientOrigin: client?.clientId === binding.clientId ? client.origin : undefined,
+        clientOrigin: client?.origin,
         account: binding.account,
         scopes: credential?.scopes ?? [],
         expiresAt: credential?.expiresAt,
@@ -282,7 +289,7 @@ export class Keyring {
       resourceSupported: discovery.resourceScopes,
       authorizationServerSupported: as.scopes_supported,
     });
-    const client: ClientConfig = { clientName: DEFAULT_CLIENT_NAME, ...options.client };
+    const client: ClientConfig = { clientName: DEFAULT_CLIENT_NAME, ...(await this.boundPreRegisteredClient(canonical, as.issuer)), ...options.client };
     this.logger.info(`[signIn] signing in to ${canonical} at ${as.issuer}`);
     const { tokens, client: record } = await this.codeFlow.run({ serverUrl: canonical, as, client, scopes, resource: discovery.resource, policy, signal: options.signal }).catch((error: unknown) => {
       throw scopes.length === 0 && isKeyringError(error, 'access_denied')
@@ -299,6 +306,18 @@ export class Keyring {
     return credential;
   }
 
+  /**
+   * A server signed in with a pre-registered client keeps using it when signing in again without naming one (a
+   * refresh that failed, a step-up), as long as the authorization server is the same.
+   */
+  private async boundPreRegisteredClient(serverUrl: string, issuer: string): Promise<Partial<ClientConfig>> {
+    const binding = await this.repository.getServer(serverUrl);
+    if (!binding || binding.issuer !== issuer) return {};
+    const client = await this.repository.getClient(binding.issuer, binding.clientId);
+    if (client?.origin !== 'pre-registered') return {};
+    return { clientId: client.clientId, clientSecret: client.clientSecret, authMethod: client.authMethod };
+  }
+
   /** Points the server at its new credential and purges the one it replaces, so nothing is orphaned. */
   private async replaceBinding(binding: ServerBinding): Promise<void> {
     const previous = await this.repository.getServer(binding.serverUrl);
@@ -309,13 +328,13 @@ export class Keyring {
   private async recoverFromUnauthorized(url: URL, rejected: Credential | undefined, challenge: Challenge | undefined, isSecondTry: boolean, options: TokenOptions): Promise<Credential> {
     const canonical = canonicalServerUrl(url);
     const cached = await this.discoveries.stored(canonical);
-    const namesOtherMetadata = cached && challenge?.params.resource_metadata !== undefined && challenge.params.resource_metadata !== cached.resourceMetadataUrl;
+    const namesOtherMetadata = cached !== undefined && !agreesWithChallenge(cached, challenge);
     // A second 401 for a fresh token, or a challenge pointing elsewhere: what we know about the server is stale.
     if (isSecondTry || namesOtherMetadata) await this.discoveries.invalidate(canonical);
     const binding = await this.repository.getServer(canonical);
     if (rejected && binding && !isSecondTry && !namesOtherMetadata) {
       try {
-        return await this.credentials.fresh(binding, () => this.refreshContext(url, binding, options.signal), rejected.accessToken);
+        return await this.credentials.fresh(binding, () => this.refreshContext(url, binding, options.signal), { kind: 'rejected', token: rejected.accessToken });
       } catch (error) {
         if (!isSignInRequired(error)) throw error;
       }
@@ -324,7 +343,10 @@ export class Keyring {
   }
 
   private signInIfAllowed(url: URL, options: TokenOptions, challenge: Challenge | undefined, refusal: KeyringError): Promise<Credential> {
-    if (!options.interactive) return Promise.reject(refusal);
+    if (!options.interactive) {
+      options.onSignInNeeded?.(options.scopes);
+      return Promise.reject(refusal);
+    }
     return challenge ? this.signInWith(url, options, challenge) : this.signIn(url.href, options);
   }
 
@@ -340,8 +362,8 @@ export class Keyring {
     if (discovery.authorizationServer.issuer !== binding.issuer) {
       throw new KeyringError('needs_sign_in', `${binding.serverUrl} now uses another authorization server; sign in again`);
     }
-    const client = await this.repository.getClient(binding.issuer);
-    if (!client || client.clientId !== binding.clientId) throw new KeyringError('needs_sign_in', `the client registration for ${binding.serverUrl} is gone; sign in again`);
+    const client = await this.repository.getClient(binding.issuer, binding.clientId);
+    if (!client) throw new KeyringError('needs_sign_in', `the client registration for ${binding.serverUrl} is gone; sign in again`);
     return { as: discovery.authorizationServer, client, policy, signal };
   }
 

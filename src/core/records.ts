@@ -60,7 +60,8 @@ export function credentialKey(parts: Pick<Credential, 'resource' | 'issuer' | 'c
 }
 
 const keys = {
-  client: (issuer: string) => `client:${issuer}`,
+  client: (issuer: string, clientId: string) => `client:${JSON.stringify([issuer, clientId])}`,
+  clientsOf: (issuer: string) => `client:${JSON.stringify([issuer]).slice(0, -1)},`,
   server: (serverUrl: string) => `server:${serverUrl}`,
   discovery: (serverUrl: string) => `discovery:${serverUrl}`,
 };
@@ -69,14 +70,23 @@ const keys = {
 export class KeyringRepository {
   constructor(readonly store: KeyringStore) {}
 
-  getClient(issuer: string): Promise<ClientRecord | undefined> {
-    return this.read(keys.client(issuer), isClientRecord);
+  /** Client identities are kept per (issuer, client id): several servers at one issuer may use different ones. */
+  getClient(issuer: string, clientId: string): Promise<ClientRecord | undefined> {
+    return this.read(keys.client(issuer, clientId), isClientRecord);
+  }
+  async listClients(issuer: string): Promise<ClientRecord[]> {
+    const found: ClientRecord[] = [];
+    for (const key of await this.store.keys(keys.clientsOf(issuer))) {
+      const record = await this.read(key, isClientRecord);
+      if (record?.issuer === issuer) found.push(record);
+    }
+    return found;
   }
   putClient(record: ClientRecord): Promise<void> {
-    return this.write(keys.client(record.issuer), record);
+    return this.write(keys.client(record.issuer, record.clientId), record);
   }
-  deleteClient(issuer: string): Promise<void> {
-    return this.store.delete(keys.client(issuer));
+  deleteClient(issuer: string, clientId: string): Promise<void> {
+    return this.store.delete(keys.client(issuer, clientId));
   }
 
   getServer(serverUrl: string): Promise<ServerBinding | undefined> {

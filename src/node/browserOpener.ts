@@ -52,6 +52,8 @@ function withUrl(template: readonly string[], url: string): string[] {
 function run(program: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(program, args, { env, stdio: 'ignore', shell: false, windowsHide: true });
+    // A browser that does not fork keeps running after the sign-in; it must not keep the command line alive.
+    child.unref();
     child.once('error', (error) => {
       reject(new KeyringError('usage', `could not start the browser command ${program} (${errorCode(error) ?? 'unknown error'})`, { cause: error }));
     });

@@ -30,7 +30,12 @@ export class KeyringAuthenticationProvider implements vscode.AuthenticationProvi
   }
 
   async getSessions(scopes: readonly string[] | undefined, _options: vscode.AuthenticationProviderSessionOptions): Promise<vscode.AuthenticationSession[]> {
-    const request = parseScopes(scopes ?? []);
+    let request: ScopeRequest;
+    try {
+      request = parseScopes(scopes ?? []);
+    } catch {
+      return []; // a malformed resource names no server we hold a session for
+    }
     const statuses = await this.keyring.status(request.serverUrl);
     const sessions: vscode.AuthenticationSession[] = [];
     for (const status of statuses) {

@@ -75,7 +75,7 @@ class KeyringCommands {
     } else if (findings.discovery && !findings.discovery.authorizationServer.registration_endpoint && !findings.discovery.authorizationServer.client_id_metadata_document_supported) {
       const clientId = await vscode.window.showInputBox({
         title: vscode.l10n.t('Client id needed'),
-        prompt: vscode.l10n.t('{0} does not let MCP Keyring register itself. Enter a client id registered there (allowing the redirect URIs shown in the log).', findings.discovery.authorizationServer.issuer),
+        prompt: vscode.l10n.t('{0} does not let MCP Keyring register itself. Enter a client id registered there (allowing the redirect URIs shown in the log).', new URL(findings.discovery.authorizationServer.issuer).origin),
         ignoreFocusOut: true,
       });
       if (!clientId) return;
@@ -83,7 +83,8 @@ class KeyringCommands {
     }
     await this.deps.registry.put(entry);
     const signIn = vscode.l10n.t('Sign In');
-    const issuer = findings.discovery?.authorizationServer.issuer;
+    // Only the origin of the server-supplied issuer: notifications render markdown links, and server text must not become one.
+    const issuer = findings.discovery ? new URL(findings.discovery.authorizationServer.issuer).origin : undefined;
     const message = issuer
       ? vscode.l10n.t('Added {0}. It is protected by {1}.', displayName(entry), issuer)
       : vscode.l10n.t('Added {0}.', displayName(entry));
@@ -147,7 +148,8 @@ class KeyringCommands {
       { canPickMany: true, title: vscode.l10n.t('Import servers from mcp.json') },
     );
     for (const { server } of picked ?? []) {
-      await this.deps.registry.put({ url: server.url, label: server.name, headers: safeHeaders(server.headers) });
+      // Header values may be secrets or ${input:…} placeholders; settings are synced, so none are copied.
+      await this.deps.registry.put({ url: server.url, label: server.name });
     }
   }
 
@@ -225,13 +227,6 @@ function validateServerUrl(value: string): string | undefined {
   } catch (error) {
     return isKeyringError(error) ? error.message : vscode.l10n.t('Not a valid URL.');
   }
-}
-
-/** Headers copied from mcp.json may hold secrets (an Authorization header); only obviously non-secret ones come along. */
-function safeHeaders(headers: Record<string, string> | undefined): Record<string, string> | undefined {
-  if (!headers) return undefined;
-  const kept = Object.entries(headers).filter(([name]) => !/authorization|token|key|secret|cookie/i.test(name));
-  return kept.length > 0 ? Object.fromEntries(kept) : undefined;
 }
 
 /** Commands run from menus: failures become one clear message, cancellations stay silent. */

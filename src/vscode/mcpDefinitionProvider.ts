@@ -10,6 +10,7 @@ import { displayName } from './serverEntry';
 import type { ServerRegistry } from './serverRegistry';
 import type { SignInService } from './signInService';
 import type { StaticCredentials } from './clientSecrets';
+import type { PendingSignIns } from './pendingSignIns';
 
 export class KeyringMcpDefinitionProvider implements vscode.McpServerDefinitionProvider<vscode.McpHttpServerDefinition>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
@@ -22,6 +23,7 @@ export class KeyringMcpDefinitionProvider implements vscode.McpServerDefinitionP
     private readonly keyring: Keyring,
     private readonly signIns: SignInService,
     private readonly staticCredentials: StaticCredentials,
+    private readonly pendingSignIns: PendingSignIns,
     private readonly logger: Logger,
   ) {
     // Only the list of servers changes definitions; credentials never do (the relay attaches them).
@@ -45,17 +47,21 @@ export class KeyringMcpDefinitionProvider implements vscode.McpServerDefinitionP
     if (server.entry.staticCredential && server.entry.staticCredential !== 'none') {
       return (await this.staticCredentials.get(server.canonicalUrl)) ? definition : undefined;
     }
-    try {
-      await this.keyring.getAccessToken(server.canonicalUrl, { interactive: false });
-      return definition;
-    } catch (error) {
-      if (!isSignInRequired(error)) throw error;
+    // The relay answered 404 because the server refused our token or wants more scope: sign in now.
+    const pending = this.pendingSignIns.take(server.canonicalUrl);
+    if (!pending) {
+      try {
+        await this.keyring.getAccessToken(server.canonicalUrl, { interactive: false });
+        return definition;
+      } catch (error) {
+        if (!isSignInRequired(error)) throw error;
+      }
+      const probe = await this.keyring.probe(server.canonicalUrl).catch(() => undefined);
+      if (probe && !probe.requiresAuthorization) return definition;
     }
-    const probe = await this.keyring.probe(server.canonicalUrl).catch(() => undefined);
-    if (probe && !probe.requiresAuthorization) return definition;
     this.logger.info(`[resolve] ${server.canonicalUrl} needs a sign-in before the editor connects`);
     try {
-      await this.signIns.signIn(server);
+      await this.signIns.signIn(server, pending?.scopes);
       return definition;
     } catch (error) {
       if (error instanceof vscode.CancellationError) return undefined;

@@ -3,7 +3,6 @@
 export interface McpJsonServer {
   readonly name: string;
   readonly url: string;
-  readonly headers?: Record<string, string>;
   readonly source: string;
 }
 
@@ -19,13 +18,10 @@ export function httpServersOf(text: string, source: string): McpJsonServer[] {
   if (typeof servers !== 'object' || servers === null) return [];
   const result: McpJsonServer[] = [];
   for (const [name, value] of Object.entries(servers as Record<string, unknown>)) {
-    const server = value as { url?: unknown; type?: unknown; headers?: unknown };
+    const server = value as { url?: unknown; type?: unknown };
     if (typeof server?.url !== 'string' || !/^https?:\/\//i.test(server.url)) continue;
     if (server.type !== undefined && server.type !== 'http' && server.type !== 'sse') continue;
-    const headers = typeof server.headers === 'object' && server.headers !== null
-      ? Object.fromEntries(Object.entries(server.headers as Record<string, unknown>).filter((pair): pair is [string, string] => typeof pair[1] === 'string'))
-      : undefined;
-    result.push({ name, url: server.url, headers, source });
+    result.push({ name, url: server.url, source });
   }
   return result;
 }

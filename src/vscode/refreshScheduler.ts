@@ -194,7 +194,10 @@ export class RefreshScheduler implements Disposable {
   private nextAttemptAt(credential: ScheduledCredential, track: Track): number | undefined {
     const { expiresAt } = credential;
     if (credential.needsSignIn || !credential.hasRefreshToken || expiresAt === undefined || track.isStopped) return undefined;
-    const due = Math.min(refreshDueAt({ expiresAt, obtainedAt: credential.obtainedAt }) ?? expiresAt, expiresAt - this.options.refreshBeforeExpirySeconds * 1000);
+    // The setting may ask for more lead than the token lives; like the engine's own rule, never refresh before half
+    // the lifetime, or each new token would be due at once and refreshes would follow each other without pause.
+    const halfLife = credential.obtainedAt + Math.max(0, expiresAt - credential.obtainedAt) / 2;
+    const due = Math.max(halfLife, Math.min(refreshDueAt({ expiresAt, obtainedAt: credential.obtainedAt }) ?? expiresAt, expiresAt - this.options.refreshBeforeExpirySeconds * 1000));
     const lead = expiresAt - due;
     const scheduled = due + Math.min(track.jitter * JITTER_FRACTION * lead, Math.max(0, expiresAt - EXPIRY_SAFETY_MS - due));
     if (track.notBefore === undefined || track.lastAttemptAt === undefined) return scheduled;

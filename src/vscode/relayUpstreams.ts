@@ -4,17 +4,20 @@ import type { Keyring } from '../core/keyring';
 import type { FetchFn } from '../core/ports';
 import type { RelayUpstream } from '../node/authorizingRelay';
 import type { StaticCredentials } from './clientSecrets';
+import type { PendingSignIns } from './pendingSignIns';
 import type { ServerEntry } from './serverEntry';
 import type { ServerRegistry } from './serverRegistry';
 
-export function createUpstreamResolver(registry: ServerRegistry, keyring: Keyring, staticCredentials: StaticCredentials): (routeId: string) => RelayUpstream | undefined {
+export function createUpstreamResolver(registry: ServerRegistry, keyring: Keyring, staticCredentials: StaticCredentials, pendingSignIns: PendingSignIns): (routeId: string) => RelayUpstream | undefined {
   return (routeId) => {
     const server = registry.list().find((candidate) => candidate.routeId === routeId);
     if (!server) return undefined;
     const isStatic = server.entry.staticCredential !== undefined && server.entry.staticCredential !== 'none';
     return {
       serverUrl: server.canonicalUrl,
-      fetch: isStatic ? staticCredentialFetch(server.entry, server.canonicalUrl, staticCredentials) : keyring.fetchFor(server.canonicalUrl, { interactive: false }),
+      fetch: isStatic
+        ? staticCredentialFetch(server.entry, server.canonicalUrl, staticCredentials)
+        : keyring.fetchFor(server.canonicalUrl, { interactive: false, onSignInNeeded: (scopes) => pendingSignIns.record(server.canonicalUrl, scopes) }),
       headers: server.entry.headers ? { ...server.entry.headers } : undefined,
     };
   };

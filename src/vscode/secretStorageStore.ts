@@ -160,6 +160,9 @@ export class SecretStorageStore implements KeyringStore, Disposable {
     try {
       await this.waitForTurn(previous, deadline, key);
       const lease = await this.acquireLease(key, deadline);
+      // Another window may have written the record while we waited, and its change event may not have reached us
+      // yet: the locked work must read it afresh (with refresh-token rotation, a stale read costs the sign-in).
+      this.values.delete(key);
       const renewal = this.keepRenewing(key, lease);
       try {
         return await work();

@@ -162,14 +162,24 @@ describe('CredentialManager', () => {
     it('refreshes when the server rejected the current token, even if it is not due', async () => {
       const h = harness([tokens('access-2')]);
       await h.repository.putCredential(credentialAged(h.clock, FRESH));
-      assert.equal((await h.manager.fresh(binding, h.context, 'access-1')).accessToken, 'access-2');
+      assert.equal((await h.manager.fresh(binding, h.context, { kind: 'rejected', token: 'access-1' })).accessToken, 'access-2');
       assert.equal(h.tokenRequests.length, 1);
     });
 
     it('hands out the stored token without refreshing when another caller already replaced the rejected one', async () => {
       const h = harness([tokens('access-3')]);
       await h.repository.putCredential(credentialAged(h.clock, FRESH, { accessToken: 'access-2' }));
-      assert.equal((await h.manager.fresh(binding, h.context, 'access-1')).accessToken, 'access-2');
+      assert.equal((await h.manager.fresh(binding, h.context, { kind: 'rejected', token: 'access-1' })).accessToken, 'access-2');
+      assert.equal(h.tokenRequests.length, 0);
+    });
+
+    it('keeps a still-valid credential without a refresh token when asked to refresh it, and ends it only when the server refused it', async () => {
+      const h = harness([]);
+      await h.repository.putCredential(credentialAged(h.clock, FRESH, { refreshToken: undefined }));
+      assert.equal((await h.manager.fresh(binding, h.context, { kind: 'forced', token: 'access-1' })).accessToken, 'access-1');
+      assert.equal((await h.stored())?.needsSignIn, false);
+      await rejectsWithCode(h.manager.fresh(binding, h.context, { kind: 'rejected', token: 'access-1' }), 'needs_sign_in');
+      assert.equal((await h.stored())?.needsSignIn, true);
       assert.equal(h.tokenRequests.length, 0);
     });
 
@@ -223,7 +233,7 @@ describe('CredentialManager', () => {
       await h.repository.putClient(client);
       await h.repository.putCredential(credentialAged(h.clock, DUE_BUT_VALID));
       await rejectsWithCode(h.manager.fresh(binding, h.context), 'needs_sign_in');
-      assert.equal(await h.repository.getClient(client.issuer), undefined);
+      assert.equal(await h.repository.getClient(client.issuer, client.clientId), undefined);
       assert.equal((await h.stored())?.needsSignIn, true);
     });
     // BUG (src/core/errors.ts, seen through the manager): the 401 + WWW-Authenticate answer becomes a transient

@@ -95,10 +95,13 @@ describe('HttpClient', () => {
       await rejectsWithCode(http.request(new URL('https://as.example/meta'), GET, 'metadata', policy('public')), 'network');
     });
 
-    it('classifies a host by its first address', async () => {
-      const http = httpClientOver(routerFetch().fetch, { resolveHost: fakeResolveHost({ 'mcp.internal': ['10.0.0.5'], 'mcp.example': ['8.8.4.4'] }) });
+    it('classifies a host by its addresses, granting a non-public class only when all of them share it', async () => {
+      const http = httpClientOver(routerFetch().fetch, {
+        resolveHost: fakeResolveHost({ 'mcp.internal': ['10.0.0.5', '10.0.0.6'], 'mcp.example': ['8.8.4.4'], 'mixed.example': ['10.0.0.1', '8.8.4.4'] }),
+      });
       assert.equal(await http.classifyHost('mcp.internal'), 'private');
       assert.equal(await http.classifyHost('mcp.example'), 'public');
+      assert.equal(await http.classifyHost('mixed.example'), 'public');
     });
   });
 

@@ -28,8 +28,17 @@ describe('KeyringRepository', () => {
 
   it('reads back a client record it wrote', async () => {
     await repository.putClient(client);
-    assert.deepEqual(await repository.getClient(client.issuer), client);
-    assert.equal(await repository.getClient('https://other.example'), undefined);
+    assert.deepEqual(await repository.getClient(client.issuer, client.clientId), client);
+    assert.equal(await repository.getClient('https://other.example', client.clientId), undefined);
+    assert.equal(await repository.getClient(client.issuer, 'another-client'), undefined);
+  });
+
+  it('keeps several client identities at one issuer apart and lists only that issuer\'s', async () => {
+    const second = { ...client, clientId: 'second-client' };
+    const elsewhere = { ...client, issuer: `${client.issuer}/tenant` };
+    for (const record of [client, second, elsewhere]) await repository.putClient(record);
+    assert.deepEqual((await repository.listClients(client.issuer)).map((record) => record.clientId).sort(), [client.clientId, 'second-client'].sort());
+    assert.deepEqual(await repository.listClients(elsewhere.issuer), [elsewhere]);
   });
 
   it('reads back a server binding it wrote and lists it', async () => {
@@ -62,7 +71,7 @@ describe('KeyringRepository', () => {
     await repository.putServer(binding);
     await repository.putCredential(credential);
     await repository.putDiscovery(discovery);
-    await repository.deleteClient(client.issuer);
+    await repository.deleteClient(client.issuer, client.clientId);
     await repository.deleteServer(binding.serverUrl);
     await repository.deleteCredential(binding);
     await repository.deleteDiscovery(discovery.serverUrl);
@@ -104,8 +113,8 @@ describe('KeyringRepository', () => {
   }
 
   const wrongOthers: [string, (repository: KeyringRepository) => Promise<unknown>, string, unknown][] = [
-    ['a client without redirect URIs', (repo) => repo.getClient(client.issuer), `client:${client.issuer}`, { ...client, redirectUris: undefined }],
-    ['a client secret that is not a string', (repo) => repo.getClient(client.issuer), `client:${client.issuer}`, { ...client, clientSecret: { value: 'client-secret-value' } }],
+    ['a client without redirect URIs', (repo) => repo.getClient(client.issuer, client.clientId), `client:${JSON.stringify([client.issuer, client.clientId])}`, { ...client, redirectUris: undefined }],
+    ['a client secret that is not a string', (repo) => repo.getClient(client.issuer, client.clientId), `client:${JSON.stringify([client.issuer, client.clientId])}`, { ...client, clientSecret: { value: 'client-secret-value' } }],
     ['a server binding without an issuer', (repo) => repo.getServer(binding.serverUrl), `server:${binding.serverUrl}`, { ...binding, issuer: undefined }],
     ['a listed server binding of the wrong shape', (repo) => repo.listServers(), `server:${binding.serverUrl}`, { serverUrl: 3 }],
     ['a discovery whose authorization server has no issuer', (repo) => repo.getDiscovery(discovery.serverUrl), `discovery:${discovery.serverUrl}`, { ...discovery, authorizationServer: { token_endpoint: 'https://as.example/token' } }],

@@ -16,9 +16,9 @@ describe('reading servers from mcp.json', function () {
       "inputs": [],
     }`;
     assert.deepEqual(httpServersOf(text, 'mcp.json'), [
-      { name: 'github', url: 'https://api.example.com/mcp', headers: { 'X-Team': 'blue' }, source: 'mcp.json' },
-      { name: 'legacy', url: 'https://legacy.example.com/sse', headers: undefined, source: 'mcp.json' },
-      { name: 'untyped', url: 'http://127.0.0.1:3000/mcp', headers: undefined, source: 'mcp.json' },
+      { name: 'github', url: 'https://api.example.com/mcp', source: 'mcp.json' },
+      { name: 'legacy', url: 'https://legacy.example.com/sse', source: 'mcp.json' },
+      { name: 'untyped', url: 'http://127.0.0.1:3000/mcp', source: 'mcp.json' },
     ]);
   });
 

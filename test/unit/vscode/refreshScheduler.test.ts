@@ -98,6 +98,18 @@ describe('RefreshScheduler', () => {
       assert.equal(harness.scheduler.nextRefreshAt('https://a.example/'), credential.expiresAt! - 15 * MINUTE);
     });
 
+    it('never refreshes before half the lifetime, even when the setting asks for more lead than the token lives', async () => {
+      harness = new Harness({ refreshBeforeExpirySeconds: 60, random: () => 0 });
+      harness.lifetime = 30 * SECOND;
+      const credential = harness.add('https://a.example/');
+      await harness.scheduler.reschedule();
+      assert.equal(harness.scheduler.nextRefreshAt('https://a.example/'), credential.obtainedAt + 15 * SECOND);
+      // Five minutes of 30-second tokens: one refresh per half-life, not a storm.
+      await harness.time.advance(5 * MINUTE);
+      const calls = harness.callsOf('https://a.example/').length;
+      assert.ok(calls >= 18 && calls <= 21, `${calls} refreshes`);
+    });
+
     it('never jitters a refresh into the last seconds before expiry', async () => {
       harness = new Harness({ refreshBeforeExpirySeconds: 5, random: () => 0.999 });
       harness.lifetime = 10 * SECOND;

@@ -280,6 +280,27 @@ describe('the authorizing relay', function () {
     }
   });
 
+  it('ends the session with 404 when a tool needs more scope, reporting the step-up scopes for the editor to sign in with', async function () {
+    const { keyring } = await newKeyring(mcp.v1.url);
+    const needed: (readonly string[] | undefined)[] = [];
+    const relay = await AuthorizingRelay.start({
+      logger,
+      resolve: () => ({ serverUrl: mcp.v1.url, fetch: keyring.fetchFor(mcp.v1.url, { interactive: false, onSignInNeeded: (scopes) => needed.push(scopes) }) }),
+    });
+    const editor = createEditor(relay, 'server');
+    try {
+      await editor.connect();
+      await assert.rejects(editor.client.callTool({ name: 'admin_action', arguments: {} }, { timeout: 10_000 }));
+      assert.ok(editor.exchanges.some((exchange) => exchange.status === 404), 'the editor was told the session ended');
+      assert.deepEqual(editor.exchanges.filter((exchange) => exchange.status === 401 || exchange.status === 403), []);
+      assert.equal(needed.length, 1);
+      assert.ok(needed[0]?.includes('mcp:admin') && needed[0].includes('mcp:read'), `step-up scopes: ${needed[0]?.join(' ')}`);
+    } finally {
+      await editor.client.close();
+      await relay.dispose();
+    }
+  });
+
   it('answers 404, never 401, while not signed in, and the same client reconnects once the user has signed in', async function () {
     const { keyring } = await newKeyring();
     const relay = await AuthorizingRelay.start({ logger, resolve: () => ({ serverUrl: mcp.v1.url, fetch: keyring.fetchFor(mcp.v1.url, { interactive: false }) }) });

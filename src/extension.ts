@@ -116,8 +116,13 @@ export function deactivate(): void {
   // Everything is owned by context.subscriptions.
 }
 
-/** The browser step. A person who declines to open the link has cancelled the sign-in. */
+/**
+ * The browser step. A person who declines to open the link has cancelled the sign-in. The URL goes to the editor as
+ * the string it is: a vscode.Uri would be re-serialised, re-encoding the redirect URI inside the query (which in the
+ * web and remote editors carries its own query) so that the authorization server rejects it; the editor's
+ * openExternal accepts the string as it is at run time.
+ */
 async function openInBrowser(url: string): Promise<void> {
-  const opened = await vscode.env.openExternal(vscode.Uri.parse(url, true));
+  const opened = await vscode.env.openExternal(url as unknown as vscode.Uri);
   if (!opened) throw new KeyringError('cancelled', 'the sign-in page was not opened');
 }

@@ -11,7 +11,7 @@ import { systemTimers, type Timers } from './timers';
 export type CallbackUri = Pick<vscode.Uri, 'path' | 'query'>;
 
 /** `U` is `vscode.Uri` in the editor; tests use any object that prints as a URI. */
-export interface UriHandlerCallbacksOptions<U extends { toString(): string }> {
+export interface UriHandlerCallbacksOptions<U extends { toString(skipEncoding?: boolean): string }> {
   /** `vscode.env.uriScheme`: `vscode`, `vscode-insiders`, `code-oss`… */
   readonly uriScheme: string;
   /** `vscode.Uri.parse`. */
@@ -36,7 +36,7 @@ const LOG = '[uriHandler]';
  * Registered once with `window.registerUriHandler`. Several sign-ins (to different servers) may wait at once; each
  * waits for its own `state`, and a callback nobody waits for is dropped.
  */
-export class UriHandlerCallbacks<U extends { toString(): string }> implements Disposable {
+export class UriHandlerCallbacks<U extends { toString(skipEncoding?: boolean): string }> implements Disposable {
   private readonly pending = new Set<PendingCallback>();
   private readonly receivers = new Set<UriHandlerReceiver>();
   private readonly timers: Timers;
@@ -71,7 +71,9 @@ export class UriHandlerCallbacks<U extends { toString(): string }> implements Di
   async createReceiver(): Promise<RedirectReceiver> {
     const callbackUri = this.options.parseUri(`${this.options.uriScheme}://${EXTENSION_ID}${URI_CALLBACK_PATH}`);
     // Kept exactly as the editor gives it, query included: in web editors that query routes the callback back here.
-    const redirectUri = (await this.options.asExternalUri(callbackUri)).toString();
+    // Unencoded: vscode.Uri would percent-encode the `=` and `&` of the editor's own callback query, and the web
+    // editor then cannot match the callback to its request.
+    const redirectUri = (await this.options.asExternalUri(callbackUri)).toString(true);
     const receiver = new UriHandlerReceiver(redirectUri, this.pending, this.timers, this.options.timeoutMs, this.options.logger, () => this.receivers.delete(receiver));
     this.receivers.add(receiver);
     return receiver;

@@ -1,0 +1,94 @@
+// Plays the person at the authorization server in a real Chromium page: oidc-provider's development login and
+// consent pages, as a browser shows them, until the server sends the page on to the client's redirect URI.
+import type { Page } from 'playwright-core';
+
+export interface AuthorizationPageOptions {
+  /** Typed into the login field; default 'alice'. */
+  readonly login?: string;
+  /** Typed into the password field when the page has one; default 'password'. */
+  readonly password?: string;
+  /** 'deny' follows the page's cancel link instead of approving; default 'approve'. */
+  readonly consent?: 'approve' | 'deny';
+  /**
+   * The authorization server's origin. Without it, the first web page shown counts as the server's, and a first page
+   * with no login or consent form counts as already arrived at the client (the server needed nobody, e.g. the
+   * person was still signed in and had already consented).
+   */
+  readonly authorizationServerOrigin?: string;
+  /** How long each page may take to appear or to send the browser on; default 30 s. */
+  readonly stepTimeoutMs?: number;
+}
+
+const MAX_PAGES = 10;
+
+function isWebUrl(url: URL): boolean {
+  return url.protocol === 'http:' || url.protocol === 'https:';
+}
+
+/** What the page in front of the person asks for: oidc-provider names it in the form's hidden `prompt` field. */
+async function nextPrompt(page: Page, serverOrigin: string, timeoutMs: number): Promise<'left' | 'login' | 'consent' | 'other'> {
+  const left = page.waitForURL((url) => url.origin !== serverOrigin, { timeout: timeoutMs, waitUntil: 'commit' }).then(() => 'left' as const);
+  const form = page.locator('form input[name="prompt"]').first();
+  // Redirects happen at the HTTP level, so a loaded document on the server's origin is a page meant for the person.
+  const prompt = page.waitForLoadState('domcontentloaded', { timeout: timeoutMs }).then(async () => {
+    if (new URL(page.url()).origin !== serverOrigin) return 'left' as const;
+    if ((await form.count()) === 0) return 'other' as const;
+    const value = await form.getAttribute('value', { timeout: timeoutMs });
+    return value === 'login' || value === 'consent' ? value : ('other' as const);
+  });
+  const closed = new Promise<'left'>((resolve) => page.once('close', () => resolve('left')));
+  // Whichever loses the race settles later against a page that moved on; its outcome no longer matters.
+  left.catch(() => undefined);
+  prompt.catch(() => undefined);
+  return Promise.race([left, prompt, closed]);
+}
+
+/** Runs `act` and waits until the page has started loading whatever it led to, or the page closed. */
+async function andNavigation(page: Page, timeoutMs: number, act: () => Promise<void>): Promise<void> {
+  const navigated = page.waitForEvent('framenavigated', { predicate: (frame) => frame === page.mainFrame(), timeout: timeoutMs });
+  const closed = new Promise<void>((resolve) => page.once('close', () => resolve()));
+  navigated.catch(() => undefined);
+  await act();
+  await Promise.race([navigated.then(() => undefined), closed]);
+}
+
+async function describePage(page: Page): Promise<string> {
+  const text = await page.locator('body').innerText({ timeout: 1_000 }).catch(() => '');
+  return `${new URL(page.url()).pathname}: ${text.replace(/\s+/g, ' ').trim().slice(0, 300)}`;
+}
+
+/**
+ * Signs in and approves (or denies) on oidc-provider's development interaction pages in `page`, which shows or is
+ * about to show the authorization URL. Resolves once the page has left the authorization server's origin (for the
+ * client's redirect URI) or was closed; throws with what the page said when it offers no way on.
+ */
+export async function completeAuthorizationInPage(page: Page, options: AuthorizationPageOptions = {}): Promise<void> {
+  const timeoutMs = options.stepTimeoutMs ?? 30_000;
+  // A page the editor just opened starts at about:blank and navigates to the authorization URL afterwards.
+  if (!isWebUrl(new URL(page.url()))) {
+    await page.waitForURL((url) => isWebUrl(url), { timeout: timeoutMs, waitUntil: 'commit' });
+  }
+  const serverOrigin = options.authorizationServerOrigin ?? new URL(page.url()).origin;
+  for (let step = 0; step < MAX_PAGES; step += 1) {
+    if (page.isClosed() || new URL(page.url()).origin !== serverOrigin) return;
+    const prompt = await nextPrompt(page, serverOrigin, timeoutMs);
+    if (prompt === 'left') return;
+    if (prompt === 'login') {
+      await andNavigation(page, timeoutMs, async () => {
+        await page.locator('form input[name="login"]').fill(options.login ?? 'alice');
+        const password = page.locator('form input[type="password"]');
+        if ((await password.count()) > 0) await password.first().fill(options.password ?? 'password');
+        await page.locator('form [type="submit"]').first().click();
+      });
+    } else if (prompt === 'consent' && options.consent === 'deny') {
+      await andNavigation(page, timeoutMs, () => page.locator('a', { hasText: /cancel|deny|abort/i }).first().click());
+    } else if (prompt === 'consent') {
+      await andNavigation(page, timeoutMs, () => page.locator('form [type="submit"]').first().click());
+    } else if (step === 0 && !options.authorizationServerOrigin) {
+      return;
+    } else {
+      throw new Error(`the authorization server shows a page with no known way on (${await describePage(page)})`);
+    }
+  }
+  throw new Error(`still at the authorization server after ${MAX_PAGES} pages (${await describePage(page)})`);
+}

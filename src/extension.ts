@@ -89,7 +89,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<McpKey
   // Credential changes from this window come from the engine; those from other windows through SecretStorage.
   const credentialChanges = own(new vscode.EventEmitter<CredentialChange>());
   own(keyring.onDidChangeCredentials((change) => credentialChanges.fire(change)));
-  own(store.onDidChange((key) => void changeFromOtherWindow(keyring, key).then((change) => change && credentialChanges.fire(change))));
+  own(store.onDidChangeInAnotherWindow((key) => void changeFromOtherWindow(keyring, key).then((change) => change && credentialChanges.fire(change))));
   own(credentialChanges.event(() => void scheduler.reschedule()));
 
   const authProvider = own(new KeyringAuthenticationProvider(keyring, registry, signIns, credentialChanges.event, logger));

@@ -122,7 +122,8 @@ function sameRedirectUri(registered: string, wanted: string): boolean {
   try {
     const a = new URL(registered);
     const b = new URL(wanted);
-    return a.protocol === 'http:' && isLoopbackHost(a.hostname) && a.hostname === b.hostname && a.protocol === b.protocol && a.pathname === b.pathname;
+    // RFC 8252 §7.3 lets only the port vary; a query (the web editor's per-request callback id) must match too.
+    return a.protocol === 'http:' && isLoopbackHost(a.hostname) && a.hostname === b.hostname && a.protocol === b.protocol && a.pathname === b.pathname && a.search === b.search;
   } catch {
     return false;
   }

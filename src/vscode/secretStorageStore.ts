@@ -51,6 +51,8 @@ export interface SecretStorageStoreOptions {
 const RECORD_PREFIX = `${SECRET_KEY_PREFIX}store/`;
 const LEASE_PREFIX = `${SECRET_KEY_PREFIX}lease/`;
 const LOG = '[secretStorage]';
+/** How long after its own write a change event for that key is taken to be the echo of that write. */
+const OWN_WRITE_WINDOW_MS = 2_000;
 
 interface Lease {
   readonly owner: string;
@@ -82,6 +84,9 @@ export class SecretStorageStore implements KeyringStore, Disposable {
   private readonly queues = new Map<string, Promise<void>>();
   private readonly leaseWatchers = new Map<string, Set<() => void>>();
   private readonly changeEmitter = new Emitter<string>();
+  private readonly otherWindowEmitter = new Emitter<string>();
+  /** When this window wrote or deleted each record, so that the change events its own writes cause can be told apart. */
+  private readonly ownWrites = new Map<string, number[]>();
   private readonly subscription: Disposable;
   private readonly clock: Clock;
   private readonly timers: Timers;
@@ -92,6 +97,13 @@ export class SecretStorageStore implements KeyringStore, Disposable {
 
   /** Fires with a record key whenever it was stored or deleted, by this window or any other. */
   readonly onDidChange: (listener: Listener<string>) => Disposable = this.changeEmitter.event;
+
+  /**
+   * Fires with a record key changed by another window only. A change event within a moment of this window's own
+   * write of that key is taken as that write's (two windows writing one key in the same instant cannot be told apart;
+   * the key's next change shows the other).
+   */
+  readonly onDidChangeInAnotherWindow: (listener: Listener<string>) => Disposable = this.otherWindowEmitter.event;
 
   constructor(private readonly options: SecretStorageStoreOptions) {
     this.clock = options.clock ?? systemClock;
@@ -112,6 +124,7 @@ export class SecretStorageStore implements KeyringStore, Disposable {
 
   async set(key: string, value: string): Promise<void> {
     const epoch = this.epoch;
+    this.noteOwnWrite(key);
     await this.write(RECORD_PREFIX + key, value);
     // Our own change event may arrive before or after this point. Caching only when no event arrived in between
     // means the cache can never hold a value another window has already replaced; at worst it re-reads once.
@@ -122,6 +135,7 @@ export class SecretStorageStore implements KeyringStore, Disposable {
 
   async delete(key: string): Promise<void> {
     const epoch = this.epoch;
+    this.noteOwnWrite(key);
     try {
       await this.options.secrets.delete(RECORD_PREFIX + key);
     } catch (error) {
@@ -179,6 +193,21 @@ export class SecretStorageStore implements KeyringStore, Disposable {
   dispose(): void {
     this.subscription.dispose();
     this.changeEmitter.dispose();
+    this.otherWindowEmitter.dispose();
+  }
+
+  private noteOwnWrite(key: string): void {
+    this.ownWrites.set(key, [...(this.ownWrites.get(key) ?? []), this.clock.now()]);
+  }
+
+  /** Consumes one recent own write of `key`, if any; marks older than the window are dropped (no event came). */
+  private takeOwnWrite(key: string): boolean {
+    const recent = (this.ownWrites.get(key) ?? []).filter((at) => this.clock.now() - at < OWN_WRITE_WINDOW_MS);
+    const isOwn = recent.length > 0;
+    if (isOwn) recent.shift();
+    if (recent.length > 0) this.ownWrites.set(key, recent);
+    else this.ownWrites.delete(key);
+    return isOwn;
   }
 
   private onSecretChanged(name: string): void {
@@ -188,6 +217,7 @@ export class SecretStorageStore implements KeyringStore, Disposable {
       this.values.delete(key);
       this.keyList = undefined;
       this.changeEmitter.fire(key);
+      if (!this.takeOwnWrite(key)) this.otherWindowEmitter.fire(key);
     } else if (name.startsWith(LEASE_PREFIX)) {
       for (const wake of this.leaseWatchers.get(name.slice(LEASE_PREFIX.length)) ?? []) wake();
     }

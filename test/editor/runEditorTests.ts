@@ -3,13 +3,16 @@
 // reporting the result through `codeAutomationExit`. Exits with the suite's result; always cleans up.
 // Usage: node --import tsx test/editor/runEditorTests.ts [--extension <folder>] [--grep <pattern>] [--timeout <seconds>] [--verbose]
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { format, parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
+import type { BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from './chromium';
 import { buildEditorSuite } from './buildSuite';
-import { freeLoopbackPort, startCodeServer } from './codeServer';
+import { freeLoopbackPort, startCodeServer, type CodeServer } from './codeServer';
+import { startEditorFixtures } from './editorFixtures';
+import { PopupDriver, RunnerControl, scanForLeakedTokens, type RunnerCheck } from './runnerChecks';
 import { ensureEditorToolchain } from './install';
 import { repoRoot, resultsDir } from './paths';
 import { editorTestConfigVariable, mochaLinePrefix, type EditorTestConfig } from './suite/editorTestConfig';
@@ -25,12 +28,28 @@ export interface EditorTestOptions {
   readonly timeoutMs?: number;
   /** Also print the workbench's own log lines as they come (they are saved to the results folder on failure anyway). */
   readonly isVerbose?: boolean;
+  /** More code-server arguments. */
+  readonly codeServerArgs?: readonly string[];
+  /** The profile's User/settings.json. */
+  readonly userSettings?: Readonly<Record<string, unknown>>;
+  /** Called once the workbench tab exists, before it loads: tabs opened after this are the editor's doing. */
+  readonly onWorkbenchOpening?: (session: EditorSession) => void;
+  /** Called after the suite reported, while the editor still runs: checks only the runner can make. */
+  readonly afterSuite?: (session: EditorSession) => Promise<readonly RunnerCheck[]>;
+}
+
+export interface EditorSession {
+  readonly codeServer: CodeServer;
+  readonly context: BrowserContext;
+  readonly workbench: Page;
 }
 
 export interface EditorTestResult {
   readonly exitCode: number;
   /** What the suite's reporter printed. */
   readonly output: string;
+  /** The runner's own checks after the suite; each failure fails the run. */
+  readonly runnerChecks: readonly RunnerCheck[];
 }
 
 interface LogFile {
@@ -59,13 +78,27 @@ function warnIfUnbuilt(extensionDevelopmentPath: string): void {
   }
 }
 
-/** Mocha's closing counts as the plain line CI reads: `editor: 4 passed, 0 failed, 1 skipped`. */
-export function summaryLine(suiteOutput: readonly string[]): string {
+/**
+ * Mocha's closing counts plus the runner's own checks, as the plain line CI reads: `editor: 4 passed, 0 failed,
+ * 1 skipped`.
+ */
+export function summaryLine(suiteOutput: readonly string[], runnerChecks: readonly RunnerCheck[] = []): string {
   const count = (word: string): number => {
     const match = suiteOutput.map((line) => new RegExp(`^\\s*(\\d+) ${word}\\b`).exec(line)).find(Boolean);
     return match ? Number(match[1]) : 0;
   };
-  return `editor: ${count('passing')} passed, ${count('failing')} failed, ${count('pending')} skipped`;
+  const failedChecks = runnerChecks.filter((check) => check.failures.length > 0).length;
+  const passed = count('passing') + runnerChecks.length - failedChecks;
+  return `editor: ${passed} passed, ${count('failing') + failedChecks} failed, ${count('pending')} skipped`;
+}
+
+function printRunnerChecks(checks: readonly RunnerCheck[]): void {
+  if (checks.length === 0) return;
+  console.log('\n  The runner, after the suite');
+  for (const check of checks) {
+    console.log(`    ${check.failures.length === 0 ? '✔' : '✗'} ${check.title}`);
+    for (const failure of check.failures) console.log(`        ${failure}`);
+  }
 }
 
 function remoteUri(origin: string, file: string): string {
@@ -100,6 +133,8 @@ export async function runEditorTests(options: EditorTestOptions = {}): Promise<E
     port,
     isTestDriverEnabled: true,
     env: { [editorTestConfigVariable]: JSON.stringify(config) },
+    userSettings: options.userSettings,
+    extraArgs: options.codeServerArgs,
   });
   log(`code-server answering on ${origin} after ${seconds(started)}`);
   await using browser = await launchChromium();
@@ -125,6 +160,8 @@ export async function runEditorTests(options: EditorTestOptions = {}): Promise<E
   });
 
   const page = await browser.context.newPage();
+  const session: EditorSession = { codeServer, context: browser.context, workbench: page };
+  options.onWorkbenchOpening?.(session);
   const payload = [
     ['extensionDevelopmentPath', remoteUri(origin, extensionDevelopmentPath)],
     ['extensionTestsPath', remoteUri(origin, extensionTestsPath)],
@@ -145,14 +182,22 @@ export async function runEditorTests(options: EditorTestOptions = {}): Promise<E
     const dir = await saveEditorLogs([], workbenchLines, screenshot);
     log(`no result from the editor (${outcome}) ${seconds(opened)} after opening the workbench; logs in ${path.relative(repoRoot, dir)}`);
     log(`code-server log:\n${await codeServer.logTail()}`);
-    return { exitCode: 1, output: suiteLines.join('\n') };
+    return { exitCode: 1, output: suiteLines.join('\n'), runnerChecks: [] };
   }
   log(`editor exited with ${outcome.code} ${seconds(opened)} after opening the workbench; ${seconds(started)} since the start`);
   if (outcome.code !== 0) {
     const dir = await saveEditorLogs(outcome.logs, workbenchLines, await page.screenshot().catch(() => undefined));
+    // The extension host's own logs (the extension's channel among them) stay in the profile, which is deleted.
+    await cp(path.join(codeServer.userDataDir, 'logs'), path.join(dir, 'profile-logs'), { recursive: true }).catch(() => undefined);
     log(`editor logs saved in ${path.relative(repoRoot, dir)}`);
   }
-  return { exitCode: outcome.code, output: suiteLines.join('\n') };
+  const checksStarted = performance.now();
+  const runnerChecks = await (options.afterSuite?.(session) ?? Promise.resolve([])).catch((error: unknown) => [
+    { title: 'the runner checks after the suite', failures: [(error as Error).stack ?? String(error)] },
+  ]);
+  if (runnerChecks.length > 0) log(`runner checks took ${seconds(checksStarted)}`);
+  const exitCode = outcome.code !== 0 || runnerChecks.some((check) => check.failures.length > 0) ? 1 : 0;
+  return { exitCode, output: suiteLines.join('\n'), runnerChecks };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
@@ -160,13 +205,33 @@ if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.ar
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
   const { values } = parseArgs({ options: { extension: { type: 'string' }, grep: { type: 'string' }, verbose: { type: 'boolean' }, timeout: { type: 'string' } } });
   const started = performance.now();
+  // Short-lived opaque tokens: refreshes happen within the run, and revoking a grant ends its access tokens too.
+  await using fixtures = await startEditorFixtures({ accessTokenTtlSeconds: 10, accessTokenFormat: 'opaque' });
+  let popups: PopupDriver | undefined;
+  let workbench: Page | undefined;
+  await using control = new RunnerControl(fixtures, () => popups, () => workbench);
+  const runnerUrl = await control.start();
   const result = await runEditorTests({
     extensionDevelopmentPath: values.extension,
-    testConfig: values.grep ? { grep: values.grep } : {},
+    testConfig: { ...fixtures.config, runnerUrl, ...(values.grep ? { grep: values.grep } : {}) },
+    userSettings: fixtures.userSettings,
+    // Opening the authorization server's pages is the sign-in itself; the link-protection modal would stop it.
+    codeServerArgs: ['--link-protection-trusted-domains', new URL(fixtures.authorizationServer.issuer).origin],
     isVerbose: values.verbose,
     timeoutMs: values.timeout ? Number(values.timeout) * 1000 : undefined,
+    onWorkbenchOpening: (session) => {
+      workbench = session.workbench;
+      popups = new PopupDriver(session.context, new URL(fixtures.authorizationServer.issuer).origin, fixtures.config.login, log);
+      popups.start();
+    },
+    afterSuite: (session) => scanForLeakedTokens({
+      tokens: [...fixtures.issuedTokens.accessTokens, ...fixtures.issuedTokens.refreshTokens],
+      userDataDir: session.codeServer.userDataDir,
+      workbench: session.workbench,
+    }),
   });
+  printRunnerChecks(result.runnerChecks);
   log(`done in ${seconds(started)} (cleanup included)`);
-  console.log(summaryLine(result.output.split('\n')));
+  console.log(summaryLine(result.output.split('\n'), result.runnerChecks));
   process.exitCode = result.exitCode;
 }

@@ -23,11 +23,10 @@ function run(command: string, args: readonly string[], options: { cwd?: string; 
   });
 }
 
-/** Packages the repository with vsce, whose prepublish step builds the extension first; returns the .vsix path. */
+/** Packages the repository as `npm run package` does (vsce's prepublish step builds first); returns the .vsix path. */
 export async function packageExtension(): Promise<string> {
   await mkdir(path.dirname(vsixPath), { recursive: true });
-  const vsce = path.join(repoRoot, 'node_modules', '.bin', 'vsce');
-  await run(vsce, ['package', '--no-dependencies', '--allow-missing-repository', '--out', vsixPath]);
+  await run('npm', ['run', '--silent', 'package', '--', '--out', vsixPath]);
   return vsixPath;
 }
 

@@ -83,6 +83,23 @@ describe('SecretStorageStore', () => {
       assert.deepEqual(seen, ['server:a']);
     });
 
+    it('tells apart changes made by another window from the echoes of its own writes', async () => {
+      const backend = new SecretBackend();
+      const windowA = track(storeFor(backend.window('A')));
+      const windowB = track(storeFor(backend.window('B')));
+      const fromOthersA: string[] = [];
+      const fromOthersB: string[] = [];
+      windowA.onDidChangeInAnotherWindow((key) => fromOthersA.push(key));
+      windowB.onDidChangeInAnotherWindow((key) => fromOthersB.push(key));
+      await windowA.set('credential:x', 'rotated');
+      await windowA.delete('server:gone');
+      await flush();
+      await windowB.set('credential:x', 'rotated again');
+      await flush();
+      assert.deepEqual(fromOthersA, ['credential:x']);
+      assert.deepEqual(fromOthersB, ['credential:x', 'server:gone']);
+    });
+
     it('sees records another window added or removed when it lists them', async () => {
       const backend = new SecretBackend();
       const windowA = track(storeFor(backend.window('A')));

@@ -1,0 +1,242 @@
+// The real servers a test in the editor signs in to: one oidc-provider authorization server and two OAuth-protected
+// MCP servers (one signed in to the editor's way, one configured for a loopback redirect), the user settings that
+// name them, and a record of the traffic the editor sends them, observed from outside the fixtures.
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mountAuthorizationServer, type AuthorizationServer } from '../fixtures/authorizationServer';
+import type { RequestHandler } from '../fixtures/listenOnLoopback';
+import { startMcpServer, type McpServer } from '../fixtures/mcpServer';
+
+export interface EditorFixtureOptions {
+  /** Lifetime of the access tokens the authorization server issues; default one hour. */
+  readonly accessTokenTtlSeconds?: number;
+  /** 'opaque' tokens die with their grant when the refresh token is revoked; default 'jwt'. */
+  readonly accessTokenFormat?: 'jwt' | 'opaque';
+}
+
+/** What the in-editor suite needs to know about the fixtures; JSON, it travels in an environment variable. */
+export interface EditorFixtureConfig {
+  readonly [name: string]: unknown;
+  /** The MCP server signed in to with the editor's default redirect (the URI handler in code-server). */
+  readonly serverUrl: string;
+  /** The MCP server whose settings entry asks for a loopback redirect. */
+  readonly loopbackServerUrl: string;
+  readonly issuer: string;
+  /** The account the authorization pages sign in as. */
+  readonly login: string;
+}
+
+/** A client registration the authorization server answered (RFC 7591 response, without the secret). */
+export interface ObservedRegistration {
+  readonly status: number;
+  readonly clientId?: string;
+  readonly clientName?: string;
+  readonly redirectUris: readonly string[];
+}
+
+/** What one MCP server was sent, seen on the wire next to the fixture. */
+export interface McpTraffic {
+  readonly requestCount: number;
+  /** Every `mcp-session-id` a request carried. */
+  readonly sessionIds: ReadonlySet<string>;
+  /** Authorized POSTs that carried no session id: the initialize requests that open MCP sessions. */
+  readonly initializeRequests: number;
+}
+
+/** Every token the token endpoint handed out, oldest first (for leak checks and revocation checks). */
+export interface IssuedTokens {
+  readonly accessTokens: readonly string[];
+  readonly refreshTokens: readonly string[];
+}
+
+export interface EditorFixtures extends AsyncDisposable {
+  readonly authorizationServer: AuthorizationServer;
+  readonly mcpServer: McpServer;
+  readonly loopbackMcpServer: McpServer;
+  readonly config: EditorFixtureConfig;
+  /** The profile's User/settings.json: machine-scoped settings (allowInsecureLoopback) cannot come from a workspace. */
+  readonly userSettings: Record<string, unknown>;
+  /** Registrations at the authorization server, in order. */
+  readonly registrations: readonly ObservedRegistration[];
+  readonly issuedTokens: IssuedTokens;
+  trafficTo(server: McpServer): McpTraffic;
+  close(): Promise<void>;
+}
+
+const LOGIN = 'alice';
+
+/**
+ * Loopback, but not what the editor calls localhost (`localhost`, `127.0.0.1`, `0.0.0.0`): URLs on it reach the
+ * browser as they are, like a real authorization server's, instead of through code-server's port proxy.
+ */
+export const AUTHORIZATION_SERVER_HOST = '127.0.0.2';
+
+interface MutableTraffic {
+  requestCount: number;
+  sessionIds: Set<string>;
+  initializeRequests: number;
+}
+
+interface ServerMessage {
+  readonly request: IncomingMessage;
+  readonly response: ServerResponse;
+  readonly server: Server;
+}
+
+/** `127.0.0.2:4711`: the authorization server and the MCP servers listen on different addresses, perhaps one port. */
+function hostOf(origin: string): string {
+  return new URL(origin).host;
+}
+
+/** Keeps the body a response sends, without changing what is sent. */
+function recordBody(response: ServerResponse, onEnd: (body: string) => void): void {
+  const chunks: Buffer[] = [];
+  const keep = (chunk: unknown): void => {
+    if (typeof chunk === 'string' || chunk instanceof Uint8Array) chunks.push(Buffer.from(chunk));
+  };
+  const write = response.write.bind(response) as (...args: unknown[]) => boolean;
+  const end = response.end.bind(response) as (...args: unknown[]) => ServerResponse;
+  Object.assign(response, {
+    write: (...args: unknown[]) => (keep(args[0]), write(...args)),
+    end: (...args: unknown[]) => {
+      if (typeof args[0] !== 'function') keep(args[0]);
+      return end(...args);
+    },
+  });
+  response.once('finish', () => onEnd(Buffer.concat(chunks).toString('utf8')));
+}
+
+function registrationFrom(status: number, body: string): ObservedRegistration {
+  try {
+    const parsed = JSON.parse(body) as { client_id?: string; client_name?: string; redirect_uris?: string[] };
+    return { status, clientId: parsed.client_id, clientName: parsed.client_name, redirectUris: parsed.redirect_uris ?? [] };
+  } catch {
+    return { status, redirectUris: [] };
+  }
+}
+
+function keepTokens(issued: { accessTokens: string[]; refreshTokens: string[] }, body: string): void {
+  try {
+    const parsed = JSON.parse(body) as { access_token?: string; refresh_token?: string };
+    if (parsed.access_token) issued.accessTokens.push(parsed.access_token);
+    if (parsed.refresh_token) issued.refreshTokens.push(parsed.refresh_token);
+  } catch {
+    // An error page; it issued nothing.
+  }
+}
+
+/**
+ * Watches every HTTP request this process serves (node's diagnostics channel, before the fixture's handler runs) and
+ * records registrations, issued tokens and MCP sessions. The fixtures themselves stay as the engine tests use them.
+ */
+function observeTraffic(authorizationServer: AuthorizationServer, mcpServers: readonly McpServer[]) {
+  const registrationPath = new URL(authorizationServer.endpoints.registration ?? 'http://invalid/').pathname;
+  const tokenPath = new URL(authorizationServer.endpoints.token).pathname;
+  const issuedTokens = { accessTokens: [] as string[], refreshTokens: [] as string[] };
+  const authorizationHost = hostOf(authorizationServer.issuer);
+  const registrations: ObservedRegistration[] = [];
+  const traffic = new Map<string, MutableTraffic>(
+    mcpServers.map((server) => [hostOf(server.origin), { requestCount: 0, sessionIds: new Set(), initializeRequests: 0 }]),
+  );
+  const onRequest = (message: unknown): void => {
+    const { request, response, server } = message as ServerMessage;
+    const address = server.address() as AddressInfo | null;
+    const host = address ? `${address.address}:${address.port}` : undefined;
+    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    if (host === authorizationHost && request.method === 'POST' && path === registrationPath) {
+      recordBody(response, (body) => registrations.push(registrationFrom(response.statusCode, body)));
+    }
+    if (host === authorizationHost && request.method === 'POST' && path === tokenPath) {
+      recordBody(response, (body) => keepTokens(issuedTokens, body));
+    }
+    const record = host === undefined ? undefined : traffic.get(host);
+    if (record && path === '/mcp') {
+      record.requestCount += 1;
+      const sessionId = request.headers['mcp-session-id'];
+      if (typeof sessionId === 'string') record.sessionIds.add(sessionId);
+      else if (request.method === 'POST' && request.headers.authorization) record.initializeRequests += 1;
+    }
+  };
+  subscribe('http.server.request.start', onRequest);
+  return {
+    registrations,
+    issuedTokens,
+    trafficTo: (server: McpServer): McpTraffic => {
+      const record = traffic.get(hostOf(server.origin));
+      if (!record) throw new Error(`${server.url} is not one of the editor fixtures`);
+      return { requestCount: record.requestCount, sessionIds: new Set(record.sessionIds), initializeRequests: record.initializeRequests };
+    },
+    stop: () => void unsubscribe('http.server.request.start', onRequest),
+  };
+}
+
+/** The authorization server fixture, served on its own listener on AUTHORIZATION_SERVER_HOST. */
+async function startAuthorizationServerOffLocalhost(options: EditorFixtureOptions): Promise<AuthorizationServer> {
+  let handle: RequestHandler = (_request, response) => void response.writeHead(503).end();
+  const server = createServer((request, response) => {
+    Promise.resolve(handle(request, response)).catch((error: unknown) => {
+      console.error('[editor fixtures] the authorization server failed:', error instanceof Error ? error.message : error);
+      if (response.headersSent) response.destroy();
+      else response.writeHead(500).end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, AUTHORIZATION_SERVER_HOST, resolve);
+  });
+  const origin = `http://${AUTHORIZATION_SERVER_HOST}:${(server.address() as AddressInfo).port}`;
+  const mounted = await mountAuthorizationServer(origin, {
+    accessTokenTtlSeconds: options.accessTokenTtlSeconds,
+    accessTokenFormat: options.accessTokenFormat,
+  });
+  handle = mounted.handle;
+  const close = (): Promise<void> => new Promise((resolve, reject) => {
+    server.close((error) => (error ? reject(error) : resolve()));
+    server.closeAllConnections();
+  });
+  return { ...mounted.server, close };
+}
+
+export async function startEditorFixtures(options: EditorFixtureOptions = {}): Promise<EditorFixtures> {
+  const authorizationServer = await startAuthorizationServerOffLocalhost(options);
+  const mcpServer = await startMcpServer({ shape: 'path-metadata', authorizationServer, sdk: 'v1' });
+  const loopbackMcpServer = await startMcpServer({ shape: 'path-metadata', authorizationServer, sdk: 'v1' });
+  const observer = observeTraffic(authorizationServer, [mcpServer, loopbackMcpServer]);
+
+  const config: EditorFixtureConfig = {
+    serverUrl: mcpServer.url,
+    loopbackServerUrl: loopbackMcpServer.url,
+    issuer: authorizationServer.issuer,
+    login: LOGIN,
+  };
+  const userSettings: Record<string, unknown> = {
+    'mcpKeyring.servers': [
+      { url: mcpServer.url, label: 'Fixture MCP server' },
+      { url: loopbackMcpServer.url, label: 'Loopback MCP server', redirect: 'loopback' },
+    ],
+    // The fixtures speak plain http on loopback addresses (127.0.0.1, 127.0.0.2).
+    'mcpKeyring.allowInsecureLoopback': true,
+  };
+
+  let isClosed = false;
+  const close = async (): Promise<void> => {
+    if (isClosed) return;
+    isClosed = true;
+    observer.stop();
+    await Promise.allSettled([mcpServer.close(), loopbackMcpServer.close()]);
+    await authorizationServer.close();
+  };
+  return {
+    authorizationServer,
+    mcpServer,
+    loopbackMcpServer,
+    config,
+    userSettings,
+    get registrations() { return observer.registrations; },
+    get issuedTokens() { return observer.issuedTokens; },
+    trafficTo: observer.trafficTo,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}

@@ -1,0 +1,337 @@
+// The runner's side of the in-editor suite: it plays the person in every browser tab the editor opens, answers the
+// suite's questions about what the fixture servers saw (the suite runs in the extension host and cannot see them),
+// and after the run looks for tokens anywhere the editor keeps state.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { completeAuthorizationInPage } from './authorizationPages';
+import type { EditorFixtures } from './editorFixtures';
+
+/** One check made by the runner; failures count in the run's summary like failed tests. */
+export interface RunnerCheck {
+  readonly title: string;
+  readonly failures: readonly string[];
+}
+
+/** What the person does with a tab the editor opens: sign in and approve, or leave it alone (to see a prompt happen). */
+export type PopupMode = 'complete' | 'hold';
+
+interface PopupRecord {
+  /** Origin and path of the first page shown (never the query: it carries state and challenges). */
+  readonly openedAt: string;
+  /** Origin and path where the authorization server sent the tab, once the person finished there. */
+  finishedAt?: string;
+  error?: string;
+}
+
+interface Mark {
+  readonly seenTokens: number;
+  readonly unauthorized: number;
+  readonly popups: number;
+  readonly revocations: number;
+}
+
+const CLIENT_NAME = 'MCP Keyring';
+/** Where VS Code for the web keeps SecretStorage (its LocalStorageSecretStorageProvider). */
+const SECRET_STORAGE_KEY = 'secrets.provider';
+
+function originAndPath(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.origin}${parsed.pathname}`;
+}
+
+function isWebUrl(url: string): boolean {
+  return /^https?:/.test(url);
+}
+
+/** Plays the person in tabs the editor opens (vscode.env.openExternal opens them in the same browser profile). */
+export class PopupDriver {
+  readonly popups: PopupRecord[] = [];
+  mode: PopupMode = 'complete';
+  private readonly pending = new Set<Promise<void>>();
+
+  constructor(
+    private readonly context: BrowserContext,
+    private readonly authorizationServerOrigin: string,
+    private readonly login: string,
+    private readonly log: (message: string) => void,
+  ) {}
+
+  /** Starts watching; the pages open before this call (the workbench) are not the editor's doing. */
+  start(): void {
+    this.context.on('page', (page) => {
+      const handled = this.handle(page).finally(() => this.pending.delete(handled));
+      this.pending.add(handled);
+    });
+  }
+
+  private async handle(page: Page): Promise<void> {
+    if (!isWebUrl(page.url())) {
+      await page.waitForURL((url) => isWebUrl(url.href), { timeout: 15_000, waitUntil: 'commit' }).catch(() => undefined);
+    }
+    if (page.isClosed() || !isWebUrl(page.url())) return;
+    const record: PopupRecord = { openedAt: originAndPath(page.url()) };
+    this.popups.push(record);
+    this.log(`the editor opened a tab at ${record.openedAt} (${this.mode})`);
+    if (this.mode === 'hold') return;
+    if (new URL(page.url()).origin !== this.authorizationServerOrigin) {
+      // E.g. the editor rewrote the URL (code-server's port proxy for localhost URLs): nobody can sign in there.
+      record.error = `the tab shows ${record.openedAt}, not the authorization server at ${this.authorizationServerOrigin}`;
+      this.log(record.error);
+      return;
+    }
+    try {
+      await completeAuthorizationInPage(page, { login: this.login, authorizationServerOrigin: this.authorizationServerOrigin });
+      record.finishedAt = page.isClosed() ? 'closed' : originAndPath(page.url());
+      this.log(`the authorization server sent the tab to ${record.finishedAt}`);
+    } catch (error) {
+      record.error = (error as Error).message;
+      this.log(`the authorization pages could not be completed: ${record.error}`);
+    }
+  }
+}
+
+function markNow(fixtures: EditorFixtures, popups: number): Mark {
+  return {
+    seenTokens: fixtures.mcpServer.seenTokens.length,
+    unauthorized: fixtures.mcpServer.unauthorizedCount,
+    popups,
+    revocations: fixtures.authorizationServer.requestCount('revocation'),
+  };
+}
+
+/** Every string value of the workbench's localStorage and IndexedDB databases, in one text to search. */
+export async function browserStorageText(page: Page): Promise<{ text: string; localStorageKeys: string[] }> {
+  // A string, so that the bundler's helpers (tsx names functions with __name) do not travel into the page.
+  return page.evaluate<{ text: string; localStorageKeys: string[] }>(`(${readBrowserStorage})()`);
+}
+
+const readBrowserStorage = `async () => {
+    const decode = (value) => {
+      if (typeof value === 'string') return value;
+      if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) {
+        const view = value instanceof ArrayBuffer ? new Uint8Array(value) : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+        return new TextDecoder('latin1').decode(view);
+      }
+      if (value instanceof Map) return JSON.stringify([...value.entries()].map(([key, entry]) => [decode(key), decode(entry)]));
+      if (value && typeof value === 'object') return JSON.stringify(value, (_key, entry) => (ArrayBuffer.isView(entry) ? decode(entry) : entry));
+      return String(value);
+    };
+    const parts = [];
+    const localStorageKeys = Object.keys(localStorage);
+    for (const key of localStorageKeys) parts.push(\`\${key}=\${localStorage.getItem(key)}\`);
+    for (const info of await indexedDB.databases()) {
+      if (!info.name) continue;
+      const db = await new Promise((resolve, reject) => {
+        const request = indexedDB.open(info.name);
+        request.onsuccess = () => resolve(request.result);
+        request.onerror = () => reject(new Error(String(request.error)));
+      });
+      for (const storeName of [...db.objectStoreNames]) {
+        const store = db.transaction(storeName, 'readonly').objectStore(storeName);
+        const [keys, values] = await Promise.all(['getAllKeys', 'getAll'].map((method) => new Promise((resolve, reject) => {
+          const request = store[method]();
+          request.onsuccess = () => resolve(request.result);
+          request.onerror = () => reject(new Error(String(request.error)));
+        })));
+        keys.forEach((key, index) => parts.push(\`\${info.name}/\${storeName}/\${decode(key)}=\${decode(values[index])}\`));
+      }
+      db.close();
+    }
+    return { text: parts.join('\\n'), localStorageKeys };
+  }`;
+
+async function filesBelow(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries.filter((entry) => entry.isFile()).map((entry) => path.join(entry.parentPath, entry.name));
+}
+
+/** A token is long and random; a short prefix is enough to name which one leaked without leaking it again. */
+function tokenName(token: string): string {
+  return `${token.slice(0, 6)}… (${token.length} chars)`;
+}
+
+function leaksIn(text: string | Buffer, where: string, tokens: readonly string[]): string[] {
+  return tokens.filter((token) => text.includes(token)).map((token) => `${tokenName(token)} appears in ${where}`);
+}
+
+export interface LeakScanInputs {
+  readonly tokens: readonly string[];
+  readonly userDataDir: string;
+  readonly workbench: Page;
+}
+
+/**
+ * After a sign-in, refresh and sign-out cycle: no token the authorization server issued may appear in the profile
+ * (settings, state databases, workspace storage), the logs (the extension's own included, which must exist and say
+ * something), or the browser's storage, where SecretStorage keeps its entries encrypted.
+ */
+export async function scanForLeakedTokens({ tokens, userDataDir, workbench }: LeakScanInputs): Promise<RunnerCheck[]> {
+  const checks: RunnerCheck[] = [];
+  const files = await filesBelow(userDataDir);
+  const extensionLogs = files.filter((file) => /MCP Keyring\.log$/i.test(path.basename(file)) || /mcp-keyring.*\.log$/i.test(file));
+  const logFailures: string[] = [];
+  if (extensionLogs.length === 0) logFailures.push(`no MCP Keyring log below ${userDataDir} (files: ${files.map((file) => path.relative(userDataDir, file)).join(', ')})`);
+  for (const file of extensionLogs) {
+    const text = await readFile(file, 'utf8');
+    if (!/\[signIn\]|\[activate\]/.test(text)) logFailures.push(`${path.relative(userDataDir, file)} does not record the sign-ins (${text.length} bytes)`);
+  }
+  checks.push({ title: `the extension's log exists and records the sign-ins (${extensionLogs.map((file) => path.relative(userDataDir, file)).join(', ')})`, failures: logFailures });
+
+  const fileLeaks: string[] = [];
+  for (const file of files) fileLeaks.push(...leaksIn(await readFile(file), path.relative(userDataDir, file), tokens));
+  checks.push({ title: `no issued token in any of the ${files.length} files of the code-server profile (settings, state.vscdb, logs)`, failures: fileLeaks });
+
+  const storage = await browserStorageText(workbench).catch((error: unknown) => ({ text: '', localStorageKeys: [], error }));
+  const browserFailures = 'error' in storage ? [`could not read the browser's storage: ${String(storage.error)}`] : leaksIn(storage.text, "the browser's localStorage or IndexedDB", tokens);
+  checks.push({ title: `no issued token in the browser's localStorage or IndexedDB (${storage.text.length} chars)`, failures: browserFailures });
+  if (tokens.length === 0) checks.push({ title: 'the leak scan had tokens to look for', failures: ['the authorization server issued no token'] });
+  return checks;
+}
+
+type Handler = (body: Record<string, unknown>) => unknown;
+
+/** A loopback HTTP endpoint the suite calls (from the extension host) to ask what only the runner can see. */
+export class RunnerControl implements AsyncDisposable {
+  private readonly marks = new Map<string, Mark>();
+  private server: Server | undefined;
+  url = '';
+
+  constructor(
+    private readonly fixtures: EditorFixtures,
+    private readonly popups: () => PopupDriver | undefined,
+    private readonly workbench: () => Page | undefined,
+  ) {}
+
+  async start(): Promise<string> {
+    const routes: Record<string, Handler> = {
+      '/state': () => this.state(),
+      '/popups': (body) => {
+        const driver = this.popups();
+        if (driver && (body.mode === 'complete' || body.mode === 'hold')) driver.mode = body.mode;
+        return this.state();
+      },
+      '/mark': (body) => {
+        const mark = markNow(this.fixtures, this.popups()?.popups.length ?? 0);
+        this.marks.set(String(body.name), mark);
+        return mark;
+      },
+      '/check/tool-calls': (body) => this.checkToolCalls(String(body.since)),
+      '/check/secret-storage': () => this.checkSecretStorage(),
+      '/check/revoked': (body) => this.checkRevoked(String(body.since)),
+    };
+    this.server = createServer((request, response) => void this.answer(routes, request, response));
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this.url;
+  }
+
+  private async answer(routes: Record<string, Handler>, request: IncomingMessage, response: ServerResponse): Promise<void> {
+    try {
+      const chunks: Buffer[] = [];
+      for await (const chunk of request) chunks.push(chunk as Buffer);
+      const text = Buffer.concat(chunks).toString('utf8');
+      const route = routes[new URL(request.url ?? '/', 'http://localhost').pathname];
+      if (!route) {
+        response.writeHead(404).end();
+        return;
+      }
+      const result = await route(text ? (JSON.parse(text) as Record<string, unknown>) : {});
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result));
+    } catch (error) {
+      response.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: (error as Error).message }));
+    }
+  }
+
+  private mark(name: string): Mark {
+    const mark = this.marks.get(name);
+    if (!mark) throw new Error(`no mark named ${name}`);
+    return mark;
+  }
+
+  /** Counts only: no token ever travels to the extension host through here. */
+  state() {
+    const { fixtures } = this;
+    const traffic = (server: typeof fixtures.mcpServer) => {
+      const seen = fixtures.trafficTo(server);
+      return {
+        url: server.url,
+        requests: seen.requestCount,
+        sessions: seen.sessionIds.size,
+        initializeRequests: seen.initializeRequests,
+        acceptedRequests: server.seenTokens.length,
+        distinctTokens: new Set(server.seenTokens).size,
+        unauthorized: server.unauthorizedCount,
+      };
+    };
+    return {
+      popups: this.popups()?.popups ?? [],
+      registrations: fixtures.registrations.map(({ status, clientName, redirectUris }) => ({ status, clientName, redirectUris })),
+      issued: { accessTokens: fixtures.issuedTokens.accessTokens.length, refreshTokens: fixtures.issuedTokens.refreshTokens.length },
+      revocations: fixtures.authorizationServer.requestCount('revocation'),
+      tokenRequests: fixtures.authorizationServer.requestCount('token'),
+      mcp: traffic(fixtures.mcpServer),
+      loopbackMcp: traffic(fixtures.loopbackMcpServer),
+    };
+  }
+
+  private checkToolCalls(since: string): RunnerCheck {
+    const { fixtures } = this;
+    const mark = this.mark(since);
+    const failures: string[] = [];
+    const tokens = new Set(fixtures.mcpServer.seenTokens.slice(mark.seenTokens));
+    if (tokens.size < 4) failures.push(`the MCP server saw ${tokens.size} distinct access tokens during the calls, expected at least 4 (the first and three refreshed ones)`);
+    const unauthorized = fixtures.mcpServer.unauthorizedCount - mark.unauthorized;
+    if (unauthorized !== 0) failures.push(`the MCP server answered 401 ${unauthorized} times during the calls`);
+    const traffic = fixtures.trafficTo(fixtures.mcpServer);
+    if (traffic.sessionIds.size !== 1) failures.push(`the MCP server saw ${traffic.sessionIds.size} MCP sessions, expected one`);
+    if (traffic.initializeRequests !== 1) failures.push(`the MCP server got ${traffic.initializeRequests} initialize requests, expected one`);
+    const foreign = fixtures.registrations.filter((registration) => registration.clientName !== CLIENT_NAME);
+    if (foreign.length > 0) failures.push(`registrations by someone other than the keyring: ${foreign.map((registration) => JSON.stringify(registration.clientName)).join(', ')}`);
+    const popups = (this.popups()?.popups.length ?? 0) - mark.popups;
+    if (popups !== 0) failures.push(`the editor opened ${popups} browser tabs during the calls`);
+    return { title: 'tool calls across refreshes', failures };
+  }
+
+  private async checkSecretStorage(): Promise<RunnerCheck & { secretKeys: number }> {
+    const page = this.workbench();
+    if (!page) return { title: 'secret storage', failures: ['no workbench page'], secretKeys: 0 };
+    const { text, localStorageKeys } = await browserStorageText(page);
+    const { accessTokens, refreshTokens } = this.fixtures.issuedTokens;
+    const failures = [...accessTokens, ...refreshTokens]
+      .filter((token) => text.includes(token))
+      .map((token) => `${tokenName(token)} is readable in the browser's storage`);
+    // The web workbench keeps every extension's SecretStorage in one encrypted localStorage entry.
+    const secretKeys = localStorageKeys.filter((key) => key === SECRET_STORAGE_KEY);
+    if (secretKeys.length === 0) failures.push(`no ${SECRET_STORAGE_KEY} entry among the browser's localStorage keys (${localStorageKeys.join(', ')})`);
+    return { title: 'secret storage', failures, secretKeys: secretKeys.length };
+  }
+
+  private async checkRevoked(since: string): Promise<RunnerCheck> {
+    const { fixtures } = this;
+    const mark = this.mark(since);
+    const failures: string[] = [];
+    const revocations = fixtures.authorizationServer.requestCount('revocation') - mark.revocations;
+    if (revocations < 1) failures.push('the authorization server got no revocation request');
+    const { refreshTokens, accessTokens } = fixtures.issuedTokens;
+    if (refreshTokens.length === 0) failures.push('no refresh token was issued');
+    // Opaque access tokens die with their grant; earlier ones have expired or been rotated out anyway.
+    for (const [kind, tokens] of [['refresh', refreshTokens], ['access', accessTokens]] as const) {
+      const results = await Promise.all(tokens.map((token) => fixtures.authorizationServer.introspect(token)));
+      const active = results.filter((result) => result.active).length;
+      if (active > 0) failures.push(`${active} of ${tokens.length} ${kind} tokens are still active at the authorization server`);
+    }
+    const accepted = fixtures.mcpServer.seenTokens.length - mark.seenTokens;
+    if (accepted !== 0) failures.push(`the MCP server accepted ${accepted} requests after the sign-out`);
+    return { title: 'revoked at the server', failures };
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}

@@ -1,0 +1,44 @@
+// The suite's line to the runner, which holds the fixture servers and the browser: counts of what the servers saw,
+// checks only it can make, and whether it plays the person in the tabs the editor opens. No token travels here.
+import { readEditorTestConfig } from './editorTestConfig';
+
+export interface RunnerCheckResult {
+  readonly title: string;
+  readonly failures: readonly string[];
+}
+
+export interface ServerTraffic {
+  readonly url: string;
+  readonly requests: number;
+  readonly sessions: number;
+  readonly initializeRequests: number;
+  readonly acceptedRequests: number;
+  readonly distinctTokens: number;
+  readonly unauthorized: number;
+}
+
+export interface RunnerState {
+  readonly popups: readonly { openedAt: string; finishedAt?: string; error?: string }[];
+  readonly registrations: readonly { status: number; clientName?: string; redirectUris: readonly string[] }[];
+  readonly issued: { readonly accessTokens: number; readonly refreshTokens: number };
+  readonly revocations: number;
+  readonly tokenRequests: number;
+  readonly mcp: ServerTraffic;
+  readonly loopbackMcp: ServerTraffic;
+}
+
+async function call<T>(route: string, body: Record<string, unknown> = {}): Promise<T> {
+  const { runnerUrl } = readEditorTestConfig();
+  if (typeof runnerUrl !== 'string') throw new Error('the runner gave no runnerUrl: run the suite through test/editor/runEditorTests.ts');
+  const response = await fetch(`${runnerUrl}${route}`, { method: 'POST', body: JSON.stringify(body), signal: AbortSignal.timeout(30_000) });
+  const answer = await response.json() as T & { error?: string };
+  if (!response.ok) throw new Error(`the runner failed at ${route}: ${answer.error}`);
+  return answer;
+}
+
+export const runner = {
+  state: () => call<RunnerState>('/state'),
+  setPopupMode: (mode: 'complete' | 'hold') => call<RunnerState>('/popups', { mode }),
+  mark: (name: string) => call<unknown>('/mark', { name }),
+  check: (name: 'tool-calls' | 'secret-storage' | 'revoked', since?: string) => call<RunnerCheckResult>(`/check/${name}`, { since }),
+};

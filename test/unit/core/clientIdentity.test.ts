@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import type * as oauth from 'oauth4webapi';
+import { ClientIdentities, chooseRegistrationAuthMethod } from '../../../src/core/clientIdentity';
+import { KeyringRepository } from '../../../src/core/records';
+import { httpClientOver, MemoryStore, rejectsWithCode, routerFetch, type FakeFetch } from './fakes';
+
+const ISSUER = 'https://as.example';
+const REGISTER = `${ISSUER}/register`;
+/** The fake DNS answers loopback addresses, so the MCP server is taken to be on loopback too. */
+const POLICY = { serverAddressClass: 'loopback' as const };
+const LOOPBACK = 'http://127.0.0.1:50001/callback';
+
+function authorizationServer(overrides: Partial<oauth.AuthorizationServer> = {}): oauth.AuthorizationServer {
+  return { issuer: ISSUER, authorization_endpoint: `${ISSUER}/authorize`, token_endpoint: `${ISSUER}/token`, registration_endpoint: REGISTER, ...overrides };
+}
+
+function harness() {
+  let registrations = 0;
+  const server: FakeFetch = routerFetch({
+    [REGISTER]: (_url, init) => {
+      const metadata = JSON.parse(init?.body as string) as Record<string, unknown>;
+      registrations++;
+      return new Response(JSON.stringify({ ...metadata, client_id: `registered-${registrations}` }), { status: 201, headers: { 'content-type': 'application/json' } });
+    },
+  });
+  const repository = new KeyringRepository(new MemoryStore());
+  const identities = new ClientIdentities(httpClientOver(server.fetch), repository, () => 1_000);
+  return { server, repository, identities, registrations: () => registrations };
+}
+
+describe('choosing the client identity', () => {
+  it('presents a configured client without registering, even where registration is open', async () => {
+    const h = harness();
+    const record = await h.identities.resolve(authorizationServer(), { clientName: 'MCP Keyring', clientId: 'configured' }, LOOPBACK, POLICY);
+    assert.equal(record.clientId, 'configured');
+    assert.equal(record.origin, 'pre-registered');
+    assert.equal(h.registrations(), 0);
+  });
+
+  it('uses the client ID metadata document where the server supports it', async () => {
+    const h = harness();
+    const url = 'https://app.example/client.json';
+    const record = await h.identities.resolve(authorizationServer({ client_id_metadata_document_supported: true }), { clientName: 'MCP Keyring', clientMetadataUrl: url }, LOOPBACK, POLICY);
+    assert.deepEqual([record.clientId, record.origin, record.authMethod], [url, 'metadata-document', 'none']);
+    assert.equal(h.registrations(), 0);
+  });
+
+  it('registers a native public client with the metadata MCP asks for', async () => {
+    const h = harness();
+    const record = await h.identities.resolve(authorizationServer({ token_endpoint_auth_methods_supported: ['none', 'client_secret_basic'] }), { clientName: 'MCP Keyring' }, LOOPBACK, POLICY);
+    const sent = JSON.parse(h.server.requests[0]?.init?.body as string) as Record<string, unknown>;
+    assert.deepEqual(sent, {
+      client_name: 'MCP Keyring', redirect_uris: [LOOPBACK], grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'], token_endpoint_auth_method: 'none', application_type: 'native',
+    });
+    assert.deepEqual([record.clientId, record.origin], ['registered-1', 'dynamic-registration']);
+  });
+
+  it('reuses a remembered registration for a loopback redirect on another port, but not one with another query', async () => {
+    const h = harness();
+    const as = authorizationServer();
+    await h.identities.remember(await h.identities.resolve(as, { clientName: 'MCP Keyring' }, LOOPBACK, POLICY));
+    assert.equal((await h.identities.resolve(as, { clientName: 'MCP Keyring' }, 'http://127.0.0.1:50002/callback', POLICY)).clientId, 'registered-1');
+    // The web editor's callback carries a per-request id: a registration for one cannot serve another.
+    const webCallback = (id: number) => `http://127.0.0.1:8080/stable-1/callback?vscode-reqid=${id}&vscode-scheme=code-oss`;
+    await h.identities.remember(await h.identities.resolve(as, { clientName: 'MCP Keyring' }, webCallback(1), POLICY));
+    assert.equal((await h.identities.resolve(as, { clientName: 'MCP Keyring' }, webCallback(2), POLICY)).clientId, 'registered-3');
+  });
+
+  it('never lends a server\'s pre-registered client (and its secret) to a server configured without one', async () => {
+    const h = harness();
+    const as = authorizationServer();
+    await h.identities.remember(await h.identities.resolve(as, { clientName: 'MCP Keyring', clientId: 'team-app', clientSecret: 'team-secret', authMethod: 'client_secret_post' }, LOOPBACK, POLICY));
+    const record = await h.identities.resolve(as, { clientName: 'MCP Keyring' }, LOOPBACK, POLICY);
+    assert.equal(record.origin, 'dynamic-registration');
+    assert.equal(record.clientSecret, undefined);
+  });
+
+  it('keeps identities of different issuers apart', async () => {
+    const h = harness();
+    await h.identities.remember(await h.identities.resolve(authorizationServer(), { clientName: 'MCP Keyring' }, LOOPBACK, POLICY));
+    const other = authorizationServer({ issuer: 'https://other.example', registration_endpoint: undefined });
+    await rejectsWithCode(h.identities.resolve(other, { clientName: 'MCP Keyring' }, LOOPBACK, POLICY), 'registration_unavailable');
+  });
+
+  it('explains which client id and redirect URI to use when nothing else is possible', async () => {
+    const h = harness();
+    const error = await rejectsWithCode(h.identities.resolve(authorizationServer({ registration_endpoint: undefined }), { clientName: 'MCP Keyring' }, LOOPBACK, POLICY), 'registration_unavailable');
+    assert.match(error.message, /--client-id/);
+    assert.match(error.message, /http:\/\/127\.0\.0\.1\/callback \(any port\)/);
+  });
+
+  const methods: [string, string[] | undefined, string][] = [
+    ['nothing listed', undefined, 'none'],
+    ['none listed', ['client_secret_basic', 'none'], 'none'],
+    ['only basic', ['client_secret_basic'], 'client_secret_basic'],
+    ['only post', ['private_key_jwt', 'client_secret_post'], 'client_secret_post'],
+  ];
+  for (const [name, supported, expected] of methods) {
+    it(`registers with ${expected} when the server supports ${name}`, () => {
+      assert.equal(chooseRegistrationAuthMethod(supported), expected);
+    });
+  }
+});

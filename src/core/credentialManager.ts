@@ -87,14 +87,22 @@ export class CredentialManager {
 
   private async refreshWithRetries(binding: ServerBinding, context: () => Promise<RefreshContext>, trigger: RefreshTrigger): Promise<Credential> {
     const attempts = this.deps.refreshAttempts ?? 3;
+    // The caller's signal also cancels the backoff; it is kept from the context a refresh obtained, rather than
+    // building the context again (which may mean discovery requests) just to wait.
+    let signal: AbortSignal | undefined;
+    const contextNotingSignal = async () => {
+      const resolved = await context();
+      signal = resolved.signal;
+      return resolved;
+    };
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.refreshOnce(binding, context, trigger);
+        return await this.refreshOnce(binding, contextNotingSignal, trigger);
       } catch (error) {
         if (!isKeyringError(error) || !isTransient(error) || attempt + 1 >= attempts) throw error;
         const delay = backoffDelay(attempt);
         this.deps.logger.warn(`[refresh] ${error.message}; retrying in ${delay} ms`);
-        await this.sleep(delay, (await context()).signal);
+        await this.sleep(delay, signal);
       }
     }
   }

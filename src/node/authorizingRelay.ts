@@ -2,13 +2,14 @@
 // `http://127.0.0.1:<port>/<route id>/…` with a per-window key, and the relay forwards each request with the current
 // credential. The editor never gets a 401 or 403 from here (either starts its own OAuth): a credential that cannot be
 // had silently looks like an ended MCP session (404), so the editor reconnects through resolveMcpServerDefinition.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { isKeyringError, needsInteractiveSignIn } from '../core/errors';
 import type { FetchFn, Logger } from '../core/ports';
+import { constantTimeEqual } from './constantTimeEqual';
 import { errorCode } from './errorCode';
 import { LOOPBACK_HOST, listenOnLoopback } from './listenOnLoopback';
 
@@ -89,7 +90,6 @@ export class AuthorizingRelay {
   /** 32 random bytes, base64url: the per-window secret the editor's definitions carry in `keyHeader`. */
   readonly key = randomBytes(32).toString('base64url');
   private readonly host: string;
-  private readonly keyDigest = digest(this.key);
   private readonly inFlight = new Set<AbortController>();
   private readonly counts: Counter = { forwarded: 0, refused: 0, sessionEnded: 0, badGateway: 0 };
   private isDisposed = false;
@@ -187,7 +187,7 @@ export class AuthorizingRelay {
     return request.headers.host === this.host
       && (origin === undefined || origin === this.origin)
       && typeof presented === 'string'
-      && timingSafeEqual(digest(presented), this.keyDigest);
+      && constantTimeEqual(presented, this.key);
   }
 
   private async relayAnswer(answer: Response, response: ServerResponse, signal: AbortSignal, context: RelayContext): Promise<void> {
@@ -247,11 +247,6 @@ interface RelayContext {
   relayBase: string;
 }
 
-
-/** Hashing first gives equal lengths for timingSafeEqual without revealing the key's length. */
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
-}
 
 /** Only origin-form targets (`/route/…`); absolute-form (proxy) and `//authority` targets are refused. */
 function parseTarget(raw: string | undefined): RelayTarget | undefined {

@@ -1,10 +1,10 @@
 // Receives the authorization server's redirect on http://127.0.0.1:<port>/callback (RFC 8252 §7.3): one valid
 // callback, then the listener closes. Query values (code, state, error text) never reach the page or the log.
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { finished } from 'node:stream/promises';
 import { KeyringError } from '../core/errors';
 import type { Logger, RedirectReceiver } from '../core/ports';
+import { constantTimeEqual } from './constantTimeEqual';
 import { errorCode } from './errorCode';
 import { LOOPBACK_HOST, listenOnLoopback } from './listenOnLoopback';
 
@@ -139,12 +139,8 @@ export class LoopbackReceiver implements RedirectReceiver {
   }
 }
 
-
-/** Constant-time comparison; hashing first gives equal lengths without revealing the expected state's length. */
 function isSameState(received: string | null, expected: string): boolean {
-  if (received === null) return false;
-  const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
-  return timingSafeEqual(digest(received), digest(expected));
+  return received !== null && constantTimeEqual(received, expected);
 }
 
 /**

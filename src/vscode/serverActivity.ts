@@ -36,11 +36,6 @@ export class ServerActivity implements vscode.Disposable {
     }
   }
 
-  clear(serverUrl: string): void {
-    this.errors.delete(serverUrl);
-    this.changed.fire();
-  }
-
   dispose(): void {
     this.changed.dispose();
   }

@@ -198,7 +198,7 @@ describe('createAuthorizedFetch with a DPoP-bound credential', () => {
   async function proofOf(sent: Sent): Promise<JWTPayload & { htm?: string; htu?: string; ath?: string; nonce?: string }> {
     const proof = sent.headers.get('dpop');
     assert.ok(proof, 'a DPoP proof header is sent');
-    const { payload, protectedHeader } = await compactVerify(proof, await EmbeddedJWK);
+    const { payload, protectedHeader } = await compactVerify(proof, EmbeddedJWK);
     assert.equal(protectedHeader.typ, 'dpop+jwt');
     return JSON.parse(new TextDecoder().decode(payload)) as JWTPayload;
   }

@@ -51,10 +51,11 @@ export async function requestMachineTokens(grant: MachineGrant, request: Machine
     case 'client_credentials':
       return clientCredentials(request);
     case 'jwt-bearer':
-      return jwtBearer(request, await readSecret(grant.assertion, 'the assertion'), 'JWT bearer grant');
+      // Not "bearer grant": the redactor masks whatever follows the word bearer.
+      return jwtBearer(request, await readSecret(grant.assertion, 'the assertion'), 'JWT assertion grant');
     case 'token-exchange': {
       const idJag = await requestIdJag(grant.identityProvider, request);
-      return jwtBearer(request, idJag, 'ID-JAG grant');
+      return jwtBearer(request, idJag, 'ID-JAG assertion grant');
     }
   }
 }

@@ -80,6 +80,8 @@ export interface CredentialStatus {
   readonly expiresAt?: number;
   readonly obtainedAt?: number;
   readonly hasRefreshToken: boolean;
+  /** The token is DPoP-bound (RFC 9449): usable only with proofs from the stored key. */
+  readonly dpopBound: boolean;
   readonly needsSignIn: boolean;
   readonly lastRefresh?: Credential['lastRefresh'];
 }
@@ -269,6 +271,7 @@ export class Keyring {
         expiresAt: credential?.expiresAt,
         obtainedAt: credential?.obtainedAt,
         hasRefreshToken: Boolean(credential?.refreshToken),
+        dpopBound: Boolean(credential?.dpopKey),
         needsSignIn: credential?.needsSignIn ?? true,
         lastRefresh: credential?.lastRefresh,
       });

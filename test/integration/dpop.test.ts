@@ -60,6 +60,7 @@ describe('DPoP-bound tokens', function () {
     assert.equal(token.tokenType, 'dpop');
     assert.ok(jwtClaims(token.accessToken).cnf?.jkt, 'the access token is bound to a key thumbprint');
     assert.equal(storedDpopKeys(await cli.storeContents()).length, 1, 'the private key is kept in the store beside the token');
+    assert.match((await cli.run('status', mcp.url)).stdout, /token: +DPoP-bound/);
   });
 
   it('refuses the bound token without its proof, as Bearer or as DPoP', async function () {

@@ -5,11 +5,12 @@ import { KeyringError } from './core/errors';
 import { Keyring } from './core/keyring';
 import { systemClock } from './core/ports';
 import { AuthorizingRelay } from './node/authorizingRelay';
+import { readSecretFile } from './node/readSecretFile';
 import { resolveHost } from './node/resolveHost';
 import { createApi, type McpKeyringApi } from './vscode/api';
 import { changeFromOtherWindow } from './vscode/storeChanges';
 import { KeyringAuthenticationProvider } from './vscode/authenticationProvider';
-import { ClientSecrets, StaticCredentials } from './vscode/clientSecrets';
+import { ClientSecrets, GrantSecrets, StaticCredentials } from './vscode/clientSecrets';
 import { registerCommands } from './vscode/commands';
 import { DIAGNOSIS_SCHEME, DiagnosisDocuments } from './vscode/diagnosisDocuments';
 import { AUTH_PROVIDER_ID, AUTH_PROVIDER_LABEL, MCP_PROVIDER_ID, SERVERS_VIEW_ID, Settings } from './vscode/ids';
@@ -21,6 +22,8 @@ import { createUpstreamResolver } from './vscode/relayUpstreams';
 import { SecretStorageStore } from './vscode/secretStorageStore';
 import { ServerActivity } from './vscode/serverActivity';
 import { ServerRegistry } from './vscode/serverRegistry';
+import { registerServerSecretCommand } from './vscode/serverSecretCommand';
+import { ServerTokenOptions } from './vscode/serverTokenOptions';
 import { ServerTreeProvider } from './vscode/serverTree';
 import { SignInService } from './vscode/signInService';
 import { systemTimers } from './vscode/timers';
@@ -46,6 +49,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<McpKey
   own(vscode.window.registerUriHandler(uriCallbacks));
   const clientSecrets = new ClientSecrets(context.secrets);
   const staticCredentials = new StaticCredentials(context.secrets);
+  const grantSecrets = new GrantSecrets(context.secrets);
+  const registry = own(new ServerRegistry(logger));
+  const serverTokenOptions = new ServerTokenOptions({
+    clientSecrets,
+    grantSecrets,
+    readFile: readSecretFile,
+    clientMetadataUrl: () => vscode.workspace.getConfiguration(Settings.section).get<string>(Settings.clientMetadataUrl, '') || undefined,
+  });
 
   const receivers = new RedirectReceivers(() => uriCallbacks.createReceiver(), logger);
   const keyring = own(Keyring.create({
@@ -57,10 +68,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<McpKey
     logger,
     clock: systemClock,
     allowInsecureLoopback: vscode.workspace.getConfiguration(Settings.section).get(Settings.allowInsecureLoopback, false),
+    serverOptions: async (serverUrl) => {
+      const server = registry.find(serverUrl);
+      return server && serverTokenOptions.forServer(server.entry, server.canonicalUrl);
+    },
   }));
   const signIns = new SignInService({ keyring, receivers, logger, clientSecrets });
 
-  const registry = own(new ServerRegistry(logger));
   const activity = own(new ServerActivity());
   const pendingSignIns = new PendingSignIns();
   const relay = await AuthorizingRelay.start({ logger, resolve: createUpstreamResolver(registry, keyring, staticCredentials, pendingSignIns) });
@@ -106,6 +120,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<McpKey
   const diagnoses = own(new DiagnosisDocuments());
   own(vscode.workspace.registerTextDocumentContentProvider(DIAGNOSIS_SCHEME, diagnoses));
   for (const command of registerCommands({ keyring, registry, signIns, activity, clientSecrets, staticCredentials, diagnoses, log, logger, globalStorageUri: context.globalStorageUri })) own(command);
+  own(registerServerSecretCommand({ registry, clientSecrets, grantSecrets }, logger));
 
   void scheduler.reschedule();
   logger.info(`[activate] MCP Keyring ready; relay on ${relay.origin}`);

@@ -34,7 +34,15 @@ export interface KeyringDeps {
   readonly discoveryTtlMs?: number;
   /** Plain http to loopback authorization servers; default true (RFC 8252), the editor makes it a setting. */
   readonly allowInsecureLoopback?: boolean;
+  /**
+   * A server's own configuration (the editor's settings and secrets: client, grant, DPoP, scopes), so that every
+   * caller obtaining tokens for it uses the same. What a caller passes explicitly wins.
+   */
+  readonly serverOptions?: (canonicalServerUrl: string) => Promise<ServerOptions | undefined>;
 }
+
+/** The per-server part of sign-in options. */
+export type ServerOptions = Pick<SignInOptions, 'client' | 'scopes' | 'dpop' | 'grant'>;
 
 export interface SignInOptions {
   readonly client?: Partial<ClientConfig>;
@@ -161,8 +169,9 @@ export class Keyring {
    */
   async signIn(serverUrl: string, options: SignInOptions = {}, challenge?: Challenge): Promise<Credential> {
     const url = parseServerUrl(serverUrl);
+    const configured = await this.withServerOptions(url, options);
     const announced = challenge ?? findAuthorizationChallenge((await this.probe(serverUrl, options.signal)).challenges);
-    return this.signInWith(url, options, announced);
+    return this.signInWith(url, configured, announced);
   }
 
   /**
@@ -198,8 +207,9 @@ export class Keyring {
   }
 
   /** A credential valid now: refreshed when due; signing in only when `interactive`. */
-  async getAccessToken(serverUrl: string, options: TokenOptions): Promise<Credential> {
+  async getAccessToken(serverUrl: string, requested: TokenOptions): Promise<Credential> {
     const url = parseServerUrl(serverUrl);
+    const options = await this.withServerOptions(url, requested);
     const binding = await this.repository.getServer(canonicalServerUrl(url));
     if (!binding) return this.signInIfAllowed(url, options, undefined, new KeyringError('not_signed_in', `not signed in to ${canonicalServerUrl(url)}`));
     // A grant with another configured client is a new identity, not a renewal of the stored one.
@@ -218,8 +228,8 @@ export class Keyring {
     const canonical = canonicalServerUrl(url);
     const source: CredentialSource = {
       current: async () => ((await this.repository.getServer(canonical)) ? this.getAccessToken(serverUrl, { ...options, interactive: false }).catch((error: unknown) => this.tolerateMissing(error)) : undefined),
-      recoverFromUnauthorized: (rejected, challenge, isSecondTry) => this.recoverFromUnauthorized(url, rejected, challenge, isSecondTry, options),
-      stepUp: (scopes, challenge) => this.signInIfAllowed(url, { ...options, scopes }, challenge, new KeyringError('insufficient_scope', 'the server requires more scope than was granted')),
+      recoverFromUnauthorized: async (rejected, challenge, isSecondTry) => this.recoverFromUnauthorized(url, rejected, challenge, isSecondTry, await this.withServerOptions(url, options)),
+      stepUp: async (scopes, challenge) => this.signInIfAllowed(url, { ...(await this.withServerOptions(url, options)), scopes }, challenge, new KeyringError('insufficient_scope', 'the server requires more scope than was granted')),
     };
     return createAuthorizedFetch(url, source, this.deps.fetch, this.dpopKeys);
   }
@@ -395,6 +405,13 @@ export class Keyring {
     return challenge ? this.signInWith(url, options, challenge) : this.signIn(url.href, options);
   }
 
+  /** The caller's options over the server's configured ones; the client configuration merges field by field. */
+  private async withServerOptions<T extends SignInOptions>(url: URL, options: T): Promise<T> {
+    const configured = await this.deps.serverOptions?.(canonicalServerUrl(url));
+    if (!configured) return options;
+    return { ...configured, ...definedOnly(options), client: { ...configured.client, ...definedOnly(options.client ?? {}) } } as T;
+  }
+
   private tolerateMissing(error: unknown): undefined {
     if (isSignInRequired(error)) return undefined;
     throw error;
@@ -427,6 +444,10 @@ export class Keyring {
     }
     return policy;
   }
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as Partial<T>;
 }
 
 function describeClientOptions(discovery: StoredDiscovery): string {

@@ -1,13 +1,18 @@
-// Secrets configured per server (a pre-registered client's secret, a static credential for servers without OAuth),
-// kept in SecretStorage under the extension's prefix, never in settings.
+// Secrets configured per server (a pre-registered client's secret or private key, a static credential for servers
+// without OAuth, a machine grant's assertion or identity-provider credentials), kept in SecretStorage under the
+// extension's prefix, never in settings.
 import type * as vscode from 'vscode';
 import { SECRET_KEY_PREFIX } from './ids';
 
-type SecretKind = 'clientSecret' | 'staticCredential';
+/** The secrets of the machine grants and of private_key_jwt, each stored under its own key per server. */
+export const GRANT_SECRET_KINDS = ['privateKey', 'assertion', 'idpClientSecret', 'idpIdToken'] as const;
+export type GrantSecretKind = (typeof GRANT_SECRET_KINDS)[number];
 
-class ServerSecrets {
+type SecretKind = 'clientSecret' | 'staticCredential' | GrantSecretKind;
+
+export class ServerSecrets {
   constructor(
-    private readonly secrets: vscode.SecretStorage,
+    protected readonly secrets: vscode.SecretStorage,
     private readonly kind: SecretKind,
   ) {}
 
@@ -37,5 +42,22 @@ export class ClientSecrets extends ServerSecrets {
 export class StaticCredentials extends ServerSecrets {
   constructor(secrets: vscode.SecretStorage) {
     super(secrets, 'staticCredential');
+  }
+}
+
+/** One store per grant secret kind; `deleteAll` forgets every one of a server's. */
+export class GrantSecrets {
+  private readonly stores: Record<GrantSecretKind, ServerSecrets>;
+
+  constructor(secrets: vscode.SecretStorage) {
+    this.stores = Object.fromEntries(GRANT_SECRET_KINDS.map((kind) => [kind, new ServerSecrets(secrets, kind)])) as Record<GrantSecretKind, ServerSecrets>;
+  }
+
+  of(kind: GrantSecretKind): ServerSecrets {
+    return this.stores[kind];
+  }
+
+  async deleteAll(canonicalUrl: string): Promise<void> {
+    await Promise.all(GRANT_SECRET_KINDS.map((kind) => this.stores[kind].delete(canonicalUrl)));
   }
 }

@@ -230,7 +230,7 @@ function validateServerUrl(value: string): string | undefined {
 }
 
 /** Commands run from menus: failures become one clear message, cancellations stay silent. */
-async function reportFailure(work: Promise<unknown>, logger: Logger, commandId: string): Promise<void> {
+export async function reportFailure(work: Promise<unknown>, logger: Logger, commandId: string): Promise<void> {
   try {
     await work;
   } catch (error) {

@@ -22,6 +22,7 @@ export const Commands = {
   copyAccessToken: 'mcpKeyring.copyAccessToken',
   editServer: 'mcpKeyring.editServer',
   removeServer: 'mcpKeyring.removeServer',
+  setServerSecret: 'mcpKeyring.setServerSecret',
 } as const;
 
 export const Settings = {

@@ -1,6 +1,8 @@
 // The shape of one configured server (`mcpKeyring.servers`): no secrets, ever. Validated on every read because
 // settings are hand-edited JSON.
+import type { MachineGrantKind } from '../core/machineGrants';
 import type { ClientAuthMethod } from '../core/records';
+import { isSigningAlg } from '../core/signingKeys';
 
 export type RedirectPreference = 'auto' | 'uriHandler' | 'loopback' | 'deviceCode' | 'pasteUrl';
 export type StaticCredentialKind = 'none' | 'bearer' | 'apiKeyHeader';
@@ -18,10 +20,22 @@ export interface ServerEntry {
   readonly staticCredential?: StaticCredentialKind;
   /** Header name for `apiKeyHeader` credentials. */
   readonly apiKeyHeader?: string;
+  /** Obtain tokens without a browser; the grant's secrets are kept in SecretStorage. */
+  readonly grant?: MachineGrantKind;
+  /** JWS algorithm of the `private_key_jwt` key (inferred from the key when absent). */
+  readonly signingAlg?: string;
+  /** jwt-bearer: a file holding the assertion (a workload identity token), read afresh on every renewal. */
+  readonly assertionFile?: string;
+  /** token-exchange: the identity provider's token endpoint and our client id there. */
+  readonly idpTokenEndpoint?: string;
+  readonly idpClientId?: string;
+  /** Bind tokens to a key (RFC 9449): true or false; absent, only when the server asks for DPoP. */
+  readonly dpop?: boolean;
 }
 
 const REDIRECTS: readonly RedirectPreference[] = ['auto', 'uriHandler', 'loopback', 'deviceCode', 'pasteUrl'];
-const AUTH_METHODS: readonly ClientAuthMethod[] = ['none', 'client_secret_basic', 'client_secret_post'];
+const AUTH_METHODS: readonly ClientAuthMethod[] = ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'];
+const GRANTS: readonly MachineGrantKind[] = ['client_credentials', 'jwt-bearer', 'token-exchange'];
 const STATIC_KINDS: readonly StaticCredentialKind[] = ['none', 'bearer', 'apiKeyHeader'];
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/;
 /** Headers a configuration may not set: the credential is ours to attach, the rest belong to the transport. */
@@ -40,6 +54,12 @@ export function parseServerEntry(value: unknown): ServerEntry | undefined {
   if (REDIRECTS.includes(raw.redirect as RedirectPreference)) entry.redirect = raw.redirect as RedirectPreference;
   if (STATIC_KINDS.includes(raw.staticCredential as StaticCredentialKind)) entry.staticCredential = raw.staticCredential as StaticCredentialKind;
   if (typeof raw.apiKeyHeader === 'string' && HEADER_NAME.test(raw.apiKeyHeader)) entry.apiKeyHeader = raw.apiKeyHeader;
+  if (GRANTS.includes(raw.grant as MachineGrantKind)) entry.grant = raw.grant as MachineGrantKind;
+  if (typeof raw.signingAlg === 'string' && isSigningAlg(raw.signingAlg)) entry.signingAlg = raw.signingAlg;
+  if (typeof raw.assertionFile === 'string' && raw.assertionFile.trim()) entry.assertionFile = raw.assertionFile.trim();
+  if (typeof raw.idpTokenEndpoint === 'string' && isHttpUrl(raw.idpTokenEndpoint)) entry.idpTokenEndpoint = raw.idpTokenEndpoint;
+  if (typeof raw.idpClientId === 'string' && raw.idpClientId.trim()) entry.idpClientId = raw.idpClientId.trim();
+  if (typeof raw.dpop === 'boolean') entry.dpop = raw.dpop;
   if (typeof raw.headers === 'object' && raw.headers !== null && !Array.isArray(raw.headers)) {
     const headers = Object.entries(raw.headers as Record<string, unknown>).filter(
       (pair): pair is [string, string] => HEADER_NAME.test(pair[0]) && !RESERVED_HEADERS.has(pair[0].toLowerCase()) && typeof pair[1] === 'string' && !/[\r\n]/.test(pair[1]),

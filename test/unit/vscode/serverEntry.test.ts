@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { routeIdFor, toConfiguredServer } from '../../../src/vscode/configuredServer';
-import { displayName, parseServerEntry } from '../../../src/vscode/serverEntry';
+import { displayName, parseServerEntry, type ServerEntry } from '../../../src/vscode/serverEntry';
+import { secretKindsFor, type ServerSecretKind } from '../../../src/vscode/serverSecretKinds';
 
 describe('reading a server entry from settings', function () {
   it('keeps the known fields of a valid entry', function () {
@@ -28,7 +29,7 @@ describe('reading a server entry from settings', function () {
   }
 
   it('drops unknown enum values and malformed fields instead of failing the whole entry', function () {
-    assert.deepEqual(parseServerEntry({ url: 'https://h/mcp', clientAuthMethod: 'private_key_jwt', redirect: 'carrier-pigeon', scopes: 'mcp:read', staticCredential: 'password' }), { url: 'https://h/mcp' });
+    assert.deepEqual(parseServerEntry({ url: 'https://h/mcp', clientAuthMethod: 'client_secret_jwt', redirect: 'carrier-pigeon', scopes: 'mcp:read', staticCredential: 'password' }), { url: 'https://h/mcp' });
   });
 
   it('refuses headers that carry credentials or belong to the transport, and values with line breaks', function () {
@@ -61,4 +62,38 @@ describe('resolving a configured server', function () {
     assert.equal(toConfiguredServer({ url: 'http://mcp.example.com/mcp' }), undefined);
     assert.equal(toConfiguredServer({ url: 'http://127.0.0.1:8080/mcp' })?.canonicalUrl, 'http://127.0.0.1:8080/mcp');
   });
+});
+
+describe('machine grant settings of a server entry', function () {
+  it('keeps the grant, the signing algorithm, the assertion file, the identity provider and DPoP', function () {
+    assert.deepEqual(parseServerEntry({
+      url: 'https://mcp.example.com/mcp', clientId: 'app', clientAuthMethod: 'private_key_jwt', grant: 'token-exchange', signingAlg: 'ES256',
+      assertionFile: ' /run/token ', idpTokenEndpoint: 'https://idp.example/token', idpClientId: 'kr', dpop: true,
+    }), {
+      url: 'https://mcp.example.com/mcp', clientId: 'app', clientAuthMethod: 'private_key_jwt', grant: 'token-exchange', signingAlg: 'ES256',
+      assertionFile: '/run/token', idpTokenEndpoint: 'https://idp.example/token', idpClientId: 'kr', dpop: true,
+    });
+  });
+
+  it('drops unknown grants and algorithms, a non-URL identity provider and a non-boolean dpop', function () {
+    assert.deepEqual(parseServerEntry({ url: 'https://mcp.example.com/mcp', grant: 'password', signingAlg: 'HS256', idpTokenEndpoint: 'idp', dpop: 'yes' }), { url: 'https://mcp.example.com/mcp' });
+  });
+});
+
+describe('which secrets a server calls for', function () {
+  const url = 'https://mcp.example.com/mcp';
+  const cases: [string, ServerEntry, ServerSecretKind[]][] = [
+    ['a server that registers itself', { url }, []],
+    ['a pre-registered client of unknown method', { url, clientId: 'c' }, ['clientSecret', 'privateKey']],
+    ['a public pre-registered client', { url, clientId: 'c', clientAuthMethod: 'none' }, []],
+    ['a client with private_key_jwt', { url, clientId: 'c', clientAuthMethod: 'private_key_jwt' }, ['privateKey']],
+    ['jwt-bearer with an assertion file', { url, clientId: 'c', clientAuthMethod: 'client_secret_basic', grant: 'jwt-bearer', assertionFile: '/run/t' }, ['clientSecret']],
+    ['jwt-bearer without one', { url, clientId: 'c', clientAuthMethod: 'client_secret_basic', grant: 'jwt-bearer' }, ['clientSecret', 'assertion']],
+    ['token exchange', { url, clientId: 'c', clientAuthMethod: 'none', grant: 'token-exchange' }, ['idpClientSecret', 'idpIdToken']],
+  ];
+  for (const [name, entry, kinds] of cases) {
+    it(`${name}: ${kinds.join(', ') || 'none'}`, function () {
+      assert.deepEqual(secretKindsFor(entry), kinds);
+    });
+  }
 });

@@ -135,6 +135,21 @@ describe('machine grants', function () {
     });
   });
 
+  it('applies a server\'s configured grant to every caller that asks for a token or talks to the server', async function () {
+    const keyring = await createTestKeyring(cli.storeDirectory, cli.browser, {
+      serverOptions: (serverUrl) => Promise.resolve(serverUrl === mcp.url ? { grant: { kind: 'client_credentials' }, client: { clientId: 'ci-secret', clientSecret: CLIENT_SECRET } } : undefined),
+    });
+    const credential = await keyring.getAccessToken(mcp.url, { interactive: false });
+    assert.equal(credential.clientId, 'ci-secret');
+    const response = await keyring.fetchFor(mcp.url, { interactive: false })(mcp.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '0' } } }),
+    });
+    assert.equal(response.status, 200);
+    await response.body?.cancel();
+  });
+
   describe('JWT bearer (workload identity)', function () {
     it('exchanges an assertion from a file, and reads the file afresh when it renews', async function () {
       const assertionFile = join(cli.storeDirectory, 'workload-token');

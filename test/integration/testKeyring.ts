@@ -1,13 +1,13 @@
 // The engine composed as the command line composes it (file store, loopback receiver, Node's fetch and DNS), with
 // the scripted browser as the person — for tests that drive the engine's API directly.
-import { Keyring } from '../../src/core/keyring';
+import { Keyring, type KeyringDeps } from '../../src/core/keyring';
 import { FileStore } from '../../src/node/fileStore';
 import { LoopbackReceiver } from '../../src/node/loopbackReceiver';
 import { resolveHost } from '../../src/node/resolveHost';
 import { silentLogger } from '../../src/core/ports';
 import type { TestBrowser } from '../fixtures/testBrowser';
 
-export async function createTestKeyring(storeDirectory: string, browser: TestBrowser): Promise<Keyring> {
+export async function createTestKeyring(storeDirectory: string, browser: TestBrowser, extra: Partial<KeyringDeps> = {}): Promise<Keyring> {
   return Keyring.create({
     store: await FileStore.open(storeDirectory),
     fetch: (input, init) => fetch(input, init),
@@ -15,5 +15,6 @@ export async function createTestKeyring(storeDirectory: string, browser: TestBro
     openUrl: (url) => browser.open(url),
     createReceiver: () => LoopbackReceiver.start({ logger: silentLogger, timeoutMs: 20_000 }),
     timeoutMs: 10_000,
+    ...extra,
   });
 }

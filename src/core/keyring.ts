@@ -193,7 +193,9 @@ export class Keyring {
     const binding = await this.repository.getServer(canonicalServerUrl(url));
     if (!binding) throw new KeyringError('not_signed_in', `not signed in to ${canonicalServerUrl(url)}`);
     const current = await this.repository.getCredential(binding);
-    return this.credentials.fresh(binding, () => this.refreshContext(url, binding), { kind: 'forced', token: current?.accessToken ?? '' });
+    // A server configured with a machine grant renews by running it again when it has no refresh token.
+    const renewal = this.renewalFor(url, binding, await this.withServerOptions(url, { interactive: false }));
+    return this.credentials.fresh(binding, () => this.refreshContext(url, binding), { kind: 'forced', token: current?.accessToken ?? '' }, renewal);
   }
 
   /** Stops announcing changes; the keyring is not used after this. */

@@ -194,7 +194,7 @@ export class Keyring {
     if (!binding) throw new KeyringError('not_signed_in', `not signed in to ${canonicalServerUrl(url)}`);
     const current = await this.repository.getCredential(binding);
     // A server configured with a machine grant renews by running it again when it has no refresh token.
-    const renewal = this.renewalFor(url, binding, await this.withServerOptions(url, { interactive: false }));
+    const renewal = this.renewalFor(url, binding, await this.withServerOptions<TokenOptions>(url, { interactive: false }));
     return this.credentials.fresh(binding, () => this.refreshContext(url, binding), { kind: 'forced', token: current?.accessToken ?? '' }, renewal);
   }
 

@@ -20,6 +20,7 @@ import { RefreshScheduler } from './vscode/refreshScheduler';
 import { createUpstreamResolver } from './vscode/relayUpstreams';
 import { SecretStorageStore } from './vscode/secretStorageStore';
 import { ServerActivity } from './vscode/serverActivity';
+import { purgeServer, SettingsPurge } from './vscode/serverPurge';
 import { ServerRegistry } from './vscode/serverRegistry';
 import { ServerTreeProvider } from './vscode/serverTree';
 import { SignInService } from './vscode/signInService';
@@ -61,6 +62,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<McpKey
   const signIns = new SignInService({ keyring, receivers, logger, clientSecrets });
 
   const registry = own(new ServerRegistry(logger));
+  const settingsPurge = own(new SettingsPurge({
+    registry,
+    memento: context.globalState,
+    purge: (canonicalUrl) => purgeServer({ keyring, clientSecrets, staticCredentials, logger }, canonicalUrl),
+    logger,
+  }));
+  // Entries removed or changed while the editor was closed.
+  void settingsPurge.reconcile();
   const activity = own(new ServerActivity());
   const pendingSignIns = new PendingSignIns();
   const relay = await AuthorizingRelay.start({ logger, resolve: createUpstreamResolver(registry, keyring, staticCredentials, pendingSignIns) });

@@ -12,6 +12,7 @@ import { mcpJsonLocations, readMcpJsonServers } from './mcpJsonImport';
 import type { ServerActivity } from './serverActivity';
 import { displayName, type ServerEntry, type StaticCredentialKind } from './serverEntry';
 import type { ConfiguredServer } from './configuredServer';
+import { purgeServer } from './serverPurge';
 import type { ServerRegistry } from './serverRegistry';
 import type { SignInService } from './signInService';
 
@@ -181,11 +182,8 @@ class KeyringCommands {
     if (!target) return;
     const remove = vscode.l10n.t('Remove');
     if ((await vscode.window.showWarningMessage(vscode.l10n.t('Remove {0} and sign out of it?', displayName(target.entry)), { modal: true }, remove)) !== remove) return;
-    await this.deps.keyring.signOut(target.canonicalUrl).catch((error: unknown) => {
-      if (!isKeyringError(error, 'not_signed_in')) this.deps.logger.warn(`[remove] sign-out failed (${isKeyringError(error) ? error.code : 'unknown'}); removing anyway`);
-    });
-    await this.deps.clientSecrets.delete(target.canonicalUrl);
-    await this.deps.staticCredentials.delete(target.canonicalUrl);
+    // Purged here too, not only by the settings watcher: an entry from workspace settings stays listed there.
+    await purgeServer(this.deps, target.canonicalUrl);
     await this.deps.registry.remove(target.canonicalUrl);
   }
 

@@ -57,7 +57,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<McpKey
     createReceiver: receivers.create,
     logger,
     clock: systemClock,
-    allowInsecureLoopback: vscode.workspace.getConfiguration(Settings.section).get(Settings.allowInsecureLoopback, false),
+    // Read at each request, so a change applies at once. Machine-scoped: a remote window (code-server included)
+    // reads it from the remote's Machine settings only.
+    allowInsecureLoopback: () => vscode.workspace.getConfiguration(Settings.section).get(Settings.allowInsecureLoopback, false),
   }));
   const signIns = new SignInService({ keyring, receivers, logger, clientSecrets });
 

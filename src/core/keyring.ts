@@ -10,7 +10,7 @@ import { Discoverer, type DiscoveryStep } from './discovery';
 import { DiscoveryCache, agreesWithChallenge } from './discoveryCache';
 import { KeyringError, isKeyringError, isSignInRequired, toKeyringError } from './errors';
 import { Emitter, type CredentialChange } from './events';
-import { HttpClient, type DestinationPolicy } from './http';
+import { HttpClient, type DestinationPolicy, type HttpClientOptions } from './http';
 import { revokeToken } from './oauthExchanges';
 import { silentLogger, systemClock, type Clock, type FetchFn, type KeyringStore, type Logger, type OpenUrl, type CreateReceiver, type ResolveHost } from './ports';
 import { credentialKey, KeyringRepository, type ClientOrigin, type Credential, type ServerBinding, type StoredDiscovery } from './records';
@@ -30,8 +30,8 @@ export interface KeyringDeps {
   readonly clock?: Clock;
   readonly timeoutMs?: number;
   readonly discoveryTtlMs?: number;
-  /** Plain http to loopback authorization servers; default true (RFC 8252), the editor makes it a setting. */
-  readonly allowInsecureLoopback?: boolean;
+  /** Plain http to loopback authorization servers; default true (RFC 8252), the editor makes it a live setting. */
+  readonly allowInsecureLoopback?: HttpClientOptions['allowInsecureLoopback'];
 }
 
 export interface SignInOptions {

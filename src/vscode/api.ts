@@ -1,7 +1,11 @@
-// The API other extensions get from `activate()`: tokens for a server, change events, the configured servers.
+// The API other extensions get from `activate()`: tokens for a server, sign-out, change events, the configured servers.
+//
+// It asks no per-extension consent, unlike `vscode.authentication.getSession('mcp-keyring', …)`: VS Code gives an
+// extension's exports one shared object and tells it nothing about who calls, so a consent check here could be
+// claimed by any caller for any other. Extensions that should need the person's consent use the authentication API.
 import * as vscode from 'vscode';
 import type { CredentialChange } from '../core/events';
-import { isSignInRequired } from '../core/errors';
+import { isKeyringError, isSignInRequired } from '../core/errors';
 import type { Keyring } from '../core/keyring';
 import { displayName } from './serverEntry';
 import { toConfiguredServer } from './configuredServer';
@@ -19,6 +23,11 @@ export interface McpKeyringServerInfo {
 export interface McpKeyringApi {
   /** A valid access token for the server; with `interactive`, signs in when needed (showing the editor's UI). */
   getAccessToken(serverUrl: string, options?: { interactive?: boolean }): Promise<string>;
+  /**
+   * Signs out of the server without asking (the caller asks, if it should): revokes at the server where it offers
+   * revocation, forgets the credential in any case, and fires `onDidChangeCredentials`. Not signed in: nothing to do.
+   */
+  signOut(serverUrl: string): Promise<void>;
   readonly onDidChangeCredentials: vscode.Event<CredentialChange>;
   listServers(): Promise<McpKeyringServerInfo[]>;
 }
@@ -34,6 +43,11 @@ export function createApi(keyring: Keyring, registry: ServerRegistry, signIns: S
       const server = registry.find(serverUrl) ?? toConfiguredServer({ url: serverUrl });
       if (!server) throw new Error(vscode.l10n.t('"{0}" is not a usable MCP server URL.', serverUrl));
       return (await signIns.signIn(server)).accessToken;
+    },
+    async signOut(serverUrl) {
+      await keyring.signOut(serverUrl).catch((error: unknown) => {
+        if (!isKeyringError(error, 'not_signed_in')) throw error;
+      });
     },
     onDidChangeCredentials,
     async listServers() {

@@ -5,10 +5,11 @@
 // claimed by any caller for any other. Extensions that should need the person's consent use the authentication API.
 import * as vscode from 'vscode';
 import type { CredentialChange } from '../core/events';
-import { isKeyringError, isSignInRequired } from '../core/errors';
+import { isSignInRequired } from '../core/errors';
 import type { Keyring } from '../core/keyring';
 import { displayName } from './serverEntry';
 import { toConfiguredServer } from './configuredServer';
+import { signOutIfSignedIn } from './serverPurge';
 import type { ServerRegistry } from './serverRegistry';
 import type { SignInService } from './signInService';
 
@@ -44,11 +45,7 @@ export function createApi(keyring: Keyring, registry: ServerRegistry, signIns: S
       if (!server) throw new Error(vscode.l10n.t('"{0}" is not a usable MCP server URL.', serverUrl));
       return (await signIns.signIn(server)).accessToken;
     },
-    async signOut(serverUrl) {
-      await keyring.signOut(serverUrl).catch((error: unknown) => {
-        if (!isKeyringError(error, 'not_signed_in')) throw error;
-      });
-    },
+    signOut: (serverUrl) => signOutIfSignedIn(keyring, serverUrl),
     onDidChangeCredentials,
     async listServers() {
       const statuses = new Map((await keyring.status()).map((status) => [status.serverUrl, status]));

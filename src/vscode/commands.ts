@@ -13,7 +13,7 @@ import { mcpJsonLocations, readMcpJsonServers } from './mcpJsonImport';
 import type { ServerActivity } from './serverActivity';
 import { displayName, type ServerEntry, type StaticCredentialKind } from './serverEntry';
 import type { ConfiguredServer } from './configuredServer';
-import { purgeServer } from './serverPurge';
+import { purgeServer, signOutIfSignedIn } from './serverPurge';
 import type { ServerRegistry } from './serverRegistry';
 import type { SignInService } from './signInService';
 
@@ -153,8 +153,10 @@ class KeyringCommands {
     const target = server ?? (await this.pickServer(vscode.l10n.t('Reset the registration of which server?')));
     if (!target) return;
     const reset = vscode.l10n.t('Reset');
-    const question = vscode.l10n.t('Forget the client registration used for {0}? The next sign-in registers again.', displayName(target.entry));
+    const question = vscode.l10n.t('Sign out of {0} and forget its client registration? The next sign-in registers again.', displayName(target.entry));
     if ((await vscode.window.showWarningMessage(question, { modal: true }, reset)) !== reset) return;
+    // First, while the client is still known: a credential whose client is forgotten can be neither refreshed nor revoked.
+    await signOutIfSignedIn(this.deps.keyring, target.canonicalUrl);
     await this.deps.keyring.resetRegistration(target.canonicalUrl);
   }
 

@@ -15,13 +15,20 @@ export interface PurgeTargets {
   readonly logger: Logger;
 }
 
+/** Signs out (revoking where the server offers it); a server not signed in is already where a sign-out leaves it. */
+export async function signOutIfSignedIn(keyring: Pick<Keyring, 'signOut'>, canonicalUrl: string): Promise<void> {
+  await keyring.signOut(canonicalUrl).catch((error: unknown) => {
+    if (!isKeyringError(error, 'not_signed_in')) throw error;
+  });
+}
+
 /**
  * Signs out (revoking where the server offers it) and deletes the server's client secret and static credential.
  * Idempotent: a server with nothing stored is fine, so the Remove command and the settings watcher may both run it.
  */
 export async function purgeServer(targets: PurgeTargets, canonicalUrl: string): Promise<void> {
-  await targets.keyring.signOut(canonicalUrl).catch((error: unknown) => {
-    if (!isKeyringError(error, 'not_signed_in')) targets.logger.warn(`[purge] sign-out of ${canonicalUrl} failed (${isKeyringError(error) ? error.code : 'unknown'}); deleting its secrets anyway`);
+  await signOutIfSignedIn(targets.keyring, canonicalUrl).catch((error: unknown) => {
+    targets.logger.warn(`[purge] sign-out of ${canonicalUrl} failed (${isKeyringError(error) ? error.code : 'unknown'}); deleting its secrets anyway`);
   });
   await targets.clientSecrets.delete(canonicalUrl);
   await targets.staticCredentials.delete(canonicalUrl);

@@ -38,17 +38,19 @@ export async function manageJourney({ vsix }: JourneyContext): Promise<string[]>
     const copied = await editor.page.evaluate(() => navigator.clipboard.readText());
     check(await isAcceptedBy(mcpServer.url, copied), 'the copied text is an access token the MCP server accepts');
 
+    // A credential outlives its client's registration only uselessly (no refresh, no revocation): Reset signs out first.
+    const revokedBeforeReset = authorizationServer.requestCount('revocation');
     await editor.contextAction(label, 'Reset Registration…');
     const reset = await editor.dialog();
-    check((await reset.innerText()).includes('The next sign-in registers again'), 'Reset Registration says what it does');
+    check((await reset.innerText()).includes('Sign out of') && (await reset.innerText()).includes('The next sign-in registers again'), 'Reset Registration says what it does');
     await editor.shot('reset-registration');
     await reset.getByRole('button', { name: 'Reset', exact: true }).click();
     await reset.waitFor({ state: 'hidden' });
-    // Credentials stay until they fail: the server is still signed in and its token still works.
-    await editor.waitForServerState(label, /^Signed in as /);
-    check(await isAcceptedBy(mcpServer.url, copied), 'the token still works after the registration was reset');
-    // Signing in again registers afresh; the credential from now on is the new client's, which Remove can revoke.
+    await editor.waitForServerState(label, /^Not signed in$/);
+    check(authorizationServer.requestCount('revocation') > revokedBeforeReset, 'resetting the registration revoked the credential with the old client first');
+    const registrationsBefore = authorizationServer.requestCount('registration');
     await signIn();
+    check(authorizationServer.requestCount('registration') > registrationsBefore, 'the sign-in after the reset registered again');
 
     const revocationsBefore = authorizationServer.requestCount('revocation');
     await editor.contextAction(label, 'Remove');

@@ -2,7 +2,6 @@
 // browser) with MCP Keyring installed from its .vsix and the demo server already added. Prints the URL to open and
 // runs until Ctrl-C, then stops everything it started.
 // Usage: node --import tsx scripts/editorDemo.ts [--vsix <file>] [--port <port>]
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startCodeServer } from '../test/editor/codeServer';
@@ -20,10 +19,8 @@ const settings = {
   'mcpKeyring.allowInsecureLoopback': true,
   'workbench.startupEditor': 'none',
 };
-const codeServer = await startCodeServer({ port: values.port ? Number(values.port) : undefined, userSettings: settings });
 // A remote window reads machine-scoped settings (allowInsecureLoopback) from the server's own settings only.
-await mkdir(path.join(codeServer.userDataDir, 'Machine'), { recursive: true });
-await writeFile(path.join(codeServer.userDataDir, 'Machine', 'settings.json'), JSON.stringify(settings, null, 2));
+const codeServer = await startCodeServer({ port: values.port ? Number(values.port) : undefined, userSettings: settings, machineSettings: settings });
 await installExtension(codeServer, vsix);
 
 let isStopping = false;

@@ -21,6 +21,7 @@ import { RefreshScheduler } from './vscode/refreshScheduler';
 import { createUpstreamResolver } from './vscode/relayUpstreams';
 import { SecretStorageStore } from './vscode/secretStorageStore';
 import { ServerActivity } from './vscode/serverActivity';
+import { purgeServer, SettingsPurge } from './vscode/serverPurge';
 import { ServerRegistry } from './vscode/serverRegistry';
 import { registerServerSecretCommand } from './vscode/serverSecretCommand';
 import { ServerTokenOptions } from './vscode/serverTokenOptions';
@@ -67,7 +68,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<McpKey
     createReceiver: receivers.create,
     logger,
     clock: systemClock,
-    allowInsecureLoopback: vscode.workspace.getConfiguration(Settings.section).get(Settings.allowInsecureLoopback, false),
+    // Read at each request, so a change applies at once. Machine-scoped: a remote window (code-server included)
+    // reads it from the remote's Machine settings only.
+    allowInsecureLoopback: () => vscode.workspace.getConfiguration(Settings.section).get(Settings.allowInsecureLoopback, false),
     serverOptions: async (serverUrl) => {
       const server = registry.find(serverUrl);
       return server && serverTokenOptions.forServer(server.entry, server.canonicalUrl);
@@ -75,6 +78,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<McpKey
   }));
   const signIns = new SignInService({ keyring, receivers, logger, clientSecrets });
 
+  const settingsPurge = own(new SettingsPurge({
+    registry,
+    memento: context.globalState,
+    purge: (canonicalUrl) => purgeServer({ keyring, clientSecrets, grantSecrets, staticCredentials, logger }, canonicalUrl),
+    logger,
+  }));
+  // Entries removed or changed while the editor was closed.
+  void settingsPurge.reconcile();
   const activity = own(new ServerActivity());
   const pendingSignIns = new PendingSignIns();
   const relay = await AuthorizingRelay.start({ logger, resolve: createUpstreamResolver(registry, keyring, staticCredentials, pendingSignIns) });
@@ -119,7 +130,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<McpKey
 
   const diagnoses = own(new DiagnosisDocuments());
   own(vscode.workspace.registerTextDocumentContentProvider(DIAGNOSIS_SCHEME, diagnoses));
-  for (const command of registerCommands({ keyring, registry, signIns, activity, clientSecrets, staticCredentials, diagnoses, log, logger, globalStorageUri: context.globalStorageUri })) own(command);
+  for (const command of registerCommands({ keyring, registry, signIns, activity, clientSecrets, grantSecrets, staticCredentials, diagnoses, log, logger, globalStorageUri: context.globalStorageUri })) own(command);
   own(registerServerSecretCommand({ registry, clientSecrets, grantSecrets }, logger));
 
   void scheduler.reschedule();

@@ -26,8 +26,11 @@ export interface HttpClientOptions {
   readonly resolveHost: ResolveHost;
   readonly logger: Logger;
   readonly timeoutMs?: number;
-  /** Plain http to loopback authorization servers (local development). Default true, as RFC 8252 allows. */
-  readonly allowInsecureLoopback?: boolean;
+  /**
+   * Plain http to loopback authorization servers (local development). Default true, as RFC 8252 allows. A function
+   * is asked at every request, for a setting that may change while the keyring runs.
+   */
+  readonly allowInsecureLoopback?: boolean | (() => boolean);
 }
 
 /** Where the user's MCP server lives decides which non-public destinations its servers may name. */
@@ -44,7 +47,8 @@ export class HttpClient {
 
   /** The HTTPS rule for every server-supplied URL, including those the browser rather than we will visit. */
   assertSecure(url: URL, what: string): void {
-    assertSecureUrl(url, what, this.options.allowInsecureLoopback ?? true);
+    const allow = this.options.allowInsecureLoopback ?? true;
+    assertSecureUrl(url, what, typeof allow === 'function' ? allow() : allow);
   }
 
   /**

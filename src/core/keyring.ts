@@ -11,7 +11,7 @@ import { DpopKeys, shouldUseDpop } from './dpop';
 import { DiscoveryCache, agreesWithChallenge } from './discoveryCache';
 import { KeyringError, isKeyringError, isSignInRequired, toKeyringError } from './errors';
 import { Emitter, type CredentialChange } from './events';
-import { HttpClient, type DestinationPolicy } from './http';
+import { HttpClient, type DestinationPolicy, type HttpClientOptions } from './http';
 import { requestMachineTokens, type MachineGrant } from './machineGrants';
 import { revokeToken, type TokenSet } from './oauthExchanges';
 import { silentLogger, systemClock, type Clock, type FetchFn, type KeyringStore, type Logger, type OpenUrl, type CreateReceiver, type ResolveHost } from './ports';
@@ -32,8 +32,8 @@ export interface KeyringDeps {
   readonly clock?: Clock;
   readonly timeoutMs?: number;
   readonly discoveryTtlMs?: number;
-  /** Plain http to loopback authorization servers; default true (RFC 8252), the editor makes it a setting. */
-  readonly allowInsecureLoopback?: boolean;
+  /** Plain http to loopback authorization servers; default true (RFC 8252), the editor makes it a live setting. */
+  readonly allowInsecureLoopback?: HttpClientOptions['allowInsecureLoopback'];
   /**
    * A server's own configuration (the editor's settings and secrets: client, grant, DPoP, scopes), so that every
    * caller obtaining tokens for it uses the same. What a caller passes explicitly wins.

@@ -1,17 +1,19 @@
 // The palette and tree commands. Each handler takes the server from the tree item it was invoked on, or asks.
 import * as vscode from 'vscode';
+import { findChallenge } from '../core/challenge';
 import { isKeyringError } from '../core/errors';
-import type { Keyring } from '../core/keyring';
+import type { DiagnoseReport, Keyring } from '../core/keyring';
 import type { Logger } from '../core/ports';
 import { formatDiagnosis } from '../core/reportText';
 import { canonicalServerUrl, parseServerUrl } from '../core/urls';
-import type { ClientSecrets, StaticCredentials } from './clientSecrets';
+import type { ClientSecrets, GrantSecrets, StaticCredentials } from './clientSecrets';
 import type { DiagnosisDocuments } from './diagnosisDocuments';
 import { Commands } from './ids';
 import { mcpJsonLocations, readMcpJsonServers } from './mcpJsonImport';
 import type { ServerActivity } from './serverActivity';
 import { displayName, type ServerEntry, type StaticCredentialKind } from './serverEntry';
 import type { ConfiguredServer } from './configuredServer';
+import { purgeServer, signOutIfSignedIn } from './serverPurge';
 import type { ServerRegistry } from './serverRegistry';
 import type { SignInService } from './signInService';
 
@@ -21,6 +23,7 @@ export interface CommandDeps {
   readonly signIns: SignInService;
   readonly activity: ServerActivity;
   readonly clientSecrets: ClientSecrets;
+  readonly grantSecrets: GrantSecrets;
   readonly staticCredentials: StaticCredentials;
   readonly diagnoses: DiagnosisDocuments;
   readonly log: vscode.LogOutputChannel;
@@ -64,22 +67,16 @@ class KeyringCommands {
       () => this.deps.keyring.diagnose(url.trim()),
     );
     let entry: ServerEntry = { url: url.trim() };
-    if (findings.probe && !findings.probe.requiresAuthorization) {
+    // No Bearer challenge: the server is open, or it wants a key of its own (a bare 401) that OAuth cannot get.
+    if (findings.probe && !findChallenge(findings.probe.challenges, 'bearer')) {
       const staticKind = await this.askStaticCredential();
       if (staticKind === undefined) return;
       entry = await this.withStaticCredential(entry, staticKind);
-    } else if (findings.error) {
-      const keep = vscode.l10n.t('Add Anyway');
-      const answer = await vscode.window.showWarningMessage(vscode.l10n.t('MCP Keyring could not work out how to sign in to this server ({0}).', findings.error.code), { modal: true, detail: findings.error.message }, keep);
-      if (answer !== keep) return;
-    } else if (findings.discovery && !findings.discovery.authorizationServer.registration_endpoint && !findings.discovery.authorizationServer.client_id_metadata_document_supported) {
-      const clientId = await vscode.window.showInputBox({
-        title: vscode.l10n.t('Client id needed'),
-        prompt: vscode.l10n.t('{0} does not let MCP Keyring register itself. Enter a client id registered there (allowing the redirect URIs shown in the log).', new URL(findings.discovery.authorizationServer.issuer).origin),
-        ignoreFocusOut: true,
-      });
-      if (!clientId) return;
-      entry = { ...entry, clientId: clientId.trim() };
+    }
+    if (!entry.staticCredential && findings.probe?.requiresAuthorization !== false) {
+      const withClient = await this.askForOAuthGaps(entry, findings);
+      if (!withClient) return;
+      entry = withClient;
     }
     await this.deps.registry.put(entry);
     const signIn = vscode.l10n.t('Sign In');
@@ -157,8 +154,10 @@ class KeyringCommands {
     const target = server ?? (await this.pickServer(vscode.l10n.t('Reset the registration of which server?')));
     if (!target) return;
     const reset = vscode.l10n.t('Reset');
-    const question = vscode.l10n.t('Forget the client registration used for {0}? The next sign-in registers again.', displayName(target.entry));
+    const question = vscode.l10n.t('Sign out of {0} and forget its client registration? The next sign-in registers again.', displayName(target.entry));
     if ((await vscode.window.showWarningMessage(question, { modal: true }, reset)) !== reset) return;
+    // First, while the client is still known: a credential whose client is forgotten can be neither refreshed nor revoked.
+    await signOutIfSignedIn(this.deps.keyring, target.canonicalUrl);
     await this.deps.keyring.resetRegistration(target.canonicalUrl);
   }
 
@@ -181,11 +180,8 @@ class KeyringCommands {
     if (!target) return;
     const remove = vscode.l10n.t('Remove');
     if ((await vscode.window.showWarningMessage(vscode.l10n.t('Remove {0} and sign out of it?', displayName(target.entry)), { modal: true }, remove)) !== remove) return;
-    await this.deps.keyring.signOut(target.canonicalUrl).catch((error: unknown) => {
-      if (!isKeyringError(error, 'not_signed_in')) this.deps.logger.warn(`[remove] sign-out failed (${isKeyringError(error) ? error.code : 'unknown'}); removing anyway`);
-    });
-    await this.deps.clientSecrets.delete(target.canonicalUrl);
-    await this.deps.staticCredentials.delete(target.canonicalUrl);
+    // Purged here too, not only by the settings watcher: an entry from workspace settings stays listed there.
+    await purgeServer(this.deps, target.canonicalUrl);
     await this.deps.registry.remove(target.canonicalUrl);
   }
 
@@ -194,6 +190,23 @@ class KeyringCommands {
     if (servers.length <= 1) return servers[0];
     const picked = await vscode.window.showQuickPick(servers.map((server) => ({ label: displayName(server.entry), description: server.canonicalUrl, server })), { title });
     return picked?.server;
+  }
+
+  /** What sign-in will lack, asked now: whether to keep a server discovery failed on, a client id where registration is closed. */
+  private async askForOAuthGaps(entry: ServerEntry, findings: DiagnoseReport): Promise<ServerEntry | undefined> {
+    if (findings.error) {
+      const keep = vscode.l10n.t('Add Anyway');
+      const answer = await vscode.window.showWarningMessage(vscode.l10n.t('MCP Keyring could not work out how to sign in to this server ({0}).', findings.error.code), { modal: true, detail: findings.error.message }, keep);
+      return answer === keep ? entry : undefined;
+    }
+    const as = findings.discovery?.authorizationServer;
+    if (!as || as.registration_endpoint || as.client_id_metadata_document_supported) return entry;
+    const clientId = await vscode.window.showInputBox({
+      title: vscode.l10n.t('Client id needed'),
+      prompt: vscode.l10n.t('{0} does not let MCP Keyring register itself. Enter a client id registered there (allowing the redirect URIs shown in the log).', new URL(as.issuer).origin),
+      ignoreFocusOut: true,
+    });
+    return clientId ? { ...entry, clientId: clientId.trim() } : undefined;
   }
 
   private async askStaticCredential(): Promise<StaticCredentialKind | undefined> {

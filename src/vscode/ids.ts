@@ -34,6 +34,12 @@ export const Settings = {
   allowInsecureLoopback: 'allowInsecureLoopback',
 } as const;
 
+/** Keys of the extension's globalState (non-secret metadata only). */
+export const StateKeys = {
+  /** The user settings' servers seen last, with what their credentials depend on (see serverPurge). */
+  userServers: 'mcpKeyring.userServers',
+} as const;
+
 /** Tree item contextValue values, matched by `viewItem ==` in package.json menus. */
 export const TreeItemContext = {
   signedIn: 'mcpKeyring.server.signedIn',

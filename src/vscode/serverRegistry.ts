@@ -39,6 +39,11 @@ export class ServerRegistry implements vscode.Disposable {
     return [...servers.values()];
   }
 
+  /** Valid entries of the user settings alone, whatever the workspace and its trust. */
+  userServers(): ConfiguredServer[] {
+    return this.userEntries().map(toConfiguredServer).filter((server): server is ConfiguredServer => server !== undefined);
+  }
+
   find(serverUrl: string): ConfiguredServer | undefined {
     const canonical = tryCanonical(serverUrl);
     return this.list().find((server) => server.canonicalUrl === canonical || server.routeId === serverUrl);

@@ -51,15 +51,14 @@ export class UriHandlerCallbacks<U extends { toString(skipEncoding?: boolean): s
       this.options.logger.info(`${LOG} ignored a URI that is not a sign-in callback`);
       return;
     }
-    // vscode.Uri keeps the query of its own; on desktop it arrives percent-decoded. Authorization codes and states
-    // are URL-safe in practice, so reading it as form data gives back what the server sent.
-    const params = new URLSearchParams(uri.query);
-    const state = params.get('state');
+    // The engine's states are URL-safe, so either reading of the query finds the same one.
+    const state = new URLSearchParams(uri.query).get('state');
     const waiter = state === null ? undefined : this.findWaiter(state);
     if (!waiter) {
       this.options.logger.warn(`${LOG} ignored a callback that matches no pending sign-in`);
       return;
     }
+    const params = callbackParams(uri.query, waiter.redirectUri);
     this.options.logger.info(params.has('error') ? `${LOG} received a callback reporting an error` : `${LOG} received the callback`);
     const url = new URL(waiter.redirectUri);
     url.search = params.toString();
@@ -141,6 +140,27 @@ class UriHandlerReceiver implements RedirectReceiver {
     this.cancelWait?.();
     this.onDispose();
   }
+}
+
+/**
+ * The callback's parameters, read from `uri.query` the way the editor filled it, which depends on the redirect URI:
+ * - http(s) (web and remote editors, from `asExternalUri`): the editor's callback page passes the query on as
+ *   `URLSearchParams.toString()` gives it, so it is form data, escapes intact.
+ * - the editor's own scheme (desktop): `vscode.Uri.parse` has already percent-decoded it. Reading that as form data
+ *   would make a `+` a space and decode a `%` twice, so it is split on `&` and each pair's first `=`, nothing
+ *   decoded. A `&` or `=` that was escaped inside a name or a `&` inside a value cannot be told from a separator any
+ *   more; values with `+`, `%` and `=` come through as the server sent them.
+ */
+export function callbackParams(query: string, redirectUri: string): URLSearchParams {
+  if (/^https?:/i.test(redirectUri)) return new URLSearchParams(query);
+  const params = new URLSearchParams();
+  for (const pair of query.split('&')) {
+    if (!pair) continue;
+    const separator = pair.indexOf('=');
+    if (separator < 0) params.append(pair, '');
+    else params.append(pair.slice(0, separator), pair.slice(separator + 1));
+  }
+  return params;
 }
 
 /**

@@ -21,8 +21,14 @@ export interface CodeServerOptions {
   readonly extraArgs?: readonly string[];
   /** How long to wait for code-server to answer; a cold start takes a few seconds. */
   readonly startTimeoutMs?: number;
-  /** The profile's user settings (User/settings.json), e.g. machine-scoped settings a workspace cannot set. */
+  /** The profile's user settings (User/settings.json). */
   readonly userSettings?: Readonly<Record<string, unknown>>;
+  /**
+   * The server's own settings (Machine/settings.json). A remote window, which code-server's always is, takes
+   * machine-scoped settings (mcpKeyring.allowInsecureLoopback) from here only: from the user settings it drops them,
+   * at the latest when the configuration is next re-read.
+   */
+  readonly machineSettings?: Readonly<Record<string, unknown>>;
 }
 
 export interface CodeServer extends AsyncDisposable {
@@ -109,9 +115,10 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
   const folders = ['home', 'tmp', 'workspace', 'data', 'extensions', 'config', 'cache', 'share', 'state', 'runtime'];
   await Promise.all(folders.map((name) => mkdir(dir(name), { recursive: true })));
   await chmod(dir('runtime'), 0o700);
-  if (options.userSettings) {
-    await mkdir(path.join(dir('data'), 'User'), { recursive: true });
-    await writeFile(path.join(dir('data'), 'User', 'settings.json'), JSON.stringify(options.userSettings, null, 2));
+  for (const [folder, settings] of [['User', options.userSettings], ['Machine', options.machineSettings]] as const) {
+    if (!settings) continue;
+    await mkdir(path.join(dir('data'), folder), { recursive: true });
+    await writeFile(path.join(dir('data'), folder, 'settings.json'), JSON.stringify(settings, null, 2));
   }
 
   const port = options.port ?? (await freeLoopbackPort());

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { mountAuthorizationServer, type AuthorizationServer } from '../fixtures/authorizationServer';
 import type { RequestHandler } from '../fixtures/listenOnLoopback';
 import { startMcpServer, type McpServer } from '../fixtures/mcpServer';
+import { startStaticCredentialServer, type StaticCredentialServer } from './staticCredentialServer';
 
 export interface EditorFixtureOptions {
   /** Lifetime of the access tokens the authorization server issues; default one hour. */
@@ -25,6 +26,10 @@ export interface EditorFixtureConfig {
   readonly issuer: string;
   /** The account the authorization pages sign in as. */
   readonly login: string;
+  /** MCP servers without OAuth: one wants a static bearer token, one an API key in `apiKeyHeader`. */
+  readonly bearerServerUrl: string;
+  readonly apiKeyServerUrl: string;
+  readonly apiKeyHeader: string;
 }
 
 /** A client registration the authorization server answered (RFC 7591 response, without the secret). */
@@ -48,15 +53,21 @@ export interface McpTraffic {
 export interface IssuedTokens {
   readonly accessTokens: readonly string[];
   readonly refreshTokens: readonly string[];
+  /** The `code` of every authorization code exchange the token endpoint was sent, as it decoded it. */
+  readonly exchangedCodes: readonly string[];
 }
 
 export interface EditorFixtures extends AsyncDisposable {
   readonly authorizationServer: AuthorizationServer;
   readonly mcpServer: McpServer;
   readonly loopbackMcpServer: McpServer;
+  readonly bearerServer: StaticCredentialServer;
+  readonly apiKeyServer: StaticCredentialServer;
   readonly config: EditorFixtureConfig;
-  /** The profile's User/settings.json: machine-scoped settings (allowInsecureLoopback) cannot come from a workspace. */
+  /** The profile's User/settings.json: the servers. */
   readonly userSettings: Record<string, unknown>;
+  /** The server's Machine/settings.json: machine-scoped settings (allowInsecureLoopback), which a remote window reads there only. */
+  readonly machineSettings: Record<string, unknown>;
   /** Registrations at the authorization server, in order. */
   readonly registrations: readonly ObservedRegistration[];
   readonly issuedTokens: IssuedTokens;
@@ -116,6 +127,25 @@ function registrationFrom(status: number, body: string): ObservedRegistration {
   }
 }
 
+/** Keeps the body a request carries as its consumer reads it, without reading it itself (which would change the flow). */
+function recordRequestBody(request: IncomingMessage, onEnd: (body: string) => void): void {
+  const chunks: Buffer[] = [];
+  const emit = request.emit.bind(request) as (event: string | symbol, ...args: unknown[]) => boolean;
+  Object.assign(request, {
+    emit: (event: string | symbol, ...args: unknown[]) => {
+      if (event === 'data') chunks.push(Buffer.from(args[0] as Uint8Array));
+      if (event === 'end') onEnd(Buffer.concat(chunks).toString('utf8'));
+      return emit(event, ...args);
+    },
+  });
+}
+
+function keepExchangedCode(codes: string[], body: string): void {
+  const form = new URLSearchParams(body);
+  const code = form.get('code');
+  if (form.get('grant_type') === 'authorization_code' && code !== null) codes.push(code);
+}
+
 function keepTokens(issued: { accessTokens: string[]; refreshTokens: string[] }, body: string): void {
   try {
     const parsed = JSON.parse(body) as { access_token?: string; refresh_token?: string };
@@ -133,7 +163,7 @@ function keepTokens(issued: { accessTokens: string[]; refreshTokens: string[] },
 function observeTraffic(authorizationServer: AuthorizationServer, mcpServers: readonly McpServer[]) {
   const registrationPath = new URL(authorizationServer.endpoints.registration ?? 'http://invalid/').pathname;
   const tokenPath = new URL(authorizationServer.endpoints.token).pathname;
-  const issuedTokens = { accessTokens: [] as string[], refreshTokens: [] as string[] };
+  const issuedTokens = { accessTokens: [] as string[], refreshTokens: [] as string[], exchangedCodes: [] as string[] };
   const authorizationHost = hostOf(authorizationServer.issuer);
   const registrations: ObservedRegistration[] = [];
   const traffic = new Map<string, MutableTraffic>(
@@ -148,6 +178,7 @@ function observeTraffic(authorizationServer: AuthorizationServer, mcpServers: re
       recordBody(response, (body) => registrations.push(registrationFrom(response.statusCode, body)));
     }
     if (host === authorizationHost && request.method === 'POST' && path === tokenPath) {
+      recordRequestBody(request, (body) => keepExchangedCode(issuedTokens.exchangedCodes, body));
       recordBody(response, (body) => keepTokens(issuedTokens, body));
     }
     const record = host === undefined ? undefined : traffic.get(host);
@@ -203,18 +234,25 @@ export async function startEditorFixtures(options: EditorFixtureOptions = {}): P
   const mcpServer = await startMcpServer({ shape: 'path-metadata', authorizationServer, sdk: 'v1' });
   const loopbackMcpServer = await startMcpServer({ shape: 'path-metadata', authorizationServer, sdk: 'v1' });
   const observer = observeTraffic(authorizationServer, [mcpServer, loopbackMcpServer]);
+  const apiKeyHeader = 'x-api-key';
+  const [bearerServer, apiKeyServer] = await Promise.all([startStaticCredentialServer('authorization'), startStaticCredentialServer(apiKeyHeader)]);
 
   const config: EditorFixtureConfig = {
     serverUrl: mcpServer.url,
     loopbackServerUrl: loopbackMcpServer.url,
     issuer: authorizationServer.issuer,
     login: LOGIN,
+    bearerServerUrl: bearerServer.url,
+    apiKeyServerUrl: apiKeyServer.url,
+    apiKeyHeader,
   };
   const userSettings: Record<string, unknown> = {
     'mcpKeyring.servers': [
       { url: mcpServer.url, label: 'Fixture MCP server' },
       { url: loopbackMcpServer.url, label: 'Loopback MCP server', redirect: 'loopback' },
     ],
+  };
+  const machineSettings: Record<string, unknown> = {
     // The fixtures speak plain http on loopback addresses (127.0.0.1, 127.0.0.2).
     'mcpKeyring.allowInsecureLoopback': true,
   };
@@ -224,15 +262,18 @@ export async function startEditorFixtures(options: EditorFixtureOptions = {}): P
     if (isClosed) return;
     isClosed = true;
     observer.stop();
-    await Promise.allSettled([mcpServer.close(), loopbackMcpServer.close()]);
+    await Promise.allSettled([mcpServer.close(), loopbackMcpServer.close(), bearerServer.close(), apiKeyServer.close()]);
     await authorizationServer.close();
   };
   return {
     authorizationServer,
     mcpServer,
     loopbackMcpServer,
+    bearerServer,
+    apiKeyServer,
     config,
     userSettings,
+    machineSettings,
     get registrations() { return observer.registrations; },
     get issuedTokens() { return observer.issuedTokens; },
     trafficTo: observer.trafficTo,

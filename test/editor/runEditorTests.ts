@@ -32,6 +32,8 @@ export interface EditorTestOptions {
   readonly codeServerArgs?: readonly string[];
   /** The profile's User/settings.json. */
   readonly userSettings?: Readonly<Record<string, unknown>>;
+  /** The server's Machine/settings.json, where a remote window reads machine-scoped settings. */
+  readonly machineSettings?: Readonly<Record<string, unknown>>;
   /** Called once the workbench tab exists, before it loads: tabs opened after this are the editor's doing. */
   readonly onWorkbenchOpening?: (session: EditorSession) => void;
   /** Called after the suite reported, while the editor still runs: checks only the runner can make. */
@@ -134,10 +136,13 @@ export async function runEditorTests(options: EditorTestOptions = {}): Promise<E
     isTestDriverEnabled: true,
     env: { [editorTestConfigVariable]: JSON.stringify(config) },
     userSettings: options.userSettings,
+    machineSettings: options.machineSettings,
     extraArgs: options.codeServerArgs,
   });
   log(`code-server answering on ${origin} after ${seconds(started)}`);
   await using browser = await launchChromium();
+  // As a person's browser would after they allowed it: the editor's clipboard works (Copy Access Token's test reads it).
+  await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
 
   const suiteLines: string[] = [];
   const workbenchLines: string[] = [];
@@ -215,6 +220,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.ar
     extensionDevelopmentPath: values.extension,
     testConfig: { ...fixtures.config, runnerUrl, ...(values.grep ? { grep: values.grep } : {}) },
     userSettings: fixtures.userSettings,
+    machineSettings: fixtures.machineSettings,
     // Opening the authorization server's pages is the sign-in itself; the link-protection modal would stop it.
     codeServerArgs: ['--link-protection-trusted-domains', new URL(fixtures.authorizationServer.issuer).origin],
     isVerbose: values.verbose,
@@ -226,6 +232,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.ar
     },
     afterSuite: (session) => scanForLeakedTokens({
       tokens: [...fixtures.issuedTokens.accessTokens, ...fixtures.issuedTokens.refreshTokens],
+      staticKeys: [fixtures.bearerServer.secret, fixtures.apiKeyServer.secret],
       userDataDir: session.codeServer.userDataDir,
       workbench: session.workbench,
     }),

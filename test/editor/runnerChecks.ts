@@ -15,8 +15,11 @@ export interface RunnerCheck {
   readonly failures: readonly string[];
 }
 
-/** What the person does with a tab the editor opens: sign in and approve, or leave it alone (to see a prompt happen). */
-export type PopupMode = 'complete' | 'hold';
+/**
+ * What the person does with a tab the editor opens: sign in and approve, leave it alone (to see a prompt happen), or
+ * skip the pages and go straight to the callback with a code of the test's choosing (to follow it to the token endpoint).
+ */
+export type PopupMode = 'complete' | 'hold' | 'return-code';
 
 interface PopupRecord {
   /** Origin and path of the first page shown (never the query: it carries state and challenges). */
@@ -49,7 +52,13 @@ function isWebUrl(url: string): boolean {
 /** Plays the person in tabs the editor opens (vscode.env.openExternal opens them in the same browser profile). */
 export class PopupDriver {
   readonly popups: PopupRecord[] = [];
-  mode: PopupMode = 'complete';
+  private mode: PopupMode = 'complete';
+  /** Tabs left alone in 'hold' mode; the next other mode deals with them (a sign-in may still wait on one). */
+  private readonly held: { page: Page; record: PopupRecord }[] = [];
+  /** The code 'return-code' sends back. */
+  returnedCode = '';
+  /** The last authorization request the browser made (its redirect_uri and state); seen before its redirects. */
+  private lastAuthorizationRequest: URL | undefined;
   private readonly pending = new Set<Promise<void>>();
 
   constructor(
@@ -61,10 +70,25 @@ export class PopupDriver {
 
   /** Starts watching; the pages open before this call (the workbench) are not the editor's doing. */
   start(): void {
-    this.context.on('page', (page) => {
-      const handled = this.handle(page).finally(() => this.pending.delete(handled));
-      this.pending.add(handled);
+    this.context.on('request', (request) => {
+      const url = new URL(request.url());
+      if (url.origin === this.authorizationServerOrigin && url.searchParams.has('redirect_uri') && url.searchParams.has('state')) this.lastAuthorizationRequest = url;
     });
+    this.context.on('page', (page) => this.track(this.handle(page)));
+  }
+
+  setMode(mode: PopupMode): void {
+    this.mode = mode;
+    if (mode === 'hold') return;
+    for (const { page, record } of this.held.splice(0)) {
+      this.log(`the tab at ${record.openedAt} is no longer left alone (${mode})`);
+      this.track(this.finish(page, record));
+    }
+  }
+
+  private track(work: Promise<void>): void {
+    const handled = work.finally(() => this.pending.delete(handled));
+    this.pending.add(handled);
   }
 
   private async handle(page: Page): Promise<void> {
@@ -75,7 +99,16 @@ export class PopupDriver {
     const record: PopupRecord = { openedAt: originAndPath(page.url()) };
     this.popups.push(record);
     this.log(`the editor opened a tab at ${record.openedAt} (${this.mode})`);
-    if (this.mode === 'hold') return;
+    if (this.mode === 'hold') {
+      this.held.push({ page, record });
+      return;
+    }
+    await this.finish(page, record);
+  }
+
+  private async finish(page: Page, record: PopupRecord): Promise<void> {
+    if (page.isClosed()) return;
+    if (this.mode === 'return-code') return this.returnCode(page, record);
     if (new URL(page.url()).origin !== this.authorizationServerOrigin) {
       // E.g. the editor rewrote the URL (code-server's port proxy for localhost URLs): nobody can sign in there.
       record.error = `the tab shows ${record.openedAt}, not the authorization server at ${this.authorizationServerOrigin}`;
@@ -91,6 +124,31 @@ export class PopupDriver {
       this.log(`the authorization pages could not be completed: ${record.error}`);
     }
   }
+
+  /** Goes to the redirect URI as the authorization server would, with `returnedCode` as the code. */
+  private async returnCode(page: Page, record: PopupRecord): Promise<void> {
+    const request = this.lastAuthorizationRequest;
+    if (!request) {
+      record.error = 'no authorization request was seen';
+      return;
+    }
+    const callback = new URL(request.searchParams.get('redirect_uri')!);
+    callback.searchParams.append('code', this.returnedCode);
+    callback.searchParams.append('state', request.searchParams.get('state')!);
+    callback.searchParams.append('iss', this.authorizationServerOrigin);
+    await page.goto(callback.href, { waitUntil: 'load' });
+    record.finishedAt = originAndPath(page.url());
+    this.log(`the tab went to the callback at ${record.finishedAt} with the test's code`);
+  }
+}
+
+/** Answers the quick input (input box or pick list) whose title starts with `title`: types `text`, then Enter. */
+async function answerQuickInput(page: Page, title: string, text: string | undefined): Promise<void> {
+  const widget = page.locator('.quick-input-widget').filter({ has: page.locator('.quick-input-title', { hasText: title }) });
+  await widget.waitFor({ state: 'visible', timeout: 20_000 });
+  if (text !== undefined) await page.keyboard.type(text);
+  await page.keyboard.press('Enter');
+  await widget.waitFor({ state: 'hidden', timeout: 20_000 });
 }
 
 function markNow(fixtures: EditorFixtures, popups: number): Mark {
@@ -159,6 +217,8 @@ function leaksIn(text: string | Buffer, where: string, tokens: readonly string[]
 
 export interface LeakScanInputs {
   readonly tokens: readonly string[];
+  /** Static servers' keys, typed into the editor once: SecretStorage is the only place they may be. */
+  readonly staticKeys?: readonly string[];
   readonly userDataDir: string;
   readonly workbench: Page;
 }
@@ -168,8 +228,9 @@ export interface LeakScanInputs {
  * (settings, state databases, workspace storage), the logs (the extension's own included, which must exist and say
  * something), or the browser's storage, where SecretStorage keeps its entries encrypted.
  */
-export async function scanForLeakedTokens({ tokens, userDataDir, workbench }: LeakScanInputs): Promise<RunnerCheck[]> {
+export async function scanForLeakedTokens({ tokens: issued, staticKeys = [], userDataDir, workbench }: LeakScanInputs): Promise<RunnerCheck[]> {
   const checks: RunnerCheck[] = [];
+  const tokens = [...issued, ...staticKeys];
   const files = await filesBelow(userDataDir);
   const extensionLogs = files.filter((file) => /MCP Keyring\.log$/i.test(path.basename(file)) || /mcp-keyring.*\.log$/i.test(file));
   const logFailures: string[] = [];
@@ -182,12 +243,12 @@ export async function scanForLeakedTokens({ tokens, userDataDir, workbench }: Le
 
   const fileLeaks: string[] = [];
   for (const file of files) fileLeaks.push(...leaksIn(await readFile(file), path.relative(userDataDir, file), tokens));
-  checks.push({ title: `no issued token in any of the ${files.length} files of the code-server profile (settings, state.vscdb, logs)`, failures: fileLeaks });
+  checks.push({ title: `no issued token or static key in any of the ${files.length} files of the code-server profile (settings, state.vscdb, logs)`, failures: fileLeaks });
 
   const storage = await browserStorageText(workbench).catch((error: unknown) => ({ text: '', localStorageKeys: [], error }));
   const browserFailures = 'error' in storage ? [`could not read the browser's storage: ${String(storage.error)}`] : leaksIn(storage.text, "the browser's localStorage or IndexedDB", tokens);
-  checks.push({ title: `no issued token in the browser's localStorage or IndexedDB (${storage.text.length} chars)`, failures: browserFailures });
-  if (tokens.length === 0) checks.push({ title: 'the leak scan had tokens to look for', failures: ['the authorization server issued no token'] });
+  checks.push({ title: `no issued token or static key in the browser's localStorage or IndexedDB (${storage.text.length} chars)`, failures: browserFailures });
+  if (issued.length === 0) checks.push({ title: 'the leak scan had tokens to look for', failures: ['the authorization server issued no token'] });
   return checks;
 }
 
@@ -210,7 +271,8 @@ export class RunnerControl implements AsyncDisposable {
       '/state': () => this.state(),
       '/popups': (body) => {
         const driver = this.popups();
-        if (driver && (body.mode === 'complete' || body.mode === 'hold')) driver.mode = body.mode;
+        if (driver && typeof body.code === 'string') driver.returnedCode = body.code;
+        if (driver && (body.mode === 'complete' || body.mode === 'hold' || body.mode === 'return-code')) driver.setMode(body.mode);
         return this.state();
       },
       '/mark': (body) => {
@@ -221,6 +283,8 @@ export class RunnerControl implements AsyncDisposable {
       '/check/tool-calls': (body) => this.checkToolCalls(String(body.since)),
       '/check/secret-storage': () => this.checkSecretStorage(),
       '/check/revoked': (body) => this.checkRevoked(String(body.since)),
+      '/check/exchanged-code': (body) => this.checkExchangedCode(String(body.code)),
+      '/quick-input': (body) => this.answerQuickInput(body),
     };
     this.server = createServer((request, response) => void this.answer(routes, request, response));
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
@@ -274,7 +338,31 @@ export class RunnerControl implements AsyncDisposable {
       tokenRequests: fixtures.authorizationServer.requestCount('token'),
       mcp: traffic(fixtures.mcpServer),
       loopbackMcp: traffic(fixtures.loopbackMcpServer),
+      bearer: { accepted: fixtures.bearerServer.accepted, refused: fixtures.bearerServer.refused },
+      apiKey: { accepted: fixtures.apiKeyServer.accepted, refused: fixtures.apiKeyServer.refused },
     };
+  }
+
+  /**
+   * Plays the person at a quick input. `secretOf` types a static server's key, which only the runner knows: the
+   * suite never holds it, so it can check that nothing it reads contains it.
+   */
+  private async answerQuickInput(body: Record<string, unknown>): Promise<{ answered: string }> {
+    const page = this.workbench();
+    if (!page) throw new Error('no workbench page');
+    const secrets: Record<string, string> = { bearer: this.fixtures.bearerServer.secret, apiKey: this.fixtures.apiKeyServer.secret };
+    const text = typeof body.secretOf === 'string' ? secrets[body.secretOf] : typeof body.text === 'string' ? body.text : undefined;
+    await answerQuickInput(page, String(body.title), text);
+    return { answered: String(body.title) };
+  }
+
+  /** Compares the code the token endpoint was sent last with the one the test had the browser bring back. */
+  private checkExchangedCode(expected: string): RunnerCheck {
+    const { exchangedCodes } = this.fixtures.issuedTokens;
+    const last = exchangedCodes.at(-1);
+    // A different code may be a real one from a sign-in: only its length is told.
+    const failures = last === expected ? [] : [`the token endpoint was sent ${last === undefined ? 'no code' : `another code (${last.length} chars)`} instead of ${JSON.stringify(expected)}`];
+    return { title: 'the code reached the token endpoint as the browser brought it', failures };
   }
 
   private checkToolCalls(since: string): RunnerCheck {

@@ -43,12 +43,8 @@ export class JourneyEditor implements AsyncDisposable {
     const settings = { ...quietSettings, ...options.userSettings };
     // Screenshots from an earlier run would read as this run's.
     await rm(path.join(resultsDir, 'journeys', options.journey), { recursive: true, force: true });
-    const codeServer = await startCodeServer({ userSettings: settings });
+    const codeServer = await startCodeServer({ userSettings: settings, machineSettings: settings });
     try {
-      // A remote window ignores machine-scoped settings (allowInsecureLoopback) from the user settings; the server's
-      // own settings (Machine/settings.json) are where they apply.
-      await mkdir(path.join(codeServer.userDataDir, 'Machine'), { recursive: true });
-      await writeFile(path.join(codeServer.userDataDir, 'Machine', 'settings.json'), JSON.stringify(settings, null, 2));
       await installExtension(codeServer, options.vsix);
       const browser = await launchChromium();
       try {

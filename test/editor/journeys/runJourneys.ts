@@ -9,11 +9,13 @@ import { repoRoot } from '../paths';
 import { packageExtension } from './installedExtension';
 import type { JourneyContext } from './journeySteps';
 import { deniedConsentJourney } from './deniedConsentJourney';
+import { manageJourney } from './manageJourney';
 import { signInJourney } from './signInJourney';
 
 const journeys: Record<string, (context: JourneyContext) => Promise<string[]>> = {
   'sign-in': signInJourney,
   'denied-consent': deniedConsentJourney,
+  manage: manageJourney,
 };
 
 function log(message: string): void {

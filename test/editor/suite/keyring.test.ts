@@ -3,114 +3,9 @@
 // across refreshes, SecretStorage, and sign-out. The tests run in order and build on each other, as a person would.
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { mochaLinePrefix, readEditorTestConfig } from './editorTestConfig';
-import { runner, type RunnerCheckResult } from './runner';
-
-const extensionId = 'mcp-keyring.mcp-keyring';
-const providerId = 'mcp-keyring';
-/** The editor names an extension's MCP server definitions `<extension id>/<label>`; the label comes from the settings. */
-const fixtureDefinitionId = `${extensionId}/Fixture MCP server`;
-
-interface KeyringApi {
-  getAccessToken(serverUrl: string, options?: { interactive?: boolean }): Promise<string>;
-  readonly onDidChangeCredentials: vscode.Event<{ serverUrl: string; kind: string }>;
-  listServers(): Promise<{ url: string; signedIn: boolean }[]>;
-}
-
-interface Config {
-  readonly serverUrl: string;
-  readonly loopbackServerUrl: string;
-  readonly codeServerOrigin: string;
-  readonly login: string;
-}
-
-function fixtureConfig(): Config {
-  const config = readEditorTestConfig();
-  for (const name of ['serverUrl', 'loopbackServerUrl', 'login']) {
-    if (typeof config[name] !== 'string') throw new Error(`the runner gave no ${name}: run the suite through test/editor/runEditorTests.ts`);
-  }
-  return config as unknown as Config;
-}
-
-function resourceScope(url: string): string {
-  return `resource:${url}`;
-}
-
-function silentSession(url: string): Thenable<vscode.AuthenticationSession | undefined> {
-  return vscode.authentication.getSession(providerId, [resourceScope(url)], { silent: true });
-}
-
-/** The accounts the provider offers sessions for; the editor asks no one's permission to list them. */
-async function accountLabels(): Promise<string[]> {
-  return (await vscode.authentication.getAccounts(providerId)).map((account) => account.label);
-}
-
-/** The token the keyring holds now, never signing in. */
-function currentToken(api: KeyringApi, url: string): Promise<string | undefined> {
-  return api.getAccessToken(url, { interactive: false }).catch(() => undefined);
-}
-
-/** Resolves with the first event `predicate` accepts; rejects after `timeoutMs`, naming what never happened. */
-function nextEvent<T>(event: vscode.Event<T>, what: string, timeoutMs: number, predicate: (value: T) => boolean = () => true): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      subscription.dispose();
-      reject(new Error(`${what} did not happen within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const subscription = event((value) => {
-      if (!predicate(value)) return;
-      clearTimeout(timer);
-      subscription.dispose();
-      resolve(value);
-    });
-  });
-}
-
-/** Polls `probe` until it returns something; for state the editor reaches on its own schedule. */
-async function eventually<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`${what} within ${timeoutMs} ms${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
-}
-
-/**
- * Signs in interactively while the runner plays the person; fails as soon as the authorization server refuses the
- * browser, with what its page said, instead of waiting out the extension's five minutes for a callback.
- */
-async function signInThroughBrowser(api: KeyringApi, url: string): Promise<string> {
-  const popupsBefore = (await runner.state()).popups.length;
-  let isDone = false;
-  const refused = (async (): Promise<never> => {
-    while (!isDone) {
-      const error = (await runner.state()).popups.slice(popupsBefore).find((popup) => popup.error)?.error;
-      if (error) throw new Error(`the browser could not complete the sign-in: ${error}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-    return new Promise<never>(() => undefined);
-  })();
-  try {
-    return await Promise.race([api.getAccessToken(url, { interactive: true }), refused]);
-  } finally {
-    isDone = true;
-  }
-}
-
-function assertNoFailures(result: RunnerCheckResult): void {
-  assert.deepEqual(result.failures, [], `${result.title}:\n${result.failures.join('\n')}`);
-}
-
-function resultText(result: vscode.LanguageModelToolResult): string {
-  return result.content.map((part) => (part instanceof vscode.LanguageModelTextPart ? part.value : JSON.stringify(part))).join('');
-}
+import { mochaLinePrefix } from './editorTestConfig';
+import { accountLabels, assertNoFailures, currentToken, eventually, extensionId, fixtureConfig, fixtureDefinitionId, nextEvent, providerId, popupsSince, resultText, signInThroughBrowser, silentSession, type KeyringApi } from './helpers';
+import { runner } from './runner';
 
 suite('MCP Keyring in the editor', function () {
   const config = fixtureConfig();
@@ -160,8 +55,7 @@ suite('MCP Keyring in the editor', function () {
       // The session went to no one: the editor hands sessions only to extensions the person allowed.
       assert.equal(await silentSession(config.serverUrl), undefined, 'getSession(silent) handed out a session nobody allowed');
 
-      const after = await runner.state();
-      const popups = after.popups.slice(before.popups.length);
+      const popups = await popupsSince(before.popups.length);
       assert.equal(popups.length, 1, `the editor opened ${popups.length} tabs: ${JSON.stringify(popups)}`);
       assert.equal(popups[0]!.error, undefined);
       // In code-server the URI handler's callback is an http URL on the editor's own origin.
@@ -177,7 +71,7 @@ suite('MCP Keyring in the editor', function () {
       const before = await runner.state();
       const token = await signInThroughBrowser(api, config.loopbackServerUrl);
       assert.ok(token.length > 10, 'getAccessToken returned no token');
-      const popups = (await runner.state()).popups.slice(before.popups.length);
+      const popups = await popupsSince(before.popups.length);
       assert.equal(popups.length, 1, `the editor opened ${popups.length} tabs: ${JSON.stringify(popups)}`);
       const finishedAt = new URL(popups[0]!.finishedAt ?? 'about:blank');
       assert.equal(finishedAt.hostname, '127.0.0.1', `the authorization server sent the browser to ${popups[0]!.finishedAt}`);
@@ -190,7 +84,7 @@ suite('MCP Keyring in the editor', function () {
       const token = await signInThroughBrowser(api, config.loopbackServerUrl);
       assert.ok(token.length > 10, 'getAccessToken returned no token');
       assert.equal(await currentToken(api, config.loopbackServerUrl), token);
-      const popups = (await runner.state()).popups.slice(before.popups.length);
+      const popups = await popupsSince(before.popups.length);
       assert.equal(popups.length, 1, `the editor opened ${popups.length} tabs: ${JSON.stringify(popups)}`);
       assert.equal(popups[0]!.error, undefined);
       assert.match(popups[0]!.finishedAt ?? '', new RegExp(`^${config.codeServerOrigin}/.*/callback$`), `the authorization server sent the browser to ${popups[0]!.finishedAt}`);

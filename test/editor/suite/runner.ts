@@ -25,6 +25,14 @@ export interface RunnerState {
   readonly tokenRequests: number;
   readonly mcp: ServerTraffic;
   readonly loopbackMcp: ServerTraffic;
+  /** The MCP servers without OAuth: requests that carried their key, and the others. */
+  readonly bearer: StaticServerTraffic;
+  readonly apiKey: StaticServerTraffic;
+}
+
+export interface StaticServerTraffic {
+  readonly accepted: number;
+  readonly refused: number;
 }
 
 async function call<T>(route: string, body: Record<string, unknown> = {}): Promise<T> {
@@ -39,6 +47,11 @@ async function call<T>(route: string, body: Record<string, unknown> = {}): Promi
 export const runner = {
   state: () => call<RunnerState>('/state'),
   setPopupMode: (mode: 'complete' | 'hold') => call<RunnerState>('/popups', { mode }),
+  /** The next tab goes straight to the callback with `code` (for following it to the token endpoint). */
+  returnCode: (code: string) => call<RunnerState>('/popups', { mode: 'return-code', code }),
   mark: (name: string) => call<unknown>('/mark', { name }),
   check: (name: 'tool-calls' | 'secret-storage' | 'revoked', since?: string) => call<RunnerCheckResult>(`/check/${name}`, { since }),
+  checkExchangedCode: (code: string) => call<RunnerCheckResult>('/check/exchanged-code', { code }),
+  /** Answers the quick input titled `title` with `text` (or a static server's key, which only the runner knows), then Enter. */
+  answerQuickInput: (title: string, answer: { text?: string; secretOf?: 'bearer' | 'apiKey' } = {}) => call<unknown>('/quick-input', { title, ...answer }),
 };

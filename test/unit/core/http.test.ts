@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import type { AddressClass } from '../../../src/core/addresses';
-import { RESPONSE_LIMITS, type RequestPurpose } from '../../../src/core/http';
+import { HttpClient, RESPONSE_LIMITS, type RequestPurpose } from '../../../src/core/http';
 import type { FetchFn } from '../../../src/core/ports';
-import { fakeResolveHost, httpClientOver, jsonRoute, rejectsWithCode, routerFetch, type Route } from './fakes';
+import { fakeResolveHost, httpClientOver, jsonRoute, recordingLogger, rejectsWithCode, routerFetch, type Route } from './fakes';
 
 const policy = (serverAddressClass: AddressClass) => ({ serverAddressClass });
 const GET: RequestInit = { method: 'GET' };
@@ -41,6 +41,20 @@ describe('HttpClient', () => {
       const http = httpClientOver(server.fetch, { resolveHost: fakeResolveHost({ localhost: ['127.0.0.1'] }) });
       const response = await http.request(new URL('http://localhost:9000/token'), { method: 'POST' }, 'token', policy('loopback'));
       assert.deepEqual(await response.json(), { ok: true });
+    });
+
+    it('asks a changing allowInsecureLoopback at every request', async () => {
+      const server = routerFetch({ 'http://localhost:9000/token': jsonRoute({ ok: true }) });
+      let isAllowed = false;
+      const http = new HttpClient({ fetch: server.fetch, resolveHost: fakeResolveHost({ localhost: ['127.0.0.1'] }), logger: recordingLogger(), allowInsecureLoopback: () => isAllowed });
+      const request = () => http.request(new URL('http://localhost:9000/token'), { method: 'POST' }, 'token', policy('loopback'));
+      await rejectsWithCode(request(), 'insecure_url');
+      assert.deepEqual(server.requests, []);
+      isAllowed = true;
+      assert.equal((await request()).status, 200);
+      isAllowed = false;
+      await rejectsWithCode(request(), 'insecure_url');
+      assert.equal(server.requests.length, 1);
     });
   });
 

@@ -36,6 +36,20 @@ function callback(query: string, path = URI_CALLBACK_PATH): { path: string; quer
   return { path, query };
 }
 
+/**
+ * `uri.query` as desktop VS Code hands it over: the OS passes the raw URL and `vscode.Uri.parse` percent-decodes each
+ * run of escapes (vs/base/common/uri.ts, percentDecode), leaving `+` as it is.
+ */
+function desktopQuery(params: Record<string, string>): string {
+  const raw = new URLSearchParams(params).toString();
+  return raw.replace(/(%[0-9A-Za-z][0-9A-Za-z])+/g, (escapes) => decodeURIComponent(escapes));
+}
+
+/** `uri.query` as a web editor hands it over: its callback page passes the parameters on with URLSearchParams.toString(). */
+function webQuery(params: Record<string, string>): string {
+  return new URLSearchParams(params).toString();
+}
+
 describe('UriHandlerCallbacks', () => {
   it('gives a desktop redirect URI on the editor\'s own scheme', async () => {
     const { callbacks, requested } = setup();
@@ -66,7 +80,7 @@ describe('UriHandlerCallbacks', () => {
     const { callbacks } = setup();
     const receiver = await callbacks.createReceiver();
     const waiting = receiver.waitForCallback(STATE_A, new AbortController().signal);
-    callbacks.handleUri(callback(`code=${CODE}&state=${STATE_A}&iss=https%3A%2F%2Fas.example`));
+    callbacks.handleUri(callback(desktopQuery({ code: CODE, state: STATE_A, iss: 'https://as.example' })));
     const url = await waiting;
     assert.equal(`${url.protocol}//${url.host}${url.pathname}`, `vscode://${EXTENSION_ID}/callback`);
     assert.equal(url.searchParams.get('code'), CODE);
@@ -191,5 +205,28 @@ describe('UriHandlerCallbacks', () => {
     assert.equal(time.pendingTimers, 0);
     callbacks.handleUri(callback(`code=${CODE}&state=${STATE_A}`));
     assert.equal(logger.lines.at(-1), 'warn [uriHandler] ignored a callback that matches no pending sign-in');
+  });
+  describe('codes as the server sent them, whatever characters they hold', () => {
+    const codes = ['a+b', 'a b', 'a%2Fb%', '100%', 'a=b==', 'x&y', 'ä€/?#'];
+    const editors = [
+      { kind: 'web', query: webQuery, externalUri: 'https://code.example/callback?vscode-reqid=1', codes },
+      // A desktop editor has decoded the query before the handler sees it: an escaped `&` is a separator by then, and
+      // a space the server form-encoded as `+` looks like a plus (codes hold pluses, base64 ones do; never spaces).
+      { kind: 'desktop', query: desktopQuery, externalUri: `vscode://${EXTENSION_ID}/callback`, codes: codes.filter((each) => !/[& ]/.test(each)) },
+    ];
+    for (const editor of editors) {
+      for (const code of editor.codes) {
+        it(`reads the code ${JSON.stringify(code)} from a ${editor.kind} editor's callback`, async () => {
+          const { callbacks } = setup({ asExternalUri: () => Promise.resolve(new FakeUri(editor.externalUri)) });
+          const receiver = await callbacks.createReceiver();
+          const waiting = receiver.waitForCallback(STATE_A, new AbortController().signal);
+          callbacks.handleUri(callback(editor.query({ code, state: STATE_A, iss: 'https://as.example/t?x=1' })));
+          const url = await waiting;
+          assert.equal(url.searchParams.get('code'), code);
+          assert.equal(url.searchParams.get('iss'), 'https://as.example/t?x=1');
+          assert.equal(url.searchParams.get('state'), STATE_A);
+        });
+      }
+    }
   });
 });

@@ -1,0 +1,128 @@
+// What the in-editor suites share: the extension's API as a caller sees it, the fixture servers' addresses, and
+// waiting for the editor, the keyring and the runner (who plays the person in the browser).
+import assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { readEditorTestConfig } from './editorTestConfig';
+import { runner, type RunnerCheckResult, type RunnerState } from './runner';
+
+export const extensionId = 'mcp-keyring.mcp-keyring';
+export const providerId = 'mcp-keyring';
+/** The editor names an extension's MCP server definitions `<extension id>/<label>`; the label comes from the settings. */
+export const fixtureDefinitionId = `${extensionId}/Fixture MCP server`;
+
+export interface KeyringApi {
+  getAccessToken(serverUrl: string, options?: { interactive?: boolean }): Promise<string>;
+  readonly onDidChangeCredentials: vscode.Event<{ serverUrl: string; kind: string }>;
+  signOut(serverUrl: string): Promise<void>;
+  listServers(): Promise<{ url: string; signedIn: boolean }[]>;
+}
+
+export interface Config {
+  readonly serverUrl: string;
+  readonly loopbackServerUrl: string;
+  readonly codeServerOrigin: string;
+  readonly login: string;
+  readonly issuer: string;
+  readonly bearerServerUrl: string;
+  readonly apiKeyServerUrl: string;
+  readonly apiKeyHeader: string;
+}
+
+export function fixtureConfig(): Config {
+  const config = readEditorTestConfig();
+  for (const name of ['serverUrl', 'loopbackServerUrl', 'login', 'issuer', 'bearerServerUrl', 'apiKeyServerUrl', 'apiKeyHeader']) {
+    if (typeof config[name] !== 'string') throw new Error(`the runner gave no ${name}: run the suite through test/editor/runEditorTests.ts`);
+  }
+  return config as unknown as Config;
+}
+
+export function resourceScope(url: string): string {
+  return `resource:${url}`;
+}
+
+export function silentSession(url: string): Thenable<vscode.AuthenticationSession | undefined> {
+  return vscode.authentication.getSession(providerId, [resourceScope(url)], { silent: true });
+}
+
+/** The accounts the provider offers sessions for; the editor asks no one's permission to list them. */
+export async function accountLabels(): Promise<string[]> {
+  return (await vscode.authentication.getAccounts(providerId)).map((account) => account.label);
+}
+
+/** The token the keyring holds now, never signing in. */
+export function currentToken(api: KeyringApi, url: string): Promise<string | undefined> {
+  return api.getAccessToken(url, { interactive: false }).catch(() => undefined);
+}
+
+/** Resolves with the first event `predicate` accepts; rejects after `timeoutMs`, naming what never happened. */
+export function nextEvent<T>(event: vscode.Event<T>, what: string, timeoutMs: number, predicate: (value: T) => boolean = () => true): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      subscription.dispose();
+      reject(new Error(`${what} did not happen within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const subscription = event((value) => {
+      if (!predicate(value)) return;
+      clearTimeout(timer);
+      subscription.dispose();
+      resolve(value);
+    });
+  });
+}
+
+/** Polls `probe` until it returns something; for state the editor reaches on its own schedule. */
+export async function eventually<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`${what} within ${timeoutMs} ms${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
+}
+
+/**
+ * Signs in interactively while the runner plays the person; fails as soon as the authorization server refuses the
+ * browser, with what its page said, instead of waiting out the extension's five minutes for a callback.
+ */
+export async function signInThroughBrowser(api: KeyringApi, url: string): Promise<string> {
+  const popupsBefore = (await runner.state()).popups.length;
+  let isDone = false;
+  const refused = (async (): Promise<never> => {
+    while (!isDone) {
+      const error = (await runner.state()).popups.slice(popupsBefore).find((popup) => popup.error)?.error;
+      if (error) throw new Error(`the browser could not complete the sign-in: ${error}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    return new Promise<never>(() => undefined);
+  })();
+  try {
+    return await Promise.race([api.getAccessToken(url, { interactive: true }), refused]);
+  } finally {
+    isDone = true;
+  }
+}
+
+export function assertNoFailures(result: RunnerCheckResult): void {
+  assert.deepEqual(result.failures, [], `${result.title}:\n${result.failures.join('\n')}`);
+}
+
+export function resultText(result: vscode.LanguageModelToolResult): string {
+  return result.content.map((part) => (part instanceof vscode.LanguageModelTextPart ? part.value : JSON.stringify(part))).join('');
+}
+
+/**
+ * The tabs opened since `since` tabs, once the runner has finished with each: the editor may hold the callback (and
+ * the token) before the runner has seen the tab's last page.
+ */
+export function popupsSince(since: number): Promise<RunnerState['popups']> {
+  return eventually('the runner did not finish with the tabs the editor opened', 10_000, async () => {
+    const popups = (await runner.state()).popups.slice(since);
+    return popups.every((popup) => popup.finishedAt !== undefined || popup.error !== undefined) ? popups : undefined;
+  });
+}

@@ -29,6 +29,8 @@ Options:
   --store <dir>                 where credentials are kept (default: the OS config directory)
   --browser <command>           how to open the sign-in page (default: $BROWSER, then the OS opener)
   --no-browser                  print the sign-in URL instead of opening it
+  --device                      sign in with a code approved in any browser, on any device (RFC 8628),
+                                for login, tools, call and token; needs no redirect to this machine
   --port <port>                 loopback port for the redirect (default: any free port)
   --timeout <seconds>           bound for each network request and for the wait for the browser
   --json                        machine-readable output
@@ -36,6 +38,8 @@ Options:
   -h, --help                    show this help
 `;
 
+/** The commands that may sign in. */
+const SIGN_IN_COMMANDS: ReadonlySet<Command> = new Set(['login', 'tools', 'call', 'token']);
 const CLIENT_AUTH_METHODS: readonly ClientAuthMethod[] = ['none', 'client_secret_basic', 'client_secret_post'];
 const DEFAULT_CALLBACK_WAIT_SECONDS = 300;
 const DEFAULT_REQUEST_TIMEOUT_SECONDS = 10;
@@ -50,6 +54,7 @@ export interface CliOptions {
   readonly storeDirectory?: string;
   readonly browserCommand?: string;
   readonly openBrowser: boolean;
+  readonly device: boolean;
   readonly port: number;
   readonly requestTimeoutMs: number;
   readonly callbackTimeoutMs: number;
@@ -75,6 +80,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   const allowed = command === 'status' ? 1 : expected;
   if (rest.length < expected || rest.length > allowed) throw new KeyringError('usage', `${command} takes ${command === 'call' ? '<server-url> <tool>' : command === 'status' ? 'at most one <server-url>' : 'one <server-url>'}`);
   if (values.args !== undefined && command !== 'call') throw new KeyringError('usage', '--args is only for the call command');
+  if (values.device && !SIGN_IN_COMMANDS.has(command)) throw new KeyringError('usage', '--device is only for login, tools, call and token');
   const timeoutSeconds = values.timeout === undefined ? undefined : parsePositiveNumber(values.timeout, '--timeout');
   return {
     help: false,
@@ -88,6 +94,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       storeDirectory: values.store,
       browserCommand: values.browser,
       openBrowser: !values['no-browser'],
+      device: values.device ?? false,
       port: values.port === undefined ? 0 : parsePort(values.port),
       requestTimeoutMs: (timeoutSeconds ?? DEFAULT_REQUEST_TIMEOUT_SECONDS) * 1000,
       callbackTimeoutMs: (timeoutSeconds ?? DEFAULT_CALLBACK_WAIT_SECONDS) * 1000,
@@ -112,6 +119,7 @@ function parseRaw(argv: readonly string[]) {
       store: { type: 'string' },
       browser: { type: 'string' },
       'no-browser': { type: 'boolean' },
+      device: { type: 'boolean' },
       port: { type: 'string' },
       timeout: { type: 'string' },
       json: { type: 'boolean' },

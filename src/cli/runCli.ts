@@ -43,6 +43,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       logger,
       openUrl: io.openUrl,
       printSignInUrl: (url) => io.stderr(`Open this URL in a browser to sign in:\n${url}\n`),
+      printDeviceCode: (prompt) => io.stderr(`To sign in, open ${prompt.verificationUri} and enter the code ${prompt.userCode}\n${prompt.verificationUriComplete ? `(or open ${prompt.verificationUriComplete})\n` : ''}`),
     });
     await runCommand(keyring, options, io);
     return EXIT_OK;
@@ -57,7 +58,7 @@ async function runCommand(keyring: Keyring, options: CliOptions, io: CliIo): Pro
   const now = io.now ?? Date.now;
   const print = (value: unknown, human: () => string) => io.stdout(`${options.json ? JSON.stringify(value, null, 2) : human()}\n`);
   const serverUrl = options.serverUrl!;
-  const signIn = { client: options.client, scopes: options.scopes };
+  const signIn = { client: options.client, scopes: options.scopes, flow: options.device ? 'device' as const : undefined };
   switch (options.command) {
     case 'login': {
       // An explicit sign-in starts from what the servers say now, not from the discovery cache.

@@ -7,6 +7,16 @@ import type { DestinationPolicy, HttpClient } from './http';
 import type { ClientAuthMethod, ClientRecord, KeyringRepository } from './records';
 import { isLoopbackHost } from './urls';
 
+/** RFC 8628 §3.4: a registration must name this grant for the device flow to be allowed. */
+export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+
+/** What a registration asks for, by flow: the code flow needs a redirect URI, the device flow none. */
+interface RegistrationRequest {
+  readonly redirect_uris: string[];
+  readonly grant_types: string[];
+  readonly response_types: string[];
+}
+
 export interface ClientConfig {
   readonly clientId?: string;
   readonly clientSecret?: string;
@@ -28,15 +38,28 @@ export class ClientIdentities {
    * sign-in succeeded, so a failed attempt leaves nothing behind.
    */
   async resolve(as: oauth.AuthorizationServer, config: ClientConfig, redirectUri: string, policy: DestinationPolicy, signal?: AbortSignal): Promise<ClientRecord> {
-    if (config.clientId) return preRegistered(as, config, redirectUri, this.now());
+    if (config.clientId) return preRegistered(as, config, [redirectUri], this.now());
     // A pre-registered client belongs to the servers configured with it; others never borrow it (or its secret).
     const stored = (await this.repository.listClients(as.issuer)).find((record) => record.origin !== 'pre-registered' && isReusable(record, config, redirectUri));
     if (stored) return stored;
     if (config.clientMetadataUrl && as.client_id_metadata_document_supported === true) {
       return { issuer: as.issuer, clientId: config.clientMetadataUrl, authMethod: 'none', redirectUris: [redirectUri], origin: 'metadata-document', registeredAt: this.now() };
     }
-    if (as.registration_endpoint) return this.register(as, config, redirectUri, policy, signal);
+    if (as.registration_endpoint) return this.register(as, config, { redirect_uris: [redirectUri], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'] }, policy, signal);
     throw new KeyringError('registration_unavailable', `the authorization server ${as.issuer} offers no client registration: pass a client id registered there (--client-id), allowing the redirect URI ${redirectUriHint(redirectUri)}`);
+  }
+
+  /**
+   * The identity for a device authorization: no redirect URI, and only a registration that asked for the device
+   * grant (one made for the code flow may not be allowed it). Client ID metadata documents are not used: ours lists
+   * the code flow's grants.
+   */
+  async resolveForDevice(as: oauth.AuthorizationServer, config: ClientConfig, policy: DestinationPolicy, signal?: AbortSignal): Promise<ClientRecord> {
+    if (config.clientId) return preRegistered(as, config, [], this.now());
+    const stored = (await this.repository.listClients(as.issuer)).find((record) => record.origin === 'dynamic-registration' && record.grantTypes?.includes(DEVICE_CODE_GRANT));
+    if (stored) return stored;
+    if (as.registration_endpoint) return this.register(as, config, { redirect_uris: [], grant_types: [DEVICE_CODE_GRANT, 'refresh_token'], response_types: [] }, policy, signal);
+    throw new KeyringError('registration_unavailable', `the authorization server ${as.issuer} offers no client registration: pass a client id registered there for the device flow (--client-id)`);
   }
 
   remember(record: ClientRecord): Promise<void> {
@@ -48,15 +71,13 @@ export class ClientIdentities {
     await this.repository.deleteClient(record.issuer, record.clientId);
   }
 
-  private async register(as: oauth.AuthorizationServer, config: ClientConfig, redirectUri: string, policy: DestinationPolicy, signal?: AbortSignal): Promise<ClientRecord> {
+  private async register(as: oauth.AuthorizationServer, config: ClientConfig, request: RegistrationRequest, policy: DestinationPolicy, signal?: AbortSignal): Promise<ClientRecord> {
     const authMethod = chooseRegistrationAuthMethod(as.token_endpoint_auth_methods_supported);
     let registered: oauth.OmitSymbolProperties<oauth.Client>;
     try {
       const response = await oauth.dynamicClientRegistrationRequest(as, {
         client_name: config.clientName,
-        redirect_uris: [redirectUri],
-        grant_types: ['authorization_code', 'refresh_token'],
-        response_types: ['code'],
+        ...request,
         token_endpoint_auth_method: authMethod,
         application_type: 'native',
       }, this.http.oauthOptions('registration', policy, signal));
@@ -73,7 +94,8 @@ export class ClientIdentities {
       clientId: registered.client_id,
       clientSecret: typeof registered.client_secret === 'string' ? registered.client_secret : undefined,
       authMethod: grantedMethod,
-      redirectUris: Array.isArray(registered.redirect_uris) ? registered.redirect_uris.filter((uri): uri is string => typeof uri === 'string') : [redirectUri],
+      redirectUris: Array.isArray(registered.redirect_uris) ? registered.redirect_uris.filter((uri): uri is string => typeof uri === 'string') : request.redirect_uris,
+      grantTypes: Array.isArray(registered.grant_types) ? registered.grant_types.filter((grant): grant is string => typeof grant === 'string') : request.grant_types,
       origin: 'dynamic-registration',
       registeredAt: this.now(),
     };
@@ -102,10 +124,10 @@ function requireSecret(record: ClientRecord): string {
   return record.clientSecret;
 }
 
-function preRegistered(as: oauth.AuthorizationServer, config: ClientConfig, redirectUri: string, now: number): ClientRecord {
+function preRegistered(as: oauth.AuthorizationServer, config: ClientConfig, redirectUris: readonly string[], now: number): ClientRecord {
   const authMethod = config.authMethod ?? (config.clientSecret ? chooseSecretMethod(as.token_endpoint_auth_methods_supported) : 'none');
   if (authMethod !== 'none' && !config.clientSecret) throw new KeyringError('usage', `--client-auth ${authMethod} needs a client secret (--client-secret or MCP_KEYRING_CLIENT_SECRET)`);
-  return { issuer: as.issuer, clientId: config.clientId!, clientSecret: authMethod === 'none' ? undefined : config.clientSecret, authMethod, redirectUris: [redirectUri], origin: 'pre-registered', registeredAt: now };
+  return { issuer: as.issuer, clientId: config.clientId!, clientSecret: authMethod === 'none' ? undefined : config.clientSecret, authMethod, redirectUris, origin: 'pre-registered', registeredAt: now };
 }
 
 /**

@@ -6,13 +6,14 @@ import { AuthorizationCodeFlow } from './authorizationCodeFlow';
 import { findChallenge, parseChallenges, type Challenge } from './challenge';
 import { ClientIdentities, type ClientConfig } from './clientIdentity';
 import { CredentialManager, type RefreshContext } from './credentialManager';
+import { DeviceAuthorizationFlow, supportsDeviceAuthorization } from './deviceAuthorizationFlow';
 import { Discoverer, type DiscoveryStep } from './discovery';
 import { DiscoveryCache, agreesWithChallenge } from './discoveryCache';
 import { KeyringError, isKeyringError, isSignInRequired, toKeyringError } from './errors';
 import { Emitter, type CredentialChange } from './events';
 import { HttpClient, type DestinationPolicy } from './http';
 import { revokeToken } from './oauthExchanges';
-import { silentLogger, systemClock, type Clock, type FetchFn, type KeyringStore, type Logger, type OpenUrl, type CreateReceiver, type ResolveHost } from './ports';
+import { silentLogger, systemClock, type Clock, type FetchFn, type KeyringStore, type Logger, type OpenUrl, type CreateReceiver, type ResolveHost, type ShowDeviceCode } from './ports';
 import { credentialKey, KeyringRepository, type ClientOrigin, type Credential, type ServerBinding, type StoredDiscovery } from './records';
 import { redactingLogger } from './redact';
 import { parseScope, selectScopes } from './scopes';
@@ -26,6 +27,8 @@ export interface KeyringDeps {
   readonly resolveHost: ResolveHost;
   readonly openUrl: OpenUrl;
   readonly createReceiver: CreateReceiver;
+  /** Shows the user code of a device sign-in; by default the browser opens where the person confirms it. */
+  readonly showDeviceCode?: ShowDeviceCode;
   readonly logger?: Logger;
   readonly clock?: Clock;
   readonly timeoutMs?: number;
@@ -38,8 +41,12 @@ export interface SignInOptions {
   readonly client?: Partial<ClientConfig>;
   /** Scopes to request instead of those the servers suggest. */
   readonly scopes?: readonly string[];
+  /** `device` signs in by device authorization (RFC 8628) instead of a browser redirect. */
+  readonly flow?: SignInFlow;
   readonly signal?: AbortSignal;
 }
+
+export type SignInFlow = 'authorizationCode' | 'device';
 
 export interface TokenOptions extends SignInOptions {
   /** May the engine open the browser to sign in? */
@@ -96,6 +103,7 @@ export class Keyring {
   private readonly discoveries: DiscoveryCache;
   private readonly identities: ClientIdentities;
   private readonly codeFlow: AuthorizationCodeFlow;
+  private readonly deviceFlow: DeviceAuthorizationFlow;
   private readonly credentials: CredentialManager;
   private readonly policies = new Map<string, Promise<DestinationPolicy>>();
   private readonly changes = new Emitter<CredentialChange>();
@@ -112,6 +120,8 @@ export class Keyring {
     this.discoveries = new DiscoveryCache(this.discoverer, this.repository, now, deps.discoveryTtlMs);
     this.identities = new ClientIdentities(this.http, this.repository, now);
     this.codeFlow = new AuthorizationCodeFlow({ http: this.http, identities: this.identities, openUrl: deps.openUrl, createReceiver: deps.createReceiver, logger: this.logger });
+    const showDeviceCode = deps.showDeviceCode ?? ((prompt) => deps.openUrl(prompt.verificationUriComplete ?? prompt.verificationUri));
+    this.deviceFlow = new DeviceAuthorizationFlow({ http: this.http, identities: this.identities, showDeviceCode, clock: this.clock, logger: this.logger });
     this.credentials = new CredentialManager({
       repository: this.repository,
       http: this.http,
@@ -148,6 +158,14 @@ export class Keyring {
       bearer = findChallenge(probe.challenges, 'bearer');
     }
     return this.signInWith(url, options, bearer);
+  }
+
+  /** Whether the server's authorization server offers device authorization (RFC 8628). Discovers; stores nothing. */
+  async offersDeviceAuthorization(serverUrl: string, signal?: AbortSignal): Promise<boolean> {
+    const url = parseServerUrl(serverUrl);
+    const probe = await this.probe(serverUrl, signal);
+    const discovery = await this.discoveries.get(url, canonicalServerUrl(url), findChallenge(probe.challenges, 'bearer'), await this.policyFor(url), signal);
+    return supportsDeviceAuthorization(discovery.authorizationServer);
   }
 
   /**
@@ -291,7 +309,8 @@ export class Keyring {
     });
     const client: ClientConfig = { clientName: DEFAULT_CLIENT_NAME, ...(await this.boundPreRegisteredClient(canonical, as.issuer)), ...options.client };
     this.logger.info(`[signIn] signing in to ${canonical} at ${as.issuer}`);
-    const { tokens, client: record } = await this.codeFlow.run({ serverUrl: canonical, as, client, scopes, resource: discovery.resource, policy, signal: options.signal }).catch((error: unknown) => {
+    const flow = options.flow === 'device' ? this.deviceFlow : this.codeFlow;
+    const { tokens, client: record } = await flow.run({ serverUrl: canonical, as, client, scopes, resource: discovery.resource, policy, signal: options.signal }).catch((error: unknown) => {
       throw scopes.length === 0 && isKeyringError(error, 'access_denied')
         ? new KeyringError('access_denied', `${error.message}; no scope was requested because the server suggested none — name the scopes to request (--scope)`, { cause: error })
         : error;

@@ -139,7 +139,7 @@ export async function revokeToken(
   }
 }
 
-function toTokenSet(response: oauth.TokenEndpointResponse): TokenSet {
+export function toTokenSet(response: oauth.TokenEndpointResponse): TokenSet {
   const claims = oauth.getValidatedIdTokenClaims(response);
   return {
     accessToken: response.access_token,

@@ -13,6 +13,8 @@ export interface ClientRecord {
   readonly clientSecret?: string;
   readonly authMethod: ClientAuthMethod;
   readonly redirectUris: readonly string[];
+  /** The grants a registration asked for; absent on records made before the device flow (the code flow's). */
+  readonly grantTypes?: readonly string[];
   readonly origin: ClientOrigin;
   readonly registeredAt: number;
 }
@@ -162,7 +164,7 @@ function hasShape(value: unknown, shape: Shape): value is Record<string, unknown
 }
 
 function isClientRecord(value: unknown): value is ClientRecord {
-  return hasShape(value, { issuer: 'string', clientId: 'string', clientSecret: 'string?', authMethod: 'string', redirectUris: 'string[]', origin: 'string', registeredAt: 'number' });
+  return hasShape(value, { issuer: 'string', clientId: 'string', clientSecret: 'string?', authMethod: 'string', redirectUris: 'string[]', grantTypes: 'string[]?', origin: 'string', registeredAt: 'number' });
 }
 
 function isCredential(value: unknown): value is Credential {

@@ -23,6 +23,11 @@ export interface DeviceAuthorizationFlowDeps {
   readonly sleep?: PollTiming['sleep'];
 }
 
+export interface DeviceAuthorizationInput extends AuthorizationRequestInput {
+  /** Shows the code for this sign-in instead of the port the flow was built with (the editor's own progress UI). */
+  readonly showDeviceCode?: ShowDeviceCode;
+}
+
 /** The server advertises the endpoint, and the grant too when it lists its grants (RFC 8414 §2). */
 export function supportsDeviceAuthorization(as: oauth.AuthorizationServer): boolean {
   return typeof as.device_authorization_endpoint === 'string' && (as.grant_types_supported === undefined || as.grant_types_supported.includes(DEVICE_CODE_GRANT));
@@ -35,14 +40,14 @@ export class DeviceAuthorizationFlow {
     this.timing = { now: () => deps.clock.now(), sleep: deps.sleep ?? sleepFor };
   }
 
-  run(input: AuthorizationRequestInput): Promise<AuthorizationResult> {
+  run(input: DeviceAuthorizationInput): Promise<AuthorizationResult> {
     if (!supportsDeviceAuthorization(input.as)) {
       return Promise.reject(new KeyringError('device_flow_unavailable', `the authorization server ${input.as.issuer} does not offer device authorization (RFC 8628)`));
     }
     return withFreshRegistrationOnce(this.deps.identities, this.deps.logger, () => this.attempt(input));
   }
 
-  private async attempt(input: AuthorizationRequestInput): Promise<AuthorizationResult | StaleRegistration> {
+  private async attempt(input: DeviceAuthorizationInput): Promise<AuthorizationResult | StaleRegistration> {
     const { as, policy } = input;
     const { http, logger } = this.deps;
     const client = await this.deps.identities.resolveForDevice(as, input.client, policy, input.signal);
@@ -52,7 +57,7 @@ export class DeviceAuthorizationFlow {
     try {
       const pending = await requestDeviceAuthorization(http, policy, as, client, { scopes: input.scopes, resource: input.resource, now: this.deps.clock.now() }, signal);
       logger.info(`[signIn] device authorization started; waiting for approval at ${redactUrl(pending.prompt.verificationUri)}`);
-      await this.deps.showDeviceCode(pending.prompt, signal);
+      await (input.showDeviceCode ?? this.deps.showDeviceCode)(pending.prompt, signal);
       const schedule = { intervalSeconds: pending.intervalSeconds, expiresAt: pending.prompt.expiresAt };
       const tokens = await pollForTokens((pollSignal) => pollDeviceToken(http, policy, as, client, pending, pollSignal), schedule, this.timing, signal);
       logger.info('[signIn] the device authorization was approved');

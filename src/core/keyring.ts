@@ -43,6 +43,8 @@ export interface SignInOptions {
   readonly scopes?: readonly string[];
   /** `device` signs in by device authorization (RFC 8628) instead of a browser redirect. */
   readonly flow?: SignInFlow;
+  /** Shows a device sign-in's code instead of the keyring's `showDeviceCode` (for a UI tied to this sign-in). */
+  readonly showDeviceCode?: ShowDeviceCode;
   readonly signal?: AbortSignal;
 }
 
@@ -310,7 +312,8 @@ export class Keyring {
     const client: ClientConfig = { clientName: DEFAULT_CLIENT_NAME, ...(await this.boundPreRegisteredClient(canonical, as.issuer)), ...options.client };
     this.logger.info(`[signIn] signing in to ${canonical} at ${as.issuer}`);
     const flow = options.flow === 'device' ? this.deviceFlow : this.codeFlow;
-    const { tokens, client: record } = await flow.run({ serverUrl: canonical, as, client, scopes, resource: discovery.resource, policy, signal: options.signal }).catch((error: unknown) => {
+    const input = { serverUrl: canonical, as, client, scopes, resource: discovery.resource, policy, signal: options.signal, showDeviceCode: options.showDeviceCode };
+    const { tokens, client: record } = await flow.run(input).catch((error: unknown) => {
       throw scopes.length === 0 && isKeyringError(error, 'access_denied')
         ? new KeyringError('access_denied', `${error.message}; no scope was requested because the server suggested none — name the scopes to request (--scope)`, { cause: error })
         : error;

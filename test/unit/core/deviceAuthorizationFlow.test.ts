@@ -3,7 +3,7 @@ import type * as oauth from 'oauth4webapi';
 import { ClientIdentities, DEVICE_CODE_GRANT } from '../../../src/core/clientIdentity';
 import { DeviceAuthorizationFlow, supportsDeviceAuthorization } from '../../../src/core/deviceAuthorizationFlow';
 import { KeyringError } from '../../../src/core/errors';
-import type { DeviceCodePrompt } from '../../../src/core/ports';
+import type { DeviceCodePrompt, ShowDeviceCode } from '../../../src/core/ports';
 import { KeyringRepository, type ClientRecord } from '../../../src/core/records';
 import { fakeClock, httpClientOver, json, MemoryStore, recordingLogger, rejectsWithCode, routerFetch, type Route } from './fakes';
 
@@ -72,7 +72,7 @@ function harness(options: { device?: Route; tokenAnswers?: Route[] } = {}) {
       return Promise.resolve();
     },
   });
-  const run = (as = authorizationServer(), client: { clientId?: string } = {}) => flow.run({ serverUrl: RESOURCE, as, client: { clientName: 'MCP Keyring', ...client }, scopes: ['mcp:read'], resource: RESOURCE, policy: POLICY });
+  const run = (as = authorizationServer(), client: { clientId?: string } = {}, showDeviceCode?: ShowDeviceCode) => flow.run({ serverUrl: RESOURCE, as, client: { clientName: 'MCP Keyring', ...client }, scopes: ['mcp:read'], resource: RESOURCE, policy: POLICY, showDeviceCode });
   return { run, registrations, tokenBodies, deviceBodies, prompts, logger, repository, identities };
 }
 
@@ -91,6 +91,16 @@ describe('the device authorization flow', () => {
     assert.deepEqual(h.prompts.map((prompt) => [prompt.userCode, prompt.verificationUri, prompt.verificationUriComplete]), [['WDJB-MJHT', `${ISSUER}/device`, `${ISSUER}/device?user_code=WDJB-MJHT`]]);
     assert.ok(!JSON.stringify(h.prompts).includes(DEVICE_CODE), 'the device code is shown to no one');
     assert.ok(!h.logger.lines.join('\n').includes(DEVICE_CODE), 'the device code is never logged');
+  });
+
+  it('shows the code through the sign-in\'s own prompt when it brings one, and tells it when the attempt ended', async () => {
+    const h = harness();
+    const signals: AbortSignal[] = [];
+    await h.run(authorizationServer(), {}, (_prompt, signal) => {
+      signals.push(signal);
+      return Promise.resolve();
+    });
+    assert.deepEqual([h.prompts.length, signals.length, signals[0]?.aborted], [0, 1, true]);
   });
 
   it('does not assume that a registration made for the code flow allows the device grant', async () => {

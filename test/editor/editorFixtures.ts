@@ -22,6 +22,8 @@ export interface EditorFixtureConfig {
   readonly serverUrl: string;
   /** The MCP server whose settings entry asks for a loopback redirect. */
   readonly loopbackServerUrl: string;
+  /** An MCP server in no settings entry: the device code test adds one asking for the device code strategy. */
+  readonly deviceServerUrl: string;
   readonly issuer: string;
   /** The account the authorization pages sign in as. */
   readonly login: string;
@@ -54,6 +56,7 @@ export interface EditorFixtures extends AsyncDisposable {
   readonly authorizationServer: AuthorizationServer;
   readonly mcpServer: McpServer;
   readonly loopbackMcpServer: McpServer;
+  readonly deviceMcpServer: McpServer;
   readonly config: EditorFixtureConfig;
   /** The profile's User/settings.json: machine-scoped settings (allowInsecureLoopback) cannot come from a workspace. */
   readonly userSettings: Record<string, unknown>;
@@ -189,6 +192,8 @@ async function startAuthorizationServerOffLocalhost(options: EditorFixtureOption
   const mounted = await mountAuthorizationServer(origin, {
     accessTokenTtlSeconds: options.accessTokenTtlSeconds,
     accessTokenFormat: options.accessTokenFormat,
+    // Advertised to every server; the strategy table puts the device code after the URI handler unless asked for.
+    deviceFlow: { intervalSeconds: 1 },
   });
   handle = mounted.handle;
   const close = (): Promise<void> => new Promise((resolve, reject) => {
@@ -202,11 +207,13 @@ export async function startEditorFixtures(options: EditorFixtureOptions = {}): P
   const authorizationServer = await startAuthorizationServerOffLocalhost(options);
   const mcpServer = await startMcpServer({ shape: 'path-metadata', authorizationServer, sdk: 'v1' });
   const loopbackMcpServer = await startMcpServer({ shape: 'path-metadata', authorizationServer, sdk: 'v1' });
+  const deviceMcpServer = await startMcpServer({ shape: 'path-metadata', authorizationServer, sdk: 'v1' });
   const observer = observeTraffic(authorizationServer, [mcpServer, loopbackMcpServer]);
 
   const config: EditorFixtureConfig = {
     serverUrl: mcpServer.url,
     loopbackServerUrl: loopbackMcpServer.url,
+    deviceServerUrl: deviceMcpServer.url,
     issuer: authorizationServer.issuer,
     login: LOGIN,
   };
@@ -224,13 +231,14 @@ export async function startEditorFixtures(options: EditorFixtureOptions = {}): P
     if (isClosed) return;
     isClosed = true;
     observer.stop();
-    await Promise.allSettled([mcpServer.close(), loopbackMcpServer.close()]);
+    await Promise.allSettled([mcpServer.close(), loopbackMcpServer.close(), deviceMcpServer.close()]);
     await authorizationServer.close();
   };
   return {
     authorizationServer,
     mcpServer,
     loopbackMcpServer,
+    deviceMcpServer,
     config,
     userSettings,
     get registrations() { return observer.registrations; },

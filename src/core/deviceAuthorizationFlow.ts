@@ -28,7 +28,10 @@ export interface DeviceAuthorizationInput extends AuthorizationRequestInput {
   readonly showDeviceCode?: ShowDeviceCode;
 }
 
-/** The server advertises the endpoint, and the grant too when it lists its grants (RFC 8414 §2). */
+/**
+ * The server advertises the endpoint, and the grant too when it lists its grants. An endpoint advertised without a
+ * grant list counts as an offer, although RFC 8414's default list would not name the grant: the endpoint says more.
+ */
 export function supportsDeviceAuthorization(as: oauth.AuthorizationServer): boolean {
   return typeof as.device_authorization_endpoint === 'string' && (as.grant_types_supported === undefined || as.grant_types_supported.includes(DEVICE_CODE_GRANT));
 }

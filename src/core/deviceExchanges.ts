@@ -13,6 +13,8 @@ import { formatScope } from './scopes';
 
 /** RFC 8628 §6.1 suggests short codes from a small alphabet; anything else is not shown to the person. */
 const USER_CODE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9 -]{0,62}[A-Za-z0-9]$/;
+/** However long the server lets a code live, nobody waits for approval longer than this (RFC 8628 suggests minutes). */
+export const MAX_DEVICE_WAIT_SECONDS = 30 * 60;
 
 export interface PendingDeviceAuthorization {
   readonly deviceCode: string;
@@ -44,7 +46,7 @@ export async function requestDeviceAuthorization(
       userCode: checkedUserCode(response.user_code),
       verificationUri: checkedVerificationUri(http, response.verification_uri),
       verificationUriComplete: response.verification_uri_complete === undefined ? undefined : checkedVerificationUri(http, response.verification_uri_complete),
-      expiresAt: request.now + response.expires_in * 1000,
+      expiresAt: request.now + Math.min(response.expires_in, MAX_DEVICE_WAIT_SECONDS) * 1000,
     },
     intervalSeconds: response.interval,
     resource: request.resource,

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type * as oauth from 'oauth4webapi';
 import { ClientIdentities, DEVICE_CODE_GRANT } from '../../../src/core/clientIdentity';
 import { DeviceAuthorizationFlow, supportsDeviceAuthorization } from '../../../src/core/deviceAuthorizationFlow';
+import { MAX_DEVICE_WAIT_SECONDS } from '../../../src/core/deviceExchanges';
 import { KeyringError } from '../../../src/core/errors';
 import type { DeviceCodePrompt, ShowDeviceCode } from '../../../src/core/ports';
 import { KeyringRepository, type ClientRecord } from '../../../src/core/records';
@@ -34,6 +35,7 @@ const deviceAnswer = (extra: Record<string, unknown> = {}): Route => () => json(
 /** A device flow against a fake server whose token endpoint answers `tokenAnswers` in turn (the last repeats). */
 function harness(options: { device?: Route; tokenAnswers?: Route[] } = {}) {
   const clock = fakeClock();
+  const started = clock.now();
   const registrations: Record<string, unknown>[] = [];
   const tokenBodies: URLSearchParams[] = [];
   const deviceBodies: URLSearchParams[] = [];
@@ -73,7 +75,7 @@ function harness(options: { device?: Route; tokenAnswers?: Route[] } = {}) {
     },
   });
   const run = (as = authorizationServer(), client: { clientId?: string } = {}, showDeviceCode?: ShowDeviceCode) => flow.run({ serverUrl: RESOURCE, as, client: { clientName: 'MCP Keyring', ...client }, scopes: ['mcp:read'], resource: RESOURCE, policy: POLICY, showDeviceCode });
-  return { run, registrations, tokenBodies, deviceBodies, prompts, logger, repository, identities };
+  return { run, registrations, tokenBodies, deviceBodies, prompts, logger, repository, identities, started };
 }
 
 describe('the device authorization flow', () => {
@@ -141,6 +143,13 @@ describe('the device authorization flow', () => {
       assert.equal(h.tokenBodies.length, 2);
     });
   }
+
+  it('waits at most half an hour for approval, however long the server lets the code live', async () => {
+    const h = harness({ device: deviceAnswer({ expires_in: 7 * 24 * 3600 }), tokenAnswers: [() => json({ error: 'authorization_pending' }, 400)] });
+    await rejectsWithCode(h.run(), 'device_code_expired');
+    assert.equal(h.prompts[0]!.expiresAt - h.started, MAX_DEVICE_WAIT_SECONDS * 1000);
+    assert.ok(h.tokenBodies.length <= MAX_DEVICE_WAIT_SECONDS / 2);
+  });
 
   it('treats slow_down as a reason to wait longer, not as a failure', async () => {
     const h = harness({ tokenAnswers: [() => json({ error: 'slow_down' }, 400), () => json({ access_token: 'at', token_type: 'Bearer' })] });

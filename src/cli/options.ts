@@ -4,6 +4,7 @@ import type { ClientConfig } from '../core/clientIdentity';
 import { KeyringError } from '../core/errors';
 import type { ClientAuthMethod } from '../core/records';
 import { parseScope } from '../core/scopes';
+import { parseGrantOptions, type GrantSpec } from './grantOptions';
 
 export const COMMANDS = ['login', 'tools', 'call', 'token', 'status', 'logout', 'diagnose'] as const;
 export type Command = (typeof COMMANDS)[number];
@@ -22,9 +23,25 @@ Commands:
 Options:
   --client-id <id>              a client registered at the authorization server
   --client-secret <secret>      its secret (or the environment variable MCP_KEYRING_CLIENT_SECRET)
-  --client-auth <method>        none | client_secret_basic | client_secret_post
+  --client-auth <method>        none | client_secret_basic | client_secret_post | private_key_jwt
+  --private-key <file>          PKCS#8 PEM key for private_key_jwt (RFC 7523; implies that method)
+  --signing-alg <alg>           its algorithm: ES256, ES384, RS256, PS256 or EdDSA (default: from the key)
   --client-metadata-url <url>   an https URL of a client ID metadata document to use as the client id
   --scope "<scopes>"            space-separated scopes to request instead of the server's suggestion
+  --dpop                        bind tokens to a key (RFC 9449 DPoP); also automatic when the server asks for DPoP
+  --no-dpop                     never use DPoP
+
+Grants without a browser (login, tools, call, token):
+  --grant <grant>               client_credentials | jwt-bearer | token-exchange
+  --assertion <jwt>             jwt-bearer: the assertion (or MCP_KEYRING_ASSERTION)
+  --assertion-file <file>       jwt-bearer: read the assertion from a file, afresh on each renewal
+  --idp-token-endpoint <url>    token-exchange: the identity provider's token endpoint
+  --idp-client-id <id>          token-exchange: our client at the identity provider
+  --idp-client-secret <secret>  token-exchange: its secret (or MCP_KEYRING_IDP_CLIENT_SECRET)
+  --idp-id-token <jwt>          token-exchange: the ID token to exchange (or MCP_KEYRING_IDP_ID_TOKEN)
+  --idp-id-token-file <file>    token-exchange: read the ID token from a file
+
+Other options:
   --args <json object>          arguments of the tool to call
   --store <dir>                 where credentials are kept (default: the OS config directory)
   --browser <command>           how to open the sign-in page (default: $BROWSER, then the OS opener)
@@ -40,7 +57,7 @@ Options:
 
 /** The commands that may sign in. */
 const SIGN_IN_COMMANDS: ReadonlySet<Command> = new Set(['login', 'tools', 'call', 'token']);
-const CLIENT_AUTH_METHODS: readonly ClientAuthMethod[] = ['none', 'client_secret_basic', 'client_secret_post'];
+const CLIENT_AUTH_METHODS: readonly ClientAuthMethod[] = ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'];
 const DEFAULT_CALLBACK_WAIT_SECONDS = 300;
 const DEFAULT_REQUEST_TIMEOUT_SECONDS = 10;
 
@@ -49,7 +66,12 @@ export interface CliOptions {
   readonly serverUrl?: string;
   readonly toolName?: string;
   readonly toolArgs: Record<string, unknown>;
+  /** The client configuration; a private key is named by `privateKeyFile` and read when the keyring is built. */
   readonly client: Partial<ClientConfig>;
+  readonly privateKeyFile?: string;
+  readonly grant?: GrantSpec;
+  /** Undefined: DPoP only where the server asks for it. */
+  readonly dpop?: boolean;
   readonly scopes?: string[];
   readonly storeDirectory?: string;
   readonly browserCommand?: string;
@@ -82,6 +104,11 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   if (values.args !== undefined && command !== 'call') throw new KeyringError('usage', '--args is only for the call command');
   if (values.device && !SIGN_IN_COMMANDS.has(command)) throw new KeyringError('usage', '--device is only for login, tools, call and token');
   const timeoutSeconds = values.timeout === undefined ? undefined : parsePositiveNumber(values.timeout, '--timeout');
+  const client = clientConfig(values, env);
+  const grantOptions = parseGrantOptions(values, env, client.clientId !== undefined, client.clientSecret !== undefined);
+  if (client.authMethod === 'private_key_jwt' && grantOptions.privateKeyFile === undefined) throw new KeyringError('usage', '--client-auth private_key_jwt needs --private-key');
+  if (values.dpop && values['no-dpop']) throw new KeyringError('usage', 'give either --dpop or --no-dpop');
+  if (values.device && grantOptions.grant) throw new KeyringError('usage', 'give either --device or --grant');
   return {
     help: false,
     options: {
@@ -89,7 +116,10 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       serverUrl: rest[0],
       toolName: rest[1],
       toolArgs: values.args === undefined ? {} : parseToolArgs(values.args),
-      client: clientConfig(values, env),
+      client: { ...client, signingAlg: grantOptions.signingAlg },
+      privateKeyFile: grantOptions.privateKeyFile,
+      grant: grantOptions.grant,
+      dpop: values.dpop ? true : values['no-dpop'] ? false : undefined,
       scopes: values.scope === undefined ? undefined : nonEmptyScopes(values.scope),
       storeDirectory: values.store,
       browserCommand: values.browser,
@@ -114,6 +144,18 @@ function parseRaw(argv: readonly string[]) {
       'client-secret': { type: 'string' },
       'client-auth': { type: 'string' },
       'client-metadata-url': { type: 'string' },
+      'private-key': { type: 'string' },
+      'signing-alg': { type: 'string' },
+      grant: { type: 'string' },
+      assertion: { type: 'string' },
+      'assertion-file': { type: 'string' },
+      'idp-token-endpoint': { type: 'string' },
+      'idp-client-id': { type: 'string' },
+      'idp-client-secret': { type: 'string' },
+      'idp-id-token': { type: 'string' },
+      'idp-id-token-file': { type: 'string' },
+      dpop: { type: 'boolean' },
+      'no-dpop': { type: 'boolean' },
       scope: { type: 'string' },
       args: { type: 'string' },
       store: { type: 'string' },

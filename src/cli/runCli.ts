@@ -1,10 +1,12 @@
 // Runs one command line: parse, compose the engine, run the command, print, and map failures to exit codes
 // (0 success, 1 failure with a one-line reason naming the failed check, 2 usage). Never prints a stack trace.
 import { KeyringError, toKeyringError } from '../core/errors';
-import type { Keyring } from '../core/keyring';
+import type { Keyring, SignInOptions } from '../core/keyring';
 import type { Logger, OpenUrl } from '../core/ports';
 import { redact, redactingLogger } from '../core/redact';
 import { formatDiagnosis, formatStatus } from '../core/reportText';
+import { readSecretFile } from '../node/readSecretFile';
+import { toMachineGrant, type GrantSpec } from './grantOptions';
 import { openMcpSession } from './mcpSession';
 import { createNodeKeyring } from './nodeKeyring';
 import { USAGE, parseCommandLine, type CliOptions } from './options';
@@ -35,9 +37,22 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.stderr(`mcp-keyring: ${redact(toKeyringError(error, 'arguments').message)}\n${USAGE}`);
     return EXIT_USAGE;
   }
-  const secrets = [options.client.clientSecret].filter((value): value is string => Boolean(value));
+  const secrets = [options.client.clientSecret, ...literalSecrets(options.grant)].filter((value): value is string => Boolean(value));
   const logger = redactingLogger(stderrLogger(io, options.verbose), () => secrets);
+  // Every secret read from a file joins the list, so no message can quote it.
+  const readSecret = async (path: string) => {
+    const text = await readSecretFile(path);
+    secrets.push(text.trim());
+    return text;
+  };
   try {
+    const signIn: SignInOptions = {
+      client: { ...options.client, privateKey: options.privateKeyFile === undefined ? undefined : await readSecret(options.privateKeyFile) },
+      scopes: options.scopes,
+      dpop: options.dpop,
+      grant: options.grant && toMachineGrant(options.grant, readSecret),
+      flow: options.device ? 'device' : undefined,
+    };
     const keyring = await createNodeKeyring(options, {
       env: io.env,
       logger,
@@ -45,7 +60,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       printSignInUrl: (url) => io.stderr(`Open this URL in a browser to sign in:\n${url}\n`),
       printDeviceCode: (prompt) => io.stderr(`To sign in, open ${prompt.verificationUri} and enter the code ${prompt.userCode}\n${prompt.verificationUriComplete ? `(or open ${prompt.verificationUriComplete})\n` : ''}`),
     });
-    await runCommand(keyring, options, io);
+    await runCommand(keyring, options, signIn, io);
     return EXIT_OK;
   } catch (error) {
     const failure = toKeyringError(error, options.command);
@@ -54,11 +69,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
 }
 
-async function runCommand(keyring: Keyring, options: CliOptions, io: CliIo): Promise<void> {
+async function runCommand(keyring: Keyring, options: CliOptions, signIn: SignInOptions, io: CliIo): Promise<void> {
   const now = io.now ?? Date.now;
   const print = (value: unknown, human: () => string) => io.stdout(`${options.json ? JSON.stringify(value, null, 2) : human()}\n`);
   const serverUrl = options.serverUrl!;
-  const signIn = { client: options.client, scopes: options.scopes, flow: options.device ? 'device' as const : undefined };
   switch (options.command) {
     case 'login': {
       // An explicit sign-in starts from what the servers say now, not from the discovery cache.
@@ -107,6 +121,12 @@ async function runCommand(keyring: Keyring, options: CliOptions, io: CliIo): Pro
       return;
     }
   }
+}
+
+function literalSecrets(grant: GrantSpec | undefined): (string | undefined)[] {
+  if (grant?.kind === 'jwt-bearer' && 'value' in grant.assertion) return [grant.assertion.value];
+  if (grant?.kind === 'token-exchange') return [grant.idpClientSecret, 'value' in grant.idToken ? grant.idToken.value : undefined];
+  return [];
 }
 
 function formatToolResult(result: unknown): string {

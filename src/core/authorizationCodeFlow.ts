@@ -2,6 +2,7 @@
 // callback on a receiver that is listening before the browser opens, validate it, and exchange the code.
 import type * as oauth from 'oauth4webapi';
 import type { ClientConfig, ClientIdentities } from './clientIdentity';
+import type { DpopBinding } from './dpop';
 import type { DestinationPolicy, HttpClient } from './http';
 import { buildAuthorizationRequest, exchangeCode, validateCallback, type TokenSet } from './oauthExchanges';
 import type { CreateReceiver, Logger, OpenUrl, RedirectReceiver } from './ports';
@@ -25,6 +26,8 @@ export interface AuthorizationRequestInput {
   readonly scopes: readonly string[];
   readonly resource: string;
   readonly policy: DestinationPolicy;
+  /** The key to bind the tokens to (RFC 9449), when the sign-in uses DPoP. */
+  readonly dpop?: DpopBinding;
   readonly signal?: AbortSignal;
 }
 
@@ -50,7 +53,7 @@ export class AuthorizationCodeFlow {
       const params = validateCallback(as, client, callbackUrl, pending);
       this.deps.logger.info(`[signIn] authorization response accepted; exchanging the code at ${redactUrl(as.token_endpoint!)}`);
       try {
-        return { tokens: await exchangeCode(this.deps.http, policy, as, client, params, pending, signal), client };
+        return { tokens: await exchangeCode(this.deps.http, policy, as, client, params, pending, signal, input.dpop), client };
       } catch (error) {
         return staleRegistrationOr(error, client);
       }

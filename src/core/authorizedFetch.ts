@@ -1,7 +1,8 @@
 // The fetch an MCP client uses: attaches the current access token (only ever to the server's own origin), and
 // answers the server's challenges on any request — 401: refresh, then sign in; 403 insufficient_scope: step up
 // with the union of granted and challenged scopes, at most three times — before retrying the request.
-import { findChallenge, parseChallenges, type Challenge } from './challenge';
+import { findAuthorizationChallenge, parseChallenges, type Challenge } from './challenge';
+import { sendWithDpop, type DpopKeys } from './dpop';
 import { KeyringError } from './errors';
 import type { FetchFn } from './ports';
 import type { Credential } from './records';
@@ -19,7 +20,15 @@ export interface CredentialSource {
   stepUp(scopes: readonly string[], challenge: Challenge): Promise<Credential>;
 }
 
-export function createAuthorizedFetch(serverUrl: URL, source: CredentialSource, fetchImpl: FetchFn): FetchFn {
+export function createAuthorizedFetch(serverUrl: URL, source: CredentialSource, fetchImpl: FetchFn, dpopKeys: DpopKeys): FetchFn {
+  const send = async (url: URL, init: RequestInit & { method: string }, credential: Credential | undefined): Promise<Response> => {
+    if (!credential) return fetchImpl(url, init);
+    if (credential.dpopKey) return sendWithDpop(fetchImpl, url, init, credential.accessToken, await dpopKeys.bindingFor(credential.dpopKey));
+    const headers = new Headers(init.headers);
+    headers.set('authorization', `Bearer ${credential.accessToken}`);
+    return fetchImpl(url, { ...init, headers });
+  };
+
   return async (input, init) => {
     const url = new URL(input instanceof Request ? input.url : input);
     const request = { ...init, method: init?.method ?? (input instanceof Request ? input.method : 'GET') };
@@ -30,8 +39,8 @@ export function createAuthorizedFetch(serverUrl: URL, source: CredentialSource, 
     let unauthorizedCount = 0;
     let stepUps = 0;
     for (;;) {
-      const response = await fetchImpl(url, withToken(request, credential));
-      const challenge = bearerChallenge(response);
+      const response = await send(url, request, credential);
+      const challenge = authorizationChallenge(response);
       if (response.status === 401) {
         await response.body?.cancel();
         if (unauthorizedCount >= 2) throw new KeyringError('unauthorized', 'the server refused a freshly obtained token');
@@ -51,13 +60,6 @@ export function createAuthorizedFetch(serverUrl: URL, source: CredentialSource, 
   };
 }
 
-export function bearerChallenge(response: Response): Challenge | undefined {
-  return findChallenge(parseChallenges(response.headers.get('www-authenticate')), 'bearer');
-}
-
-function withToken(init: RequestInit, credential: Credential | undefined): RequestInit {
-  if (!credential) return init;
-  const headers = new Headers(init.headers);
-  headers.set('authorization', `Bearer ${credential.accessToken}`);
-  return { ...init, headers };
+export function authorizationChallenge(response: Response): Challenge | undefined {
+  return findAuthorizationChallenge(parseChallenges(response.headers.get('www-authenticate')));
 }

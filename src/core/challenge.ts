@@ -26,6 +26,14 @@ export function findChallenge(challenges: readonly Challenge[], scheme: string):
   return challenges.find((challenge) => challenge.scheme === wanted);
 }
 
+/**
+ * The challenge that speaks for the OAuth protection (error, scope, resource_metadata): `Bearer`, or `DPoP` from a
+ * server that accepts only DPoP-bound tokens (RFC 9449 §7.1).
+ */
+export function findAuthorizationChallenge(challenges: readonly Challenge[]): Challenge | undefined {
+  return findChallenge(challenges, 'bearer') ?? findChallenge(challenges, 'dpop');
+}
+
 class ChallengeReader {
   private position = 0;
   constructor(private readonly text: string) {}

@@ -5,6 +5,7 @@ import * as oauth from 'oauth4webapi';
 import { KeyringError, toKeyringError } from './errors';
 import type { DestinationPolicy, HttpClient } from './http';
 import type { ClientAuthMethod, ClientRecord, KeyringRepository } from './records';
+import { importPrivateKeyPem } from './signingKeys';
 import { isLoopbackHost } from './urls';
 
 /** RFC 8628 §3.4: a registration must name this grant for the device flow to be allowed. */
@@ -20,6 +21,10 @@ interface RegistrationRequest {
 export interface ClientConfig {
   readonly clientId?: string;
   readonly clientSecret?: string;
+  /** PKCS#8 PEM for `private_key_jwt` (RFC 7523 §2.2); implies that method unless another is configured. */
+  readonly privateKey?: string;
+  /** JWS algorithm of `privateKey`; inferred from the key when absent. */
+  readonly signingAlg?: string;
   readonly authMethod?: ClientAuthMethod;
   /** An https URL serving our client ID metadata document; used as the client id where supported. */
   readonly clientMetadataUrl?: string;
@@ -38,7 +43,7 @@ export class ClientIdentities {
    * sign-in succeeded, so a failed attempt leaves nothing behind.
    */
   async resolve(as: oauth.AuthorizationServer, config: ClientConfig, redirectUri: string, policy: DestinationPolicy, signal?: AbortSignal): Promise<ClientRecord> {
-    if (config.clientId) return preRegistered(as, config, [redirectUri], this.now());
+    if (config.clientId) return this.preRegistered(as, config, [redirectUri]);
     // A pre-registered client belongs to the servers configured with it; others never borrow it (or its secret).
     const stored = (await this.repository.listClients(as.issuer)).find((record) => record.origin !== 'pre-registered' && isReusable(record, config, redirectUri));
     if (stored) return stored;
@@ -55,11 +60,21 @@ export class ClientIdentities {
    * the code flow's grants.
    */
   async resolveForDevice(as: oauth.AuthorizationServer, config: ClientConfig, policy: DestinationPolicy, signal?: AbortSignal): Promise<ClientRecord> {
-    if (config.clientId) return preRegistered(as, config, [], this.now());
+    if (config.clientId) return this.preRegistered(as, config);
     const stored = (await this.repository.listClients(as.issuer)).find((record) => record.origin === 'dynamic-registration' && record.grantTypes?.includes(DEVICE_CODE_GRANT));
     if (stored) return stored;
     if (as.registration_endpoint) return this.register(as, config, { redirect_uris: [], grant_types: [DEVICE_CODE_GRANT, 'refresh_token'], response_types: [] }, policy, signal);
     throw new KeyringError('registration_unavailable', `the authorization server ${as.issuer} offers no client registration: pass a client id registered there for the device flow (--client-id)`);
+  }
+
+  /** The client the user configured (a machine grant has no redirect URIs). */
+  async preRegistered(as: oauth.AuthorizationServer, config: ClientConfig, redirectUris: readonly string[] = []): Promise<ClientRecord> {
+    const { clientId } = config;
+    if (!clientId) throw new KeyringError('usage', 'this grant needs a client registered at the authorization server (--client-id)');
+    const record = preRegistered(as, { ...config, clientId }, redirectUris, this.now());
+    // A key that cannot sign is a configuration error: say so before anything is sent.
+    if (record.privateKey) await importPrivateKeyPem(record.privateKey, record.signingAlg);
+    return record;
   }
 
   remember(record: ClientRecord): Promise<void> {
@@ -110,6 +125,8 @@ export function clientAuthentication(record: ClientRecord): oauth.ClientAuth {
       return oauth.ClientSecretBasic(requireSecret(record));
     case 'client_secret_post':
       return oauth.ClientSecretPost(requireSecret(record));
+    case 'private_key_jwt':
+      return privateKeyJwt(record);
     case 'none':
       return oauth.None();
   }
@@ -119,15 +136,36 @@ export function oauthClient(record: ClientRecord): oauth.Client {
   return { client_id: record.clientId, token_endpoint_auth_method: record.authMethod };
 }
 
+/** RFC 7523 §2.2 assertions (iss = sub = client id, aud = issuer, 60 s, random jti), signed by oauth4webapi. */
+function privateKeyJwt(record: ClientRecord): oauth.ClientAuth {
+  const pem = record.privateKey;
+  if (!pem) throw new KeyringError('usage', `client ${record.clientId} authenticates with private_key_jwt, but no private key is configured (--private-key)`);
+  return async (as, client, body, headers) => {
+    const { key } = await importPrivateKeyPem(pem, record.signingAlg);
+    await oauth.PrivateKeyJwt({ key })(as, client, body, headers);
+  };
+}
+
 function requireSecret(record: ClientRecord): string {
   if (!record.clientSecret) throw new KeyringError('usage', `client ${record.clientId} authenticates with a secret, but none is configured (--client-secret or MCP_KEYRING_CLIENT_SECRET)`);
   return record.clientSecret;
 }
 
-function preRegistered(as: oauth.AuthorizationServer, config: ClientConfig, redirectUris: readonly string[], now: number): ClientRecord {
-  const authMethod = config.authMethod ?? (config.clientSecret ? chooseSecretMethod(as.token_endpoint_auth_methods_supported) : 'none');
-  if (authMethod !== 'none' && !config.clientSecret) throw new KeyringError('usage', `--client-auth ${authMethod} needs a client secret (--client-secret or MCP_KEYRING_CLIENT_SECRET)`);
-  return { issuer: as.issuer, clientId: config.clientId!, clientSecret: authMethod === 'none' ? undefined : config.clientSecret, authMethod, redirectUris, origin: 'pre-registered', registeredAt: now };
+function preRegistered(as: oauth.AuthorizationServer, config: ClientConfig & { clientId: string }, redirectUris: readonly string[], now: number): ClientRecord {
+  const authMethod = config.authMethod ?? defaultPreRegisteredMethod(as, config);
+  const base = { issuer: as.issuer, clientId: config.clientId, authMethod, redirectUris, origin: 'pre-registered', registeredAt: now } as const;
+  if (authMethod === 'none') return base;
+  if (authMethod === 'private_key_jwt') {
+    if (!config.privateKey) throw new KeyringError('usage', '--client-auth private_key_jwt needs a private key (--private-key)');
+    return { ...base, privateKey: config.privateKey, signingAlg: config.signingAlg };
+  }
+  if (!config.clientSecret) throw new KeyringError('usage', `--client-auth ${authMethod} needs a client secret (--client-secret or MCP_KEYRING_CLIENT_SECRET)`);
+  return { ...base, clientSecret: config.clientSecret };
+}
+
+function defaultPreRegisteredMethod(as: oauth.AuthorizationServer, config: ClientConfig): ClientAuthMethod {
+  if (config.privateKey) return 'private_key_jwt';
+  return config.clientSecret ? chooseSecretMethod(as.token_endpoint_auth_methods_supported) : 'none';
 }
 
 /**

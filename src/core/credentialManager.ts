@@ -3,6 +3,7 @@
 // new tokens before anyone sees them, and classifies failures: rejected → needs sign-in, transient → keep and retry.
 import type * as oauth from 'oauth4webapi';
 import type { ClientIdentities } from './clientIdentity';
+import { DpopKeys } from './dpop';
 import type { CredentialChange } from './events';
 import { KeyringError, isKeyringError, isTransient, toKeyringError } from './errors';
 import type { DestinationPolicy, HttpClient } from './http';
@@ -29,7 +30,15 @@ export interface CredentialManagerDeps {
   readonly onChange?: (change: CredentialChange) => void;
   /** How many times a transient refresh failure is retried on demand before giving up (background retries are the scheduler's). */
   readonly refreshAttempts?: number;
+  /** Proof handles for DPoP-bound credentials, shared with whoever else signs requests with the same keys. */
+  readonly dpopKeys?: DpopKeys;
 }
+
+/**
+ * How a credential without a refresh token gets new tokens without a person: a machine grant run again. Given the
+ * stored credential so that a DPoP-bound one keeps its key.
+ */
+export type TokenRenewal = (latest: Credential) => Promise<TokenSet>;
 
 /**
  * Why a refresh is considered: the credential is `due`; or its token must be replaced now — `rejected` by the server,
@@ -42,9 +51,11 @@ const DUE: RefreshTrigger = { kind: 'due' };
 export class CredentialManager {
   private readonly inflight = new Map<string, Promise<Credential>>();
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private readonly dpopKeys: DpopKeys;
 
   constructor(private readonly deps: CredentialManagerDeps) {
     this.sleep = deps.sleep ?? sleepFor;
+    this.dpopKeys = deps.dpopKeys ?? new DpopKeys();
   }
 
   /** Builds and stores the credential from a completed sign-in. */
@@ -58,6 +69,7 @@ export class CredentialManager {
       accessToken: tokens.accessToken,
       refreshToken: tokens.refreshToken,
       tokenType: tokens.tokenType,
+      ...boundKey(tokens),
       scopes: tokens.scopes ?? requestedScopes,
       expiresAt: expiry(tokens, now),
       obtainedAt: now,
@@ -70,9 +82,9 @@ export class CredentialManager {
   /**
    * A credential good to use now: the stored one while refresh is not due, else a refreshed one. A `replace`
    * trigger refreshes `token` now — because the server refused it, or because someone asked — unless another caller
-   * already replaced it.
+   * already replaced it. `renew` serves credentials that have no refresh token (machine grants).
    */
-  async fresh(binding: ServerBinding, context: () => Promise<RefreshContext>, trigger: RefreshTrigger = DUE): Promise<Credential> {
+  async fresh(binding: ServerBinding, context: () => Promise<RefreshContext>, trigger: RefreshTrigger = DUE, renew?: TokenRenewal): Promise<Credential> {
     const rejectedToken = trigger.kind === 'due' ? undefined : trigger.token;
     const stored = await this.deps.repository.getCredential(binding);
     if (!stored) throw new KeyringError('not_signed_in', `not signed in to ${binding.serverUrl}`);
@@ -82,10 +94,10 @@ export class CredentialManager {
     // During an outage, do not hammer the token endpoint on every call while the current token still works.
     if (rejectedToken === undefined && isStillValid(stored, now) && isInRetryPause(stored, now)) return stored;
     if (rejectedToken !== undefined && stored.accessToken !== rejectedToken && isStillValid(stored, now)) return stored;
-    return this.refreshWithRetries(binding, context, trigger);
+    return this.refreshWithRetries(binding, context, trigger, renew);
   }
 
-  private async refreshWithRetries(binding: ServerBinding, context: () => Promise<RefreshContext>, trigger: RefreshTrigger): Promise<Credential> {
+  private async refreshWithRetries(binding: ServerBinding, context: () => Promise<RefreshContext>, trigger: RefreshTrigger, renew: TokenRenewal | undefined): Promise<Credential> {
     const attempts = this.deps.refreshAttempts ?? 3;
     // The caller's signal also cancels the backoff; it is kept from the context a refresh obtained, rather than
     // building the context again (which may mean discovery requests) just to wait.
@@ -97,7 +109,7 @@ export class CredentialManager {
     };
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.refreshOnce(binding, contextNotingSignal, trigger);
+        return await this.refreshOnce(binding, contextNotingSignal, trigger, renew);
       } catch (error) {
         if (!isKeyringError(error) || !isTransient(error) || attempt + 1 >= attempts) throw error;
         const delay = backoffDelay(attempt);
@@ -108,18 +120,18 @@ export class CredentialManager {
   }
 
   /** Single-flight: concurrent callers for one credential share one refresh. */
-  private refreshOnce(binding: ServerBinding, context: () => Promise<RefreshContext>, trigger: RefreshTrigger): Promise<Credential> {
+  private refreshOnce(binding: ServerBinding, context: () => Promise<RefreshContext>, trigger: RefreshTrigger, renew: TokenRenewal | undefined): Promise<Credential> {
     const key = credentialKey(binding);
     const running = this.inflight.get(key);
     if (running) return running;
     const refresh = this.deps.repository.store
-      .withLock(key, () => this.refreshLocked(binding, context, trigger))
+      .withLock(key, () => this.refreshLocked(binding, context, trigger, renew))
       .finally(() => this.inflight.delete(key));
     this.inflight.set(key, refresh);
     return refresh;
   }
 
-  private async refreshLocked(binding: ServerBinding, context: () => Promise<RefreshContext>, trigger: RefreshTrigger): Promise<Credential> {
+  private async refreshLocked(binding: ServerBinding, context: () => Promise<RefreshContext>, trigger: RefreshTrigger, renew: TokenRenewal | undefined): Promise<Credential> {
     const rejectedToken = trigger.kind === 'due' ? undefined : trigger.token;
     // Another process may have refreshed while we waited for the lock; with rotation its refresh token is the only valid one.
     const latest = await this.deps.repository.getCredential(binding);
@@ -128,6 +140,7 @@ export class CredentialManager {
     const now = this.deps.clock.now();
     const replacedMeanwhile = rejectedToken !== undefined ? latest.accessToken !== rejectedToken : !isRefreshDue(latest, now);
     if (replacedMeanwhile && isStillValid(latest, now)) return latest;
+    if (!latest.refreshToken && renew) return this.renewLocked(binding, latest, renew, rejectedToken !== undefined);
     if (!latest.refreshToken) {
       // Without a refresh token there is nothing to renew; only a token the server refused ends the sign-in.
       if (trigger.kind !== 'rejected' && isStillValid(latest, now)) return latest;
@@ -136,9 +149,10 @@ export class CredentialManager {
 
     const { as, client, policy, signal } = await context();
     this.deps.logger.info(`[refresh] refreshing the credential for ${binding.serverUrl}`);
+    const dpop = latest.dpopKey ? await this.dpopKeys.bindingFor(latest.dpopKey) : undefined;
     let tokens: TokenSet;
     try {
-      tokens = await refreshTokens(this.deps.http, policy, as, client, latest.refreshToken, latest.resource, signal);
+      tokens = await refreshTokens(this.deps.http, policy, as, client, latest.refreshToken, latest.resource, signal, dpop);
     } catch (error) {
       const failure = toKeyringError(error, 'token refresh');
       if (failure.code === 'invalid_grant' || failure.code === 'invalid_client') {
@@ -154,12 +168,42 @@ export class CredentialManager {
       }
       throw failure;
     }
+    return this.storeRenewed(binding, latest, tokens);
+  }
+
+  /**
+   * A machine grant run again in place of a refresh. A refused grant (a rejected assertion, a revoked client) is
+   * final and reported as itself, not as an expired sign-in, since no person can fix it by signing in.
+   */
+  private async renewLocked(binding: ServerBinding, latest: Credential, renew: TokenRenewal, wasRejected: boolean): Promise<Credential> {
+    this.deps.logger.info(`[refresh] renewing the credential for ${binding.serverUrl} with its grant`);
+    let tokens: TokenSet;
+    try {
+      tokens = await renew(latest);
+    } catch (error) {
+      const failure = toKeyringError(error, 'token renewal');
+      const now = this.deps.clock.now();
+      const outcome = isTransient(failure) ? 'retrying' : 'rejected';
+      await this.deps.repository.putCredential({ ...latest, lastRefresh: { at: now, outcome, code: failure.code } });
+      if (outcome === 'retrying' && !wasRejected && isStillValid(latest, now)) {
+        this.deps.logger.warn(`[refresh] ${failure.message}; the current token stays in use`);
+        return latest;
+      }
+      throw failure;
+    }
+    return this.storeRenewed(binding, latest, tokens);
+  }
+
+  private async storeRenewed(binding: ServerBinding, latest: Credential, tokens: TokenSet): Promise<Credential> {
     const refreshedAt = this.deps.clock.now();
+    const { dpopKey: previousKey, ...unbound } = latest;
     const updated: Credential = {
-      ...latest,
+      ...unbound,
       accessToken: tokens.accessToken,
       refreshToken: tokens.refreshToken ?? latest.refreshToken,
       tokenType: tokens.tokenType,
+      // Bound to the key only when the server issued a DPoP token again (it renews with the same key).
+      ...boundKey(tokens),
       scopes: tokens.scopes ?? latest.scopes,
       expiresAt: expiry(tokens, refreshedAt),
       obtainedAt: refreshedAt,
@@ -178,6 +222,10 @@ export class CredentialManager {
     this.deps.logger.warn(`[refresh] ${reason}; marked as needing sign-in`);
     throw new KeyringError('needs_sign_in', `the sign-in has expired (${code}); sign in again`);
   }
+}
+
+function boundKey(tokens: TokenSet): Pick<Credential, 'dpopKey'> {
+  return tokens.dpopKey ? { dpopKey: tokens.dpopKey } : {};
 }
 
 function expiry(tokens: TokenSet, now: number): number | undefined {

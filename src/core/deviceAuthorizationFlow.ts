@@ -62,7 +62,7 @@ export class DeviceAuthorizationFlow {
       logger.info(`[signIn] device authorization started; waiting for approval at ${redactUrl(pending.prompt.verificationUri)}`);
       await (input.showDeviceCode ?? this.deps.showDeviceCode)(pending.prompt, signal);
       const schedule = { intervalSeconds: pending.intervalSeconds, expiresAt: pending.prompt.expiresAt };
-      const tokens = await pollForTokens((pollSignal) => pollDeviceToken(http, policy, as, client, pending, pollSignal), schedule, this.timing, signal);
+      const tokens = await pollForTokens((pollSignal) => pollDeviceToken(http, policy, as, client, pending, pollSignal, input.dpop), schedule, this.timing, signal);
       logger.info('[signIn] the device authorization was approved');
       return { tokens, client };
     } catch (error) {

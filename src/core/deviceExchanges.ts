@@ -4,6 +4,7 @@
 import * as oauth from 'oauth4webapi';
 import { clientAuthentication, oauthClient } from './clientIdentity';
 import { expired, type PollAnswer } from './devicePolling';
+import { withDpopNonceRetry, type DpopBinding } from './dpop';
 import { KeyringError, toKeyringError } from './errors';
 import type { DestinationPolicy, HttpClient } from './http';
 import { toTokenSet, type TokenSet } from './oauthExchanges';
@@ -61,13 +62,17 @@ export async function pollDeviceToken(
   client: ClientRecord,
   pending: PendingDeviceAuthorization,
   signal?: AbortSignal,
+  dpop?: DpopBinding,
 ): Promise<PollAnswer<TokenSet>> {
   try {
-    const response = await oauth.deviceCodeGrantRequest(as, oauthClient(client), clientAuthentication(client), pending.deviceCode, {
-      ...http.oauthOptions('token', policy, signal),
-      additionalParameters: { resource: pending.resource },
+    return await withDpopNonceRetry(dpop, async () => {
+      const response = await oauth.deviceCodeGrantRequest(as, oauthClient(client), clientAuthentication(client), pending.deviceCode, {
+        ...http.oauthOptions('token', policy, signal),
+        additionalParameters: { resource: pending.resource },
+        DPoP: dpop?.handle,
+      });
+      return { kind: 'tokens', tokens: toTokenSet(await oauth.processDeviceCodeResponse(as, oauthClient(client), response), dpop) } as const;
     });
-    return { kind: 'tokens', tokens: toTokenSet(await oauth.processDeviceCodeResponse(as, oauthClient(client), response)) };
   } catch (error) {
     if (error instanceof oauth.ResponseBodyError) {
       if (error.error === 'authorization_pending') return { kind: 'pending' };

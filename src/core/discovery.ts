@@ -117,14 +117,22 @@ export class Discoverer {
       throw new KeyringError('discovery_failed', 'an authorization server identifier is not a URL');
     }
     this.http.assertSecure(issuerUrl, 'the authorization server');
+    let notMetadata: URL | undefined;
     for (const url of authorizationServerMetadataUrls(issuer)) {
       const response = await this.fetchStep(url, policy, trace, signal);
       if (!response) continue;
+      // A 200 that is no JSON object (a sign-in page, a catch-all route) is not metadata: the next location may be.
+      if (!isJsonObject(await readJson(response))) {
+        trace.push({ url: redactUrl(url), status: response.status, outcome: 'not a JSON metadata document; trying the next location' });
+        notMetadata ??= url;
+        continue;
+      }
       const metadata = await processAuthorizationServerMetadata(issuer, response);
       assertUsableAuthorizationServer(metadata, this.http);
       trace.push({ url: redactUrl(url), status: response.status, outcome: `issuer ${metadata.issuer} confirmed` });
       return { metadata, source: url.href };
     }
+    if (notMetadata) throw new KeyringError('invalid_response', `the authorization server metadata is not a JSON object (${redactUrl(notMetadata)})`);
     return undefined;
   }
 
@@ -195,6 +203,10 @@ async function readJson(response: Response): Promise<unknown> {
   }
 }
 
+function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 function parseResourceMetadata(value: unknown): ResourceMetadata | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
   const record = value as Record<string, unknown>;
@@ -212,7 +224,7 @@ function parseResourceMetadata(value: unknown): ResourceMetadata | undefined {
  */
 async function processAuthorizationServerMetadata(expectedIssuer: string, response: Response): Promise<oauth.AuthorizationServer> {
   const body = await readJson(response);
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new KeyringError('invalid_response', 'the authorization server metadata is not a JSON object');
+  if (!isJsonObject(body)) throw new KeyringError('invalid_response', 'the authorization server metadata is not a JSON object');
   const issuer = (body as { issuer?: unknown }).issuer;
   if (issuer !== expectedIssuer) {
     throw new KeyringError('issuer_mismatch', `the authorization server metadata names issuer ${typeof issuer === 'string' ? redactUrl(issuer) : '(none)'} instead of ${redactUrl(expectedIssuer)}`);

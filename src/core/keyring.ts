@@ -2,19 +2,21 @@
 // explain. Composes discovery, client identity, the code flow and the credential manager over injected ports.
 import { createAuthorizedFetch, type CredentialSource } from './authorizedFetch';
 import { accountLabel } from './account';
-import { AuthorizationCodeFlow } from './authorizationCodeFlow';
-import { findChallenge, parseChallenges, type Challenge } from './challenge';
+import { AuthorizationCodeFlow, type AuthorizationRequestInput } from './authorizationCodeFlow';
+import { findAuthorizationChallenge, parseChallenges, type Challenge } from './challenge';
 import { ClientIdentities, type ClientConfig } from './clientIdentity';
-import { CredentialManager, type RefreshContext } from './credentialManager';
+import { CredentialManager, type RefreshContext, type TokenRenewal } from './credentialManager';
 import { DeviceAuthorizationFlow, supportsDeviceAuthorization } from './deviceAuthorizationFlow';
 import { Discoverer, type DiscoveryStep } from './discovery';
+import { DpopKeys, shouldUseDpop } from './dpop';
 import { DiscoveryCache, agreesWithChallenge } from './discoveryCache';
 import { KeyringError, isKeyringError, isSignInRequired, toKeyringError } from './errors';
 import { Emitter, type CredentialChange } from './events';
 import { HttpClient, type DestinationPolicy } from './http';
-import { revokeToken } from './oauthExchanges';
+import { requestMachineTokens, type MachineGrant } from './machineGrants';
+import { revokeToken, type TokenSet } from './oauthExchanges';
 import { silentLogger, systemClock, type Clock, type FetchFn, type KeyringStore, type Logger, type OpenUrl, type CreateReceiver, type ResolveHost, type ShowDeviceCode } from './ports';
-import { credentialKey, KeyringRepository, type ClientOrigin, type Credential, type ServerBinding, type StoredDiscovery } from './records';
+import { credentialKey, KeyringRepository, type ClientOrigin, type ClientRecord, type Credential, type ServerBinding, type StoredDiscovery } from './records';
 import { redactingLogger } from './redact';
 import { parseScope, selectScopes } from './scopes';
 import { canonicalServerUrl, parseServerUrl } from './urls';
@@ -45,6 +47,16 @@ export interface SignInOptions {
   readonly flow?: SignInFlow;
   /** Shows a device sign-in's code instead of the keyring's `showDeviceCode` (for a UI tied to this sign-in). */
   readonly showDeviceCode?: ShowDeviceCode;
+  /**
+   * Bind the tokens to a key (RFC 9449): true or false as the user asked; by default only when the MCP server
+   * challenges with the DPoP scheme and the authorization server accepts ES256 proofs.
+   */
+  readonly dpop?: boolean;
+  /**
+   * Obtain tokens with this grant instead of a browser sign-in. It needs no person, so it also runs where
+   * `interactive` is false, and it renews a credential that has no refresh token.
+   */
+  readonly grant?: MachineGrant;
   readonly signal?: AbortSignal;
 }
 
@@ -77,6 +89,8 @@ export interface CredentialStatus {
   readonly expiresAt?: number;
   readonly obtainedAt?: number;
   readonly hasRefreshToken: boolean;
+  /** The token is DPoP-bound (RFC 9449): usable only with proofs from the stored key. */
+  readonly dpopBound: boolean;
   readonly needsSignIn: boolean;
   readonly lastRefresh?: Credential['lastRefresh'];
 }
@@ -108,6 +122,7 @@ export class Keyring {
   private readonly deviceFlow: DeviceAuthorizationFlow;
   private readonly credentials: CredentialManager;
   private readonly policies = new Map<string, Promise<DestinationPolicy>>();
+  private readonly dpopKeys = new DpopKeys();
   private readonly changes = new Emitter<CredentialChange>();
   /** Fires after every stored change of a credential: sign-in, refresh, needs sign-in, sign-out. */
   readonly onDidChangeCredentials = this.changes.event;
@@ -131,6 +146,7 @@ export class Keyring {
       clock: this.clock,
       logger: this.logger,
       onChange: (change) => this.changes.fire(change),
+      dpopKeys: this.dpopKeys,
     });
   }
 
@@ -151,22 +167,21 @@ export class Keyring {
     return { status, challenges, requiresAuthorization: status === 401 || status === 403 };
   }
 
-  /** The whole interactive flow: discovery, client identity, browser, code exchange; stores the result. */
+  /**
+   * The whole flow: discovery, client identity, then the browser and the code exchange — or the configured machine
+   * grant; stores the result.
+   */
   async signIn(serverUrl: string, options: SignInOptions = {}, challenge?: Challenge): Promise<Credential> {
     const url = parseServerUrl(serverUrl);
-    let bearer = challenge;
-    if (!bearer) {
-      const probe = await this.probe(serverUrl, options.signal);
-      bearer = findChallenge(probe.challenges, 'bearer');
-    }
-    return this.signInWith(url, options, bearer);
+    const announced = challenge ?? findAuthorizationChallenge((await this.probe(serverUrl, options.signal)).challenges);
+    return this.signInWith(url, options, announced);
   }
 
   /** Whether the server's authorization server offers device authorization (RFC 8628). Discovers; stores nothing. */
   async offersDeviceAuthorization(serverUrl: string, signal?: AbortSignal): Promise<boolean> {
     const url = parseServerUrl(serverUrl);
     const probe = await this.probe(serverUrl, signal);
-    const discovery = await this.discoveries.get(url, canonicalServerUrl(url), findChallenge(probe.challenges, 'bearer'), await this.policyFor(url), signal);
+    const discovery = await this.discoveries.get(url, canonicalServerUrl(url), findAuthorizationChallenge(probe.challenges), await this.policyFor(url), signal);
     return supportsDeviceAuthorization(discovery.authorizationServer);
   }
 
@@ -207,8 +222,10 @@ export class Keyring {
     const url = parseServerUrl(serverUrl);
     const binding = await this.repository.getServer(canonicalServerUrl(url));
     if (!binding) return this.signInIfAllowed(url, options, undefined, new KeyringError('not_signed_in', `not signed in to ${canonicalServerUrl(url)}`));
+    // A grant with another configured client is a new identity, not a renewal of the stored one.
+    if (options.grant && options.client?.clientId !== undefined && options.client.clientId !== binding.clientId) return this.signIn(url.href, options);
     try {
-      return await this.credentials.fresh(binding, () => this.refreshContext(url, binding, options.signal));
+      return await this.credentials.fresh(binding, () => this.refreshContext(url, binding, options.signal), { kind: 'due' }, this.renewalFor(url, binding, options));
     } catch (error) {
       if (!isSignInRequired(error)) throw error;
       return this.signInIfAllowed(url, options, undefined, error);
@@ -224,7 +241,7 @@ export class Keyring {
       recoverFromUnauthorized: (rejected, challenge, isSecondTry) => this.recoverFromUnauthorized(url, rejected, challenge, isSecondTry, options),
       stepUp: (scopes, challenge) => this.signInIfAllowed(url, { ...options, scopes }, challenge, new KeyringError('insufficient_scope', 'the server requires more scope than was granted')),
     };
-    return createAuthorizedFetch(url, source, this.deps.fetch);
+    return createAuthorizedFetch(url, source, this.deps.fetch, this.dpopKeys);
   }
 
   /** Revokes at the server when it offers revocation (refresh token first), then forgets locally whatever happened. */
@@ -274,6 +291,7 @@ export class Keyring {
         expiresAt: credential?.expiresAt,
         obtainedAt: credential?.obtainedAt,
         hasRefreshToken: Boolean(credential?.refreshToken),
+        dpopBound: Boolean(credential?.dpopKey),
         needsSignIn: credential?.needsSignIn ?? true,
         lastRefresh: credential?.lastRefresh,
       });
@@ -289,7 +307,7 @@ export class Keyring {
     let probe: DiagnoseReport['probe'];
     try {
       probe = await this.probe(serverUrl, signal);
-      const discovery = await this.discoverer.discover(url, findChallenge(probe.challenges, 'bearer'), await this.policyFor(url), signal, steps);
+      const discovery = await this.discoverer.discover(url, findAuthorizationChallenge(probe.challenges), await this.policyFor(url), signal, steps);
       const { trace, ...record } = discovery;
       return { serverUrl: canonical, probe, steps, discovery: record, clientIdentity: describeClientOptions(record) };
     } catch (error) {
@@ -307,17 +325,15 @@ export class Keyring {
       configured: options.scopes,
       challenged: parseScope(challenge?.params.scope),
       resourceSupported: discovery.resourceScopes,
-      authorizationServerSupported: as.scopes_supported,
+      // A machine grant has no user session to keep alive offline.
+      authorizationServerSupported: options.grant ? undefined : as.scopes_supported,
     });
     const client: ClientConfig = { clientName: DEFAULT_CLIENT_NAME, ...(await this.boundPreRegisteredClient(canonical, as.issuer)), ...options.client };
-    this.logger.info(`[signIn] signing in to ${canonical} at ${as.issuer}`);
-    const flow = options.flow === 'device' ? this.deviceFlow : this.codeFlow;
-    const input = { serverUrl: canonical, as, client, scopes, resource: discovery.resource, policy, signal: options.signal, showDeviceCode: options.showDeviceCode };
-    const { tokens, client: record } = await flow.run(input).catch((error: unknown) => {
-      throw scopes.length === 0 && isKeyringError(error, 'access_denied')
-        ? new KeyringError('access_denied', `${error.message}; no scope was requested because the server suggested none — name the scopes to request (--scope)`, { cause: error })
-        : error;
-    });
+    const dpop = shouldUseDpop(options.dpop, challenge, as.dpop_signing_alg_values_supported) ? await this.dpopKeys.create() : undefined;
+    const obtained = options.grant
+      ? await this.runMachineGrant(options.grant, { as, client, scopes, resource: discovery.resource, policy, dpop, signal: options.signal })
+      : await this.runInteractiveFlow({ serverUrl: canonical, as, client, scopes, resource: discovery.resource, policy, dpop, signal: options.signal }, options);
+    const { tokens, client: record } = obtained;
     await this.discoveries.remember(discovery);
     await this.identities.remember(record);
     const binding: ServerBinding = { serverUrl: canonical, resource: discovery.resource, issuer: as.issuer, clientId: record.clientId, account: accountLabel(tokens, as.issuer) };
@@ -326,6 +342,23 @@ export class Keyring {
     this.logger.info(`[signIn] signed in to ${canonical}`);
     this.changes.fire({ serverUrl: canonical, kind: 'signedIn' });
     return credential;
+  }
+
+  /** The person approves: in the browser the code flow sends them to, or wherever they enter a device's code. */
+  private async runInteractiveFlow(input: AuthorizationRequestInput, options: SignInOptions): Promise<{ tokens: TokenSet; client: ClientRecord }> {
+    this.logger.info(`[signIn] signing in to ${input.serverUrl} at ${input.as.issuer}`);
+    const run = options.flow === 'device' ? this.deviceFlow.run({ ...input, showDeviceCode: options.showDeviceCode }) : this.codeFlow.run(input);
+    return run.catch((error: unknown) => {
+      throw input.scopes.length === 0 && isKeyringError(error, 'access_denied')
+        ? new KeyringError('access_denied', `${error.message}; no scope was requested because the server suggested none — name the scopes to request (--scope)`, { cause: error })
+        : error;
+    });
+  }
+
+  private async runMachineGrant(grant: MachineGrant, input: Omit<AuthorizationRequestInput, 'serverUrl'>): Promise<{ tokens: TokenSet; client: ClientRecord }> {
+    const client = await this.identities.preRegistered(input.as, input.client);
+    this.logger.info(`[signIn] requesting tokens with the ${grant.kind} grant at ${input.as.issuer}`);
+    return { tokens: await requestMachineTokens(grant, { ...input, http: this.http, client }), client };
   }
 
   /**
@@ -337,7 +370,7 @@ export class Keyring {
     if (!binding || binding.issuer !== issuer) return {};
     const client = await this.repository.getClient(binding.issuer, binding.clientId);
     if (client?.origin !== 'pre-registered') return {};
-    return { clientId: client.clientId, clientSecret: client.clientSecret, authMethod: client.authMethod };
+    return { clientId: client.clientId, clientSecret: client.clientSecret, privateKey: client.privateKey, signingAlg: client.signingAlg, authMethod: client.authMethod };
   }
 
   /** Points the server at its new credential and purges the one it replaces, so nothing is orphaned. */
@@ -356,7 +389,7 @@ export class Keyring {
     const binding = await this.repository.getServer(canonical);
     if (rejected && binding && !isSecondTry && !namesOtherMetadata) {
       try {
-        return await this.credentials.fresh(binding, () => this.refreshContext(url, binding, options.signal), { kind: 'rejected', token: rejected.accessToken });
+        return await this.credentials.fresh(binding, () => this.refreshContext(url, binding, options.signal), { kind: 'rejected', token: rejected.accessToken }, this.renewalFor(url, binding, options));
       } catch (error) {
         if (!isSignInRequired(error)) throw error;
       }
@@ -364,8 +397,20 @@ export class Keyring {
     return this.signInIfAllowed(url, options, challenge, new KeyringError('unauthorized', `${canonical} requires sign-in`));
   }
 
+  /** For a caller with a machine grant: run it again when the credential has no refresh token to renew it with. */
+  private renewalFor(url: URL, binding: ServerBinding, options: TokenOptions): TokenRenewal | undefined {
+    const { grant } = options;
+    if (!grant) return undefined;
+    return async (latest) => {
+      const { as, client, policy, signal } = await this.refreshContext(url, binding, options.signal);
+      const dpop = latest.dpopKey ? await this.dpopKeys.bindingFor(latest.dpopKey) : undefined;
+      return requestMachineTokens(grant, { http: this.http, policy, as, client, resource: latest.resource, scopes: latest.scopes, dpop, signal });
+    };
+  }
+
   private signInIfAllowed(url: URL, options: TokenOptions, challenge: Challenge | undefined, refusal: KeyringError): Promise<Credential> {
-    if (!options.interactive) {
+    // A machine grant needs no person, so it runs even where a browser sign-in may not.
+    if (!options.interactive && !options.grant) {
       options.onSignInNeeded?.(options.scopes);
       return Promise.reject(refusal);
     }

@@ -3,6 +3,7 @@
 // oauth4webapi request/process pair; the caller owns all state.
 import * as oauth from 'oauth4webapi';
 import { clientAuthentication, oauthClient } from './clientIdentity';
+import { withDpopNonceRetry, type DpopBinding } from './dpop';
 import { KeyringError, toKeyringError } from './errors';
 import type { DestinationPolicy, HttpClient } from './http';
 import type { ClientRecord } from './records';
@@ -25,6 +26,8 @@ export interface TokenSet {
   /** Granted scopes when the server said; otherwise undefined (the caller assumes what it asked for). */
   readonly scopes?: readonly string[];
   readonly idTokenClaims?: Readonly<Record<string, unknown>>;
+  /** The key the access token is bound to (RFC 9449), when the server issued a DPoP token. */
+  readonly dpopKey?: JsonWebKey;
 }
 
 export async function buildAuthorizationRequest(
@@ -80,13 +83,17 @@ export async function exchangeCode(
   callbackParams: URLSearchParams,
   pending: PendingAuthorization,
   signal?: AbortSignal,
+  dpop?: DpopBinding,
 ): Promise<TokenSet> {
   try {
-    const response = await oauth.authorizationCodeGrantRequest(as, oauthClient(client), clientAuthentication(client), callbackParams, pending.redirectUri, pending.codeVerifier, {
-      ...http.oauthOptions('token', policy, signal),
-      additionalParameters: { resource: pending.resource },
+    return await withDpopNonceRetry(dpop, async () => {
+      const response = await oauth.authorizationCodeGrantRequest(as, oauthClient(client), clientAuthentication(client), callbackParams, pending.redirectUri, pending.codeVerifier, {
+        ...http.oauthOptions('token', policy, signal),
+        additionalParameters: { resource: pending.resource },
+        DPoP: dpop?.handle,
+      });
+      return toTokenSet(await oauth.processAuthorizationCodeResponse(as, oauthClient(client), response), dpop);
     });
-    return toTokenSet(await oauth.processAuthorizationCodeResponse(as, oauthClient(client), response));
   } catch (error) {
     throw toKeyringError(error, 'token request');
   }
@@ -100,13 +107,17 @@ export async function refreshTokens(
   refreshToken: string,
   resource: string,
   signal?: AbortSignal,
+  dpop?: DpopBinding,
 ): Promise<TokenSet> {
   try {
-    const response = await oauth.refreshTokenGrantRequest(as, oauthClient(client), clientAuthentication(client), refreshToken, {
-      ...http.oauthOptions('token', policy, signal),
-      additionalParameters: { resource },
+    return await withDpopNonceRetry(dpop, async () => {
+      const response = await oauth.refreshTokenGrantRequest(as, oauthClient(client), clientAuthentication(client), refreshToken, {
+        ...http.oauthOptions('token', policy, signal),
+        additionalParameters: { resource },
+        DPoP: dpop?.handle,
+      });
+      return toTokenSet(await oauth.processRefreshTokenResponse(as, oauthClient(client), response), dpop);
     });
-    return toTokenSet(await oauth.processRefreshTokenResponse(as, oauthClient(client), response));
   } catch (error) {
     throw toKeyringError(error, 'token refresh');
   }
@@ -139,8 +150,11 @@ export async function revokeToken(
   }
 }
 
-export function toTokenSet(response: oauth.TokenEndpointResponse): TokenSet {
+/** A token response as the engine keeps it; `dpop` is the key the request was signed with, if any. */
+export function toTokenSet(response: oauth.TokenEndpointResponse, dpop?: DpopBinding): TokenSet {
   const claims = oauth.getValidatedIdTokenClaims(response);
+  // A server that ignores the proof issues a Bearer token; only a DPoP token is bound to the key.
+  const boundKey = response.token_type === 'dpop' ? dpop?.jwk : undefined;
   return {
     accessToken: response.access_token,
     refreshToken: response.refresh_token,
@@ -148,5 +162,6 @@ export function toTokenSet(response: oauth.TokenEndpointResponse): TokenSet {
     expiresInSeconds: typeof response.expires_in === 'number' ? response.expires_in : undefined,
     scopes: typeof response.scope === 'string' ? parseScope(response.scope) : undefined,
     idTokenClaims: claims ? { ...claims } : undefined,
+    dpopKey: boundKey,
   };
 }

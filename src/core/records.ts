@@ -4,13 +4,17 @@ import type * as oauth from 'oauth4webapi';
 import { KeyringError } from './errors';
 import type { KeyringStore } from './ports';
 
-export type ClientAuthMethod = 'none' | 'client_secret_basic' | 'client_secret_post';
+export type ClientAuthMethod = 'none' | 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
 export type ClientOrigin = 'pre-registered' | 'metadata-document' | 'dynamic-registration';
 
 export interface ClientRecord {
   readonly issuer: string;
   readonly clientId: string;
   readonly clientSecret?: string;
+  /** PKCS#8 PEM of the key that signs `private_key_jwt` assertions (a secret, like `clientSecret`). */
+  readonly privateKey?: string;
+  /** The JWS algorithm for `private_key_jwt` assertions. */
+  readonly signingAlg?: string;
   readonly authMethod: ClientAuthMethod;
   readonly redirectUris: readonly string[];
   /** The grants a registration asked for; absent on records made before the device flow (the code flow's). */
@@ -28,7 +32,10 @@ export interface Credential {
   readonly account: string;
   readonly accessToken: string;
   readonly refreshToken?: string;
+  /** `bearer` or `dpop` (lower case, as oauth4webapi normalises it). */
   readonly tokenType: string;
+  /** The private JWK a DPoP-bound token is tied to (RFC 9449); kept with the token because it is as secret. */
+  readonly dpopKey?: JsonWebKey;
   readonly scopes: readonly string[];
   /** Epoch milliseconds; absent when the server did not say. */
   readonly expiresAt?: number;
@@ -164,13 +171,13 @@ function hasShape(value: unknown, shape: Shape): value is Record<string, unknown
 }
 
 function isClientRecord(value: unknown): value is ClientRecord {
-  return hasShape(value, { issuer: 'string', clientId: 'string', clientSecret: 'string?', authMethod: 'string', redirectUris: 'string[]', grantTypes: 'string[]?', origin: 'string', registeredAt: 'number' });
+  return hasShape(value, { issuer: 'string', clientId: 'string', clientSecret: 'string?', privateKey: 'string?', signingAlg: 'string?', authMethod: 'string', redirectUris: 'string[]', grantTypes: 'string[]?', origin: 'string', registeredAt: 'number' });
 }
 
 function isCredential(value: unknown): value is Credential {
   return hasShape(value, {
     resource: 'string', issuer: 'string', clientId: 'string', account: 'string', accessToken: 'string', refreshToken: 'string?',
-    tokenType: 'string', scopes: 'string[]', expiresAt: 'number?', obtainedAt: 'number', lastRefresh: 'object?', needsSignIn: 'boolean',
+    tokenType: 'string', dpopKey: 'object?', scopes: 'string[]', expiresAt: 'number?', obtainedAt: 'number', lastRefresh: 'object?', needsSignIn: 'boolean',
   });
 }
 

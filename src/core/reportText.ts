@@ -11,6 +11,7 @@ export function formatStatus(statuses: readonly CredentialStatus[], now: number)
     `  client:    ${status.clientId}${status.clientOrigin ? ` (${status.clientOrigin})` : ''}`,
     `  resource:  ${status.resource}`,
     `  scopes:    ${status.scopes.join(' ') || '(none)'}`,
+    `  token:     ${status.dpopBound ? 'DPoP-bound (RFC 9449)' : 'Bearer'}`,
     `  expires:   ${formatExpiry(status.expiresAt, now)}`,
     `  refresh:   ${formatRefresh(status)}`,
   ].join('\n')).join('\n\n');

@@ -290,5 +290,33 @@ describe('the command line with --device', function () {
     const result = await cli.run('status', '--device');
     assert.equal(result.code, 2);
     assert.match(result.stderr, /--device is only for login, tools, call and token/);
+    const withGrant = await cli.run('login', mcp.url, '--device', '--grant', 'client_credentials', '--client-id', 'ci-bot', '--client-secret', 'not-used');
+    assert.equal(withGrant.code, 2);
+    assert.match(withGrant.stderr, /give either --device or --grant/);
+  });
+});
+
+describe('a device sign-in to a server that demands DPoP-bound tokens', function () {
+  let as: AuthorizationServer;
+  let mcp: McpServer;
+  let cli: CliHarness;
+
+  before(async function () {
+    as = await startAuthorizationServer({ deviceFlow: { intervalSeconds: INTERVAL_SECONDS }, dpopNonces: true });
+    mcp = await startMcpServer({ shape: 'path-metadata', authorizationServer: as, dpop: { nonces: true } });
+    cli = await createCliHarness();
+  });
+  after(async function () {
+    await cli.dispose();
+    await mcp.close();
+    await as.close();
+  });
+
+  it('binds the polled tokens to a key, answering the token endpoint\'s nonce demand', async function () {
+    const result = await cli.run('call', mcp.url, 'whoami', '--device');
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(as.requestCount('authorization'), 0);
+    const token = JSON.parse((await cli.run('token', mcp.url, '--json')).stdout) as { tokenType: string };
+    assert.equal(token.tokenType, 'dpop');
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { ClientIdentities } from '../../../src/core/clientIdentity';
 import { CredentialManager, type RefreshContext } from '../../../src/core/credentialManager';
-import { isTransient } from '../../../src/core/errors';
+import { KeyringError, isTransient } from '../../../src/core/errors';
 import { credentialKey, KeyringRepository, type ClientRecord, type Credential, type ServerBinding } from '../../../src/core/records';
 import { MemoryStore, fakeClock, httpClientOver, json, recordingLogger, rejectsWithCode, routerFetch, type FakeClock } from './fakes';
 
@@ -328,5 +328,63 @@ describe('CredentialManager', () => {
       assert.equal(stored.expiresAt, undefined);
       assert.deepEqual(stored.scopes, ['x']);
     });
+  });
+});
+
+describe('CredentialManager renewing a credential without a refresh token (machine grants)', () => {
+  const renewedWith = (accessToken: string) => () => Promise.resolve({ accessToken, tokenType: 'bearer', expiresInSeconds: 3600 });
+
+  it('runs the renewal instead of marking the credential as needing sign-in, and stores the new token', async () => {
+    const h = harness([tokens('unused')]);
+    await h.repository.putCredential(credentialAged(h.clock, DUE_BUT_VALID, { refreshToken: undefined }));
+    let renewals = 0;
+    const fresh = await h.manager.fresh(binding, h.context, { kind: 'due' }, () => {
+      renewals++;
+      return renewedWith('access-2')();
+    });
+    assert.equal(fresh.accessToken, 'access-2');
+    assert.equal(renewals, 1);
+    assert.equal(h.tokenRequests.length, 0, 'no refresh-token request');
+    assert.equal((await h.stored())?.accessToken, 'access-2');
+    assert.equal((await h.stored())?.lastRefresh?.outcome, 'ok');
+  });
+
+  it('renews once for many concurrent callers', async () => {
+    const h = harness([tokens('unused')]);
+    await h.repository.putCredential(credentialAged(h.clock, EXPIRED, { refreshToken: undefined }));
+    let renewals = 0;
+    const renew = async () => {
+      renewals++;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return renewedWith('access-2')();
+    };
+    const results = await Promise.all(Array.from({ length: 50 }, () => h.manager.fresh(binding, h.context, { kind: 'due' }, renew)));
+    assert.equal(renewals, 1);
+    assert.deepEqual(new Set(results.map((credential) => credential.accessToken)), new Set(['access-2']));
+  });
+
+  it('reports a refused renewal as itself, records it, and does not pretend a sign-in would help', async () => {
+    const h = harness([tokens('unused')]);
+    await h.repository.putCredential(credentialAged(h.clock, EXPIRED, { refreshToken: undefined }));
+    const refused = new KeyringError('invalid_grant', 'JWT assertion grant: the authorization server rejected the grant (invalid_grant)');
+    const error = await rejectsWithCode(h.manager.fresh(binding, h.context, { kind: 'due' }, () => Promise.reject(refused)), 'invalid_grant');
+    assert.equal(error, refused);
+    const stored = await h.stored();
+    assert.equal(stored?.needsSignIn, false);
+    assert.deepEqual(stored?.lastRefresh && { outcome: stored.lastRefresh.outcome, code: stored.lastRefresh.code }, { outcome: 'rejected', code: 'invalid_grant' });
+  });
+
+  it('keeps a still-valid token through a transient renewal failure', async () => {
+    const h = harness([tokens('unused')], { refreshAttempts: 1 });
+    await h.repository.putCredential(credentialAged(h.clock, DUE_BUT_VALID, { refreshToken: undefined }));
+    const fresh = await h.manager.fresh(binding, h.context, { kind: 'due' }, () => Promise.reject(new KeyringError('server_unavailable', 'down')));
+    assert.equal(fresh.accessToken, 'access-1');
+    assert.equal((await h.stored())?.lastRefresh?.outcome, 'retrying');
+  });
+
+  it('still ends a code-flow credential without refresh token when no renewal is offered', async () => {
+    const h = harness([tokens('unused')]);
+    await h.repository.putCredential(credentialAged(h.clock, EXPIRED, { refreshToken: undefined }));
+    await rejectsWithCode(h.manager.fresh(binding, h.context), 'needs_sign_in');
   });
 });

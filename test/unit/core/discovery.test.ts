@@ -180,6 +180,15 @@ describe('Discoverer', () => {
       await rejectsWithCode(discoverer.discover(SERVER, undefined, policy), 'discovery_failed');
     });
 
+    it('moves past a 200 that is not JSON (a catch-all HTML page) to the next metadata location', async () => {
+      const htmlPage: Route = () => new Response('<!DOCTYPE html><title>Sign in</title>', { status: 200, headers: { 'content-type': 'text/html' } });
+      const { server, discoverer } = setup({ [PATH_PRM]: prm(), [AS_8414]: htmlPage, [AS_OIDC]: asMetadata(AS) });
+      const discovery = await discoverer.discover(SERVER, undefined, policy);
+      assert.deepEqual(server.urls(), [PATH_PRM, AS_8414, AS_OIDC]);
+      assert.equal(discovery.metadataSource, AS_OIDC);
+      assert.match(discovery.trace.find((step) => step.url === AS_8414)?.outcome ?? '', /not a JSON metadata document/);
+    });
+
     it('uses the OpenID configuration when a root issuer has no RFC 8414 document', async () => {
       const { server, discoverer } = setup({ [PATH_PRM]: prm(), [AS_OIDC]: asMetadata(AS) });
       const discovery = await discoverer.discover(SERVER, undefined, policy);

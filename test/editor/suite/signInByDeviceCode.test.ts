@@ -54,7 +54,12 @@ suite('MCP Keyring signing in by device code', () => {
   test('signs in with a code approved on the verification page, with no redirect back to the editor', async () => {
     const before = await runner.state();
     const token = await api.getAccessToken(serverUrl, { interactive: true });
-    const after = await runner.state();
+    // The extension may hold its tokens before the tab has loaded the server's last page.
+    const after = await until('the tab reaching the end of the device flow', 15_000, async () => {
+      const state = await runner.state();
+      const popup = state.popups[before.popups.length];
+      return popup && (popup.finishedAt !== undefined || popup.error !== undefined) ? state : undefined;
+    });
 
     assert.ok(token.length > 10, 'getAccessToken returned no token');
     const popups = after.popups.slice(before.popups.length);

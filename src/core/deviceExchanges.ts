@@ -3,7 +3,7 @@
 // except inside the pending authorization the caller holds; it is never logged or put into an error.
 import * as oauth from 'oauth4webapi';
 import { clientAuthentication, oauthClient } from './clientIdentity';
-import { expired, type PollAnswer } from './devicePolling';
+import { deviceCodeExpired, type PollAnswer } from './devicePolling';
 import { withDpopNonceRetry, type DpopBinding } from './dpop';
 import { KeyringError, toKeyringError } from './errors';
 import type { DestinationPolicy, HttpClient } from './http';
@@ -77,7 +77,7 @@ export async function pollDeviceToken(
     if (error instanceof oauth.ResponseBodyError) {
       if (error.error === 'authorization_pending') return { kind: 'pending' };
       if (error.error === 'slow_down') return { kind: 'slowDown' };
-      if (error.error === 'expired_token') throw expired();
+      if (error.error === 'expired_token') throw deviceCodeExpired();
     }
     throw toKeyringError(error, 'device token request');
   }

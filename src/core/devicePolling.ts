@@ -35,7 +35,7 @@ export async function pollForTokens<T>(poll: (signal: AbortSignal) => Promise<Po
   for (;;) {
     const waitMs = backoffSeconds * 1000;
     // A request after expiry can only be refused; say so without sending it.
-    if (timing.now() + waitMs >= schedule.expiresAt) throw expired();
+    if (timing.now() + waitMs >= schedule.expiresAt) throw deviceCodeExpired();
     await timing.sleep(waitMs, signal);
     let answer: PollAnswer<T>;
     try {
@@ -52,6 +52,6 @@ export async function pollForTokens<T>(poll: (signal: AbortSignal) => Promise<Po
   }
 }
 
-export function expired(): KeyringError {
+export function deviceCodeExpired(): KeyringError {
   return new KeyringError('device_code_expired', 'the device code expired before the sign-in was approved');
 }

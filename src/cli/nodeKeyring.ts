@@ -1,6 +1,6 @@
 // Composition root of the command line: the engine over the file store, the loopback receiver, the browser
 // opener and Node's DNS and fetch.
-import type { OpenUrl, Logger } from '../core/ports';
+import type { DeviceCodePrompt, OpenUrl, Logger } from '../core/ports';
 import { Keyring } from '../core/keyring';
 import { createBrowserOpener } from '../node/browserOpener';
 import { FileStore, defaultStoreDirectory } from '../node/fileStore';
@@ -13,21 +13,29 @@ export interface CliEnvironment {
   readonly logger: Logger;
   /** Where to show the sign-in URL when the browser is not opened. */
   readonly printSignInUrl: (url: string) => void;
+  /** Where to show the user code of a device sign-in. */
+  readonly printDeviceCode: (prompt: DeviceCodePrompt) => void;
   /** Replaces the browser (tests play the person at the browser). */
   readonly openUrl?: OpenUrl;
 }
 
 export async function createNodeKeyring(options: CliOptions, environment: CliEnvironment): Promise<Keyring> {
   const store = await FileStore.open(options.storeDirectory ?? defaultStoreDirectory(process.platform, environment.env));
-  const openUrl: OpenUrl = environment.openUrl
-    ?? (options.openBrowser
-      ? createBrowserOpener({ command: options.browserCommand, env: environment.env, logger: environment.logger })
-      : (url) => Promise.resolve(environment.printSignInUrl(url)));
+  const browser: OpenUrl | undefined = environment.openUrl
+    ?? (options.openBrowser ? createBrowserOpener({ command: options.browserCommand, env: environment.env, logger: environment.logger }) : undefined);
+  const openUrl: OpenUrl = browser ?? ((url) => Promise.resolve(environment.printSignInUrl(url)));
   return Keyring.create({
     store,
     fetch: (input, init) => fetch(input, init),
     resolveHost,
     openUrl,
+    // The code is printed in any case; the browser is a convenience, and one that fails leaves the printed way.
+    showDeviceCode: async (prompt) => {
+      environment.printDeviceCode(prompt);
+      await browser?.(prompt.verificationUriComplete ?? prompt.verificationUri).catch((error: unknown) => {
+        environment.logger.warn(`[signIn] the browser did not open (${error instanceof Error ? error.message : 'unknown error'}); use the address above`);
+      });
+    },
     createReceiver: () => LoopbackReceiver.start({ port: options.port, logger: environment.logger, timeoutMs: options.callbackTimeoutMs }),
     logger: environment.logger,
     timeoutMs: options.requestTimeoutMs,

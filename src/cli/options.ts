@@ -46,6 +46,8 @@ Other options:
   --store <dir>                 where credentials are kept (default: the OS config directory)
   --browser <command>           how to open the sign-in page (default: $BROWSER, then the OS opener)
   --no-browser                  print the sign-in URL instead of opening it
+  --device                      sign in with a code approved in any browser, on any device (RFC 8628),
+                                for login, tools, call and token; needs no redirect to this machine
   --port <port>                 loopback port for the redirect (default: any free port)
   --timeout <seconds>           bound for each network request and for the wait for the browser
   --json                        machine-readable output
@@ -53,6 +55,8 @@ Other options:
   -h, --help                    show this help
 `;
 
+/** The commands that may sign in. */
+const SIGN_IN_COMMANDS: ReadonlySet<Command> = new Set(['login', 'tools', 'call', 'token']);
 const CLIENT_AUTH_METHODS: readonly ClientAuthMethod[] = ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'];
 const DEFAULT_CALLBACK_WAIT_SECONDS = 300;
 const DEFAULT_REQUEST_TIMEOUT_SECONDS = 10;
@@ -72,6 +76,7 @@ export interface CliOptions {
   readonly storeDirectory?: string;
   readonly browserCommand?: string;
   readonly openBrowser: boolean;
+  readonly device: boolean;
   readonly port: number;
   readonly requestTimeoutMs: number;
   readonly callbackTimeoutMs: number;
@@ -97,11 +102,13 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   const allowed = command === 'status' ? 1 : expected;
   if (rest.length < expected || rest.length > allowed) throw new KeyringError('usage', `${command} takes ${command === 'call' ? '<server-url> <tool>' : command === 'status' ? 'at most one <server-url>' : 'one <server-url>'}`);
   if (values.args !== undefined && command !== 'call') throw new KeyringError('usage', '--args is only for the call command');
+  if (values.device && !SIGN_IN_COMMANDS.has(command)) throw new KeyringError('usage', '--device is only for login, tools, call and token');
   const timeoutSeconds = values.timeout === undefined ? undefined : parsePositiveNumber(values.timeout, '--timeout');
   const client = clientConfig(values, env);
   const grantOptions = parseGrantOptions(values, env, client.clientId !== undefined, client.clientSecret !== undefined);
   if (client.authMethod === 'private_key_jwt' && grantOptions.privateKeyFile === undefined) throw new KeyringError('usage', '--client-auth private_key_jwt needs --private-key');
   if (values.dpop && values['no-dpop']) throw new KeyringError('usage', 'give either --dpop or --no-dpop');
+  if (values.device && grantOptions.grant) throw new KeyringError('usage', 'give either --device or --grant');
   return {
     help: false,
     options: {
@@ -117,6 +124,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       storeDirectory: values.store,
       browserCommand: values.browser,
       openBrowser: !values['no-browser'],
+      device: values.device ?? false,
       port: values.port === undefined ? 0 : parsePort(values.port),
       requestTimeoutMs: (timeoutSeconds ?? DEFAULT_REQUEST_TIMEOUT_SECONDS) * 1000,
       callbackTimeoutMs: (timeoutSeconds ?? DEFAULT_CALLBACK_WAIT_SECONDS) * 1000,
@@ -153,6 +161,7 @@ function parseRaw(argv: readonly string[]) {
       store: { type: 'string' },
       browser: { type: 'string' },
       'no-browser': { type: 'boolean' },
+      device: { type: 'boolean' },
       port: { type: 'string' },
       timeout: { type: 'string' },
       json: { type: 'boolean' },

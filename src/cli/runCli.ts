@@ -51,12 +51,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       scopes: options.scopes,
       dpop: options.dpop,
       grant: options.grant && toMachineGrant(options.grant, readSecret),
+      flow: options.device ? 'device' : undefined,
     };
     const keyring = await createNodeKeyring(options, {
       env: io.env,
       logger,
       openUrl: io.openUrl,
       printSignInUrl: (url) => io.stderr(`Open this URL in a browser to sign in:\n${url}\n`),
+      printDeviceCode: (prompt) => io.stderr(`To sign in, open ${prompt.verificationUri} and enter the code ${prompt.userCode}\n${prompt.verificationUriComplete ? `(or open ${prompt.verificationUriComplete})\n` : ''}`),
     });
     await runCommand(keyring, options, signIn, io);
     return EXIT_OK;

@@ -3,12 +3,12 @@
 import type * as oauth from 'oauth4webapi';
 import type { ClientConfig, ClientIdentities } from './clientIdentity';
 import type { DpopBinding } from './dpop';
-import { KeyringError, isKeyringError } from './errors';
 import type { DestinationPolicy, HttpClient } from './http';
 import { buildAuthorizationRequest, exchangeCode, validateCallback, type TokenSet } from './oauthExchanges';
 import type { CreateReceiver, Logger, OpenUrl, RedirectReceiver } from './ports';
 import type { ClientRecord } from './records';
 import { redactUrl } from './redact';
+import { staleRegistrationOr, withFreshRegistrationOnce, type StaleRegistration } from './staleRegistration';
 
 export interface AuthorizationCodeFlowDeps {
   readonly http: HttpClient;
@@ -36,24 +36,11 @@ export interface AuthorizationResult {
   readonly client: ClientRecord;
 }
 
-/** A code exchange refused with invalid_client for a dynamically registered client: the registration went stale. */
-interface StaleRegistration {
-  readonly staleClient: ClientRecord;
-  readonly error: KeyringError;
-}
-
 export class AuthorizationCodeFlow {
   constructor(private readonly deps: AuthorizationCodeFlowDeps) {}
 
-  async run(input: AuthorizationRequestInput): Promise<AuthorizationResult> {
-    const first = await this.attempt(input);
-    if (!('staleClient' in first)) return first;
-    // The server has forgotten our registration: register again, once, and ask the user once more.
-    this.deps.logger.warn('[signIn] the authorization server no longer knows the registered client; registering again');
-    await this.deps.identities.forget(first.staleClient);
-    const second = await this.attempt(input);
-    if ('staleClient' in second) throw new KeyringError('invalid_client', `the authorization server rejected a freshly registered client too: ${second.error.message}`, { cause: second.error });
-    return second;
+  run(input: AuthorizationRequestInput): Promise<AuthorizationResult> {
+    return withFreshRegistrationOnce(this.deps.identities, this.deps.logger, () => this.attempt(input));
   }
 
   private async attempt(input: AuthorizationRequestInput): Promise<AuthorizationResult | StaleRegistration> {
@@ -68,8 +55,7 @@ export class AuthorizationCodeFlow {
       try {
         return { tokens: await exchangeCode(this.deps.http, policy, as, client, params, pending, signal, input.dpop), client };
       } catch (error) {
-        if (isKeyringError(error, 'invalid_client') && client.origin === 'dynamic-registration') return { staleClient: client, error };
-        throw error;
+        return staleRegistrationOr(error, client);
       }
     } finally {
       receiver.dispose();

@@ -8,6 +8,16 @@ import type { ClientAuthMethod, ClientRecord, KeyringRepository } from './record
 import { importPrivateKeyPem } from './signingKeys';
 import { isLoopbackHost } from './urls';
 
+/** RFC 8628 §3.4: a registration must name this grant for the device flow to be allowed. */
+export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+
+/** What a registration asks for, by flow: the code flow needs a redirect URI, the device flow none. */
+interface RegistrationRequest {
+  readonly redirect_uris: string[];
+  readonly grant_types: string[];
+  readonly response_types: string[];
+}
+
 export interface ClientConfig {
   readonly clientId?: string;
   readonly clientSecret?: string;
@@ -40,8 +50,21 @@ export class ClientIdentities {
     if (config.clientMetadataUrl && as.client_id_metadata_document_supported === true) {
       return { issuer: as.issuer, clientId: config.clientMetadataUrl, authMethod: 'none', redirectUris: [redirectUri], origin: 'metadata-document', registeredAt: this.now() };
     }
-    if (as.registration_endpoint) return this.register(as, config, redirectUri, policy, signal);
+    if (as.registration_endpoint) return this.register(as, config, { redirect_uris: [redirectUri], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'] }, policy, signal);
     throw new KeyringError('registration_unavailable', `the authorization server ${as.issuer} offers no client registration: pass a client id registered there (--client-id), allowing the redirect URI ${redirectUriHint(redirectUri)}`);
+  }
+
+  /**
+   * The identity for a device authorization: no redirect URI, and only a registration that asked for the device
+   * grant (one made for the code flow may not be allowed it). Client ID metadata documents are not used: ours lists
+   * the code flow's grants.
+   */
+  async resolveForDevice(as: oauth.AuthorizationServer, config: ClientConfig, policy: DestinationPolicy, signal?: AbortSignal): Promise<ClientRecord> {
+    if (config.clientId) return this.preRegistered(as, config);
+    const stored = (await this.repository.listClients(as.issuer)).find((record) => record.origin === 'dynamic-registration' && record.grantTypes?.includes(DEVICE_CODE_GRANT));
+    if (stored) return stored;
+    if (as.registration_endpoint) return this.register(as, config, { redirect_uris: [], grant_types: [DEVICE_CODE_GRANT, 'refresh_token'], response_types: [] }, policy, signal);
+    throw new KeyringError('registration_unavailable', `the authorization server ${as.issuer} offers no client registration: pass a client id registered there for the device flow (--client-id)`);
   }
 
   /** The client the user configured (a machine grant has no redirect URIs). */
@@ -63,15 +86,13 @@ export class ClientIdentities {
     await this.repository.deleteClient(record.issuer, record.clientId);
   }
 
-  private async register(as: oauth.AuthorizationServer, config: ClientConfig, redirectUri: string, policy: DestinationPolicy, signal?: AbortSignal): Promise<ClientRecord> {
+  private async register(as: oauth.AuthorizationServer, config: ClientConfig, request: RegistrationRequest, policy: DestinationPolicy, signal?: AbortSignal): Promise<ClientRecord> {
     const authMethod = chooseRegistrationAuthMethod(as.token_endpoint_auth_methods_supported);
     let registered: oauth.OmitSymbolProperties<oauth.Client>;
     try {
       const response = await oauth.dynamicClientRegistrationRequest(as, {
         client_name: config.clientName,
-        redirect_uris: [redirectUri],
-        grant_types: ['authorization_code', 'refresh_token'],
-        response_types: ['code'],
+        ...request,
         token_endpoint_auth_method: authMethod,
         application_type: 'native',
       }, this.http.oauthOptions('registration', policy, signal));
@@ -88,7 +109,8 @@ export class ClientIdentities {
       clientId: registered.client_id,
       clientSecret: typeof registered.client_secret === 'string' ? registered.client_secret : undefined,
       authMethod: grantedMethod,
-      redirectUris: Array.isArray(registered.redirect_uris) ? registered.redirect_uris.filter((uri): uri is string => typeof uri === 'string') : [redirectUri],
+      redirectUris: Array.isArray(registered.redirect_uris) ? registered.redirect_uris.filter((uri): uri is string => typeof uri === 'string') : request.redirect_uris,
+      grantTypes: Array.isArray(registered.grant_types) ? registered.grant_types.filter((grant): grant is string => typeof grant === 'string') : request.grant_types,
       origin: 'dynamic-registration',
       registeredAt: this.now(),
     };

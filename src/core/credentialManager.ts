@@ -232,7 +232,7 @@ function expiry(tokens: TokenSet, now: number): number | undefined {
   return tokens.expiresInSeconds === undefined ? undefined : now + tokens.expiresInSeconds * 1000;
 }
 
-function sleepFor(ms: number, signal?: AbortSignal): Promise<void> {
+export function sleepFor(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new KeyringError('cancelled', 'cancelled'));
     const timer = setTimeout(() => {

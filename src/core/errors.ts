@@ -22,6 +22,8 @@ export const ErrorCodes = [
   'iss_missing',
   'iss_mismatch',
   'access_denied',
+  'device_flow_unavailable',
+  'device_code_expired',
   'authorization_failed',
   'invalid_grant',
   'token_failed',

@@ -6,6 +6,7 @@ import { AuthorizationCodeFlow, type AuthorizationRequestInput } from './authori
 import { findAuthorizationChallenge, parseChallenges, type Challenge } from './challenge';
 import { ClientIdentities, type ClientConfig } from './clientIdentity';
 import { CredentialManager, type RefreshContext, type TokenRenewal } from './credentialManager';
+import { DeviceAuthorizationFlow, supportsDeviceAuthorization } from './deviceAuthorizationFlow';
 import { Discoverer, type DiscoveryStep } from './discovery';
 import { DpopKeys, shouldUseDpop } from './dpop';
 import { DiscoveryCache, agreesWithChallenge } from './discoveryCache';
@@ -14,7 +15,7 @@ import { Emitter, type CredentialChange } from './events';
 import { HttpClient, type DestinationPolicy, type HttpClientOptions } from './http';
 import { requestMachineTokens, type MachineGrant } from './machineGrants';
 import { revokeToken, type TokenSet } from './oauthExchanges';
-import { silentLogger, systemClock, type Clock, type FetchFn, type KeyringStore, type Logger, type OpenUrl, type CreateReceiver, type ResolveHost } from './ports';
+import { silentLogger, systemClock, type Clock, type FetchFn, type KeyringStore, type Logger, type OpenUrl, type CreateReceiver, type ResolveHost, type ShowDeviceCode } from './ports';
 import { credentialKey, KeyringRepository, type ClientOrigin, type ClientRecord, type Credential, type ServerBinding, type StoredDiscovery } from './records';
 import { redactingLogger } from './redact';
 import { parseScope, selectScopes } from './scopes';
@@ -28,6 +29,8 @@ export interface KeyringDeps {
   readonly resolveHost: ResolveHost;
   readonly openUrl: OpenUrl;
   readonly createReceiver: CreateReceiver;
+  /** Shows the user code of a device sign-in; by default the browser opens where the person confirms it. */
+  readonly showDeviceCode?: ShowDeviceCode;
   readonly logger?: Logger;
   readonly clock?: Clock;
   readonly timeoutMs?: number;
@@ -48,6 +51,10 @@ export interface SignInOptions {
   readonly client?: Partial<ClientConfig>;
   /** Scopes to request instead of those the servers suggest. */
   readonly scopes?: readonly string[];
+  /** `device` signs in by device authorization (RFC 8628) instead of a browser redirect. */
+  readonly flow?: SignInFlow;
+  /** Shows a device sign-in's code instead of the keyring's `showDeviceCode` (for a UI tied to this sign-in). */
+  readonly showDeviceCode?: ShowDeviceCode;
   /**
    * Bind the tokens to a key (RFC 9449): true or false as the user asked; by default only when the MCP server
    * challenges with the DPoP scheme and the authorization server accepts ES256 proofs.
@@ -60,6 +67,8 @@ export interface SignInOptions {
   readonly grant?: MachineGrant;
   readonly signal?: AbortSignal;
 }
+
+export type SignInFlow = 'authorizationCode' | 'device';
 
 export interface TokenOptions extends SignInOptions {
   /** May the engine open the browser to sign in? */
@@ -118,6 +127,7 @@ export class Keyring {
   private readonly discoveries: DiscoveryCache;
   private readonly identities: ClientIdentities;
   private readonly codeFlow: AuthorizationCodeFlow;
+  private readonly deviceFlow: DeviceAuthorizationFlow;
   private readonly credentials: CredentialManager;
   private readonly policies = new Map<string, Promise<DestinationPolicy>>();
   private readonly dpopKeys = new DpopKeys();
@@ -135,6 +145,8 @@ export class Keyring {
     this.discoveries = new DiscoveryCache(this.discoverer, this.repository, now, deps.discoveryTtlMs);
     this.identities = new ClientIdentities(this.http, this.repository, now);
     this.codeFlow = new AuthorizationCodeFlow({ http: this.http, identities: this.identities, openUrl: deps.openUrl, createReceiver: deps.createReceiver, logger: this.logger });
+    const showDeviceCode = deps.showDeviceCode ?? ((prompt) => deps.openUrl(prompt.verificationUriComplete ?? prompt.verificationUri));
+    this.deviceFlow = new DeviceAuthorizationFlow({ http: this.http, identities: this.identities, showDeviceCode, clock: this.clock, logger: this.logger });
     this.credentials = new CredentialManager({
       repository: this.repository,
       http: this.http,
@@ -172,6 +184,14 @@ export class Keyring {
     const configured = await this.withServerOptions(url, options);
     const announced = challenge ?? findAuthorizationChallenge((await this.probe(serverUrl, options.signal)).challenges);
     return this.signInWith(url, configured, announced);
+  }
+
+  /** Whether the server's authorization server offers device authorization (RFC 8628). Discovers; stores nothing. */
+  async offersDeviceAuthorization(serverUrl: string, signal?: AbortSignal): Promise<boolean> {
+    const url = parseServerUrl(serverUrl);
+    const probe = await this.probe(serverUrl, signal);
+    const discovery = await this.discoveries.get(url, canonicalServerUrl(url), findAuthorizationChallenge(probe.challenges), await this.policyFor(url), signal);
+    return supportsDeviceAuthorization(discovery.authorizationServer);
   }
 
   /**
@@ -324,7 +344,7 @@ export class Keyring {
     const dpop = shouldUseDpop(options.dpop, challenge, as.dpop_signing_alg_values_supported) ? await this.dpopKeys.create() : undefined;
     const obtained = options.grant
       ? await this.runMachineGrant(options.grant, { as, client, scopes, resource: discovery.resource, policy, dpop, signal: options.signal })
-      : await this.runCodeFlow({ serverUrl: canonical, as, client, scopes, resource: discovery.resource, policy, dpop, signal: options.signal });
+      : await this.runInteractiveFlow({ serverUrl: canonical, as, client, scopes, resource: discovery.resource, policy, dpop, signal: options.signal }, options);
     const { tokens, client: record } = obtained;
     await this.discoveries.remember(discovery);
     await this.identities.remember(record);
@@ -336,9 +356,11 @@ export class Keyring {
     return credential;
   }
 
-  private async runCodeFlow(input: AuthorizationRequestInput): Promise<{ tokens: TokenSet; client: ClientRecord }> {
+  /** The person approves: in the browser the code flow sends them to, or wherever they enter a device's code. */
+  private async runInteractiveFlow(input: AuthorizationRequestInput, options: SignInOptions): Promise<{ tokens: TokenSet; client: ClientRecord }> {
     this.logger.info(`[signIn] signing in to ${input.serverUrl} at ${input.as.issuer}`);
-    return this.codeFlow.run(input).catch((error: unknown) => {
+    const run = options.flow === 'device' ? this.deviceFlow.run({ ...input, showDeviceCode: options.showDeviceCode }) : this.codeFlow.run(input);
+    return run.catch((error: unknown) => {
       throw input.scopes.length === 0 && isKeyringError(error, 'access_denied')
         ? new KeyringError('access_denied', `${error.message}; no scope was requested because the server suggested none — name the scopes to request (--scope)`, { cause: error })
         : error;

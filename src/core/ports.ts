@@ -58,3 +58,22 @@ export interface KeyringStore {
   keys(prefix: string): Promise<string[]>;
   withLock<T>(key: string, work: () => Promise<T>): Promise<T>;
 }
+
+/**
+ * What a person needs to approve a device authorization (RFC 8628 §3.3) on another device or in a browser. It never
+ * carries the device code, which is a secret between the client and the authorization server.
+ */
+export interface DeviceCodePrompt {
+  readonly userCode: string;
+  readonly verificationUri: string;
+  /** The verification URI with the user code in it, when the server offers one (for opening or a QR code). */
+  readonly verificationUriComplete?: string;
+  /** Epoch milliseconds after which the code is no longer accepted. */
+  readonly expiresAt: number;
+}
+
+/**
+ * Shows the person the user code and where to enter it, and may open the browser there. Resolves once shown, not
+ * once approved: polling runs meanwhile. `signal` aborts when the attempt ends (approved, denied, expired, cancelled).
+ */
+export type ShowDeviceCode = (prompt: DeviceCodePrompt, signal: AbortSignal) => Promise<void>;

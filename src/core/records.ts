@@ -17,6 +17,8 @@ export interface ClientRecord {
   readonly signingAlg?: string;
   readonly authMethod: ClientAuthMethod;
   readonly redirectUris: readonly string[];
+  /** The grants a registration asked for; absent on records made before the device flow (the code flow's). */
+  readonly grantTypes?: readonly string[];
   readonly origin: ClientOrigin;
   readonly registeredAt: number;
 }
@@ -169,7 +171,7 @@ function hasShape(value: unknown, shape: Shape): value is Record<string, unknown
 }
 
 function isClientRecord(value: unknown): value is ClientRecord {
-  return hasShape(value, { issuer: 'string', clientId: 'string', clientSecret: 'string?', privateKey: 'string?', signingAlg: 'string?', authMethod: 'string', redirectUris: 'string[]', origin: 'string', registeredAt: 'number' });
+  return hasShape(value, { issuer: 'string', clientId: 'string', clientSecret: 'string?', privateKey: 'string?', signingAlg: 'string?', authMethod: 'string', redirectUris: 'string[]', grantTypes: 'string[]?', origin: 'string', registeredAt: 'number' });
 }
 
 function isCredential(value: unknown): value is Credential {

@@ -32,7 +32,7 @@ export class RedirectReceivers {
       case 'pasteUrl':
         return Promise.resolve(new PasteUrlReceiver());
       case 'loopback':
-      case 'deviceCode': // never planned until the engine supports RFC 8628; the loopback is the safe stand-in
+      case 'deviceCode': // the device flow asks for no receiver, so this is not reached; loopback is the safe answer
         return LoopbackReceiver.start({ logger: this.logger, timeoutMs: WAIT_FOR_BROWSER_MS });
     }
   };

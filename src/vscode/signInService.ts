@@ -10,6 +10,7 @@ import type { RedirectReceivers } from './redirectReceivers';
 import { chooseRedirectStrategies, type RedirectStrategy } from './redirectStrategy';
 import type { ConfiguredServer } from './configuredServer';
 import type { ClientSecrets } from './clientSecrets';
+import { showDeviceCode } from './deviceCodeNotification';
 
 export interface SignInServiceDeps {
   readonly keyring: Keyring;
@@ -56,7 +57,7 @@ export class SignInService {
       uiKind: vscode.env.uiKind === vscode.UIKind.Web ? 'web' : 'desktop',
       remoteName: vscode.env.remoteName,
       preference: server.entry.redirect ?? vscode.workspace.getConfiguration(Settings.section).get(Settings.redirectStrategy, 'auto'),
-      serverSupportsDeviceCode: false,
+      serverSupportsDeviceCode: await this.offersDeviceCode(server, signal),
       serverAcceptsCustomSchemes: undefined,
     });
     let lastError: unknown;
@@ -69,6 +70,8 @@ export class SignInService {
         return await this.deps.keyring.signIn(server.entry.url, {
           client: await this.clientConfig(server),
           scopes: scopes ?? server.entry.scopes,
+          flow: strategy === 'deviceCode' ? 'device' : 'authorizationCode',
+          showDeviceCode: (prompt) => showDeviceCode(prompt, report, this.deps.logger),
           signal,
         });
       } catch (error) {
@@ -78,6 +81,19 @@ export class SignInService {
       }
     }
     throw lastError instanceof Error ? lastError : new KeyringError('cancelled', 'sign-in was cancelled');
+  }
+
+  /**
+   * From discovery, which the sign-in repeats (it stores nothing until a sign-in succeeds). A server that cannot be
+   * asked now offers no device code; the sign-in itself then reports why.
+   */
+  private async offersDeviceCode(server: ConfiguredServer, signal: AbortSignal): Promise<boolean> {
+    try {
+      return await this.deps.keyring.offersDeviceAuthorization(server.entry.url, signal);
+    } catch (error) {
+      this.deps.logger.warn(`[signIn] could not learn whether ${server.canonicalUrl} offers a device code (${isKeyringError(error) ? error.code : 'unknown'})`);
+      return false;
+    }
   }
 
   private async clientConfig(server: ConfiguredServer) {
@@ -102,9 +118,12 @@ export class SignInService {
   }
 }
 
-/** Failures that another redirect strategy might avoid: nobody came back, or the server refused this redirect URI. */
+/**
+ * Failures that another redirect strategy might avoid: nobody came back (or approved the device code in time), or the
+ * server refused this redirect URI or registration.
+ */
 function isStrategyFailure(error: unknown): error is KeyringError {
-  return isKeyringError(error) && (error.code === 'timeout' || error.code === 'registration_failed' || error.code === 'authorization_failed');
+  return isKeyringError(error) && (error.code === 'timeout' || error.code === 'registration_failed' || error.code === 'authorization_failed' || error.code === 'device_code_expired');
 }
 
 function strategyName(strategy: RedirectStrategy): string {
@@ -121,7 +140,12 @@ function strategyName(strategy: RedirectStrategy): string {
 }
 
 function strategyMessage(strategy: RedirectStrategy): string {
-  return strategy === 'pasteUrl'
-    ? vscode.l10n.t('Approve in the browser, then paste the address it ends on.')
-    : vscode.l10n.t('Approve the sign-in in your browser.');
+  switch (strategy) {
+    case 'pasteUrl':
+      return vscode.l10n.t('Approve in the browser, then paste the address it ends on.');
+    case 'deviceCode':
+      return vscode.l10n.t('Asking the authorization server for a code…');
+    default:
+      return vscode.l10n.t('Approve the sign-in in your browser.');
+  }
 }

@@ -1,5 +1,6 @@
 // Plays the person at the authorization server in a real Chromium page: oidc-provider's development login and
-// consent pages, as a browser shows them, until the server sends the page on to the client's redirect URI.
+// consent pages, as a browser shows them, until the server sends the page on to the client's redirect URI — or, in a
+// device flow (RFC 8628), from the user code confirmation through login and consent to the page saying it is done.
 import type { Page } from 'playwright-core';
 
 export interface AuthorizationPageOptions {
@@ -26,12 +27,17 @@ function isWebUrl(url: URL): boolean {
 }
 
 /** What the page in front of the person asks for: oidc-provider names it in the form's hidden `prompt` field. */
-async function nextPrompt(page: Page, serverOrigin: string, timeoutMs: number): Promise<'left' | 'login' | 'consent' | 'other'> {
+async function nextPrompt(page: Page, serverOrigin: string, timeoutMs: number): Promise<'left' | 'login' | 'consent' | 'postingCode' | 'confirmCode' | 'deviceDone' | 'other'> {
   const left = page.waitForURL((url) => url.origin !== serverOrigin, { timeout: timeoutMs, waitUntil: 'commit' }).then(() => 'left' as const);
   const form = page.locator('form input[name="prompt"]').first();
   // Redirects happen at the HTTP level, so a loaded document on the server's origin is a page meant for the person.
   const prompt = page.waitForLoadState('domcontentloaded', { timeout: timeoutMs }).then(async () => {
     if (new URL(page.url()).origin !== serverOrigin) return 'left' as const;
+    // The device flow's pages: the one posting the code from the link by itself, the confirmation of the code the
+    // device shows, and the end, where no redirect follows.
+    if ((await page.locator('form input[name="confirm"]').count()) > 0) return 'confirmCode' as const;
+    if ((await page.locator('form input[name="user_code"]').count()) > 0) return 'postingCode' as const;
+    if ((await page.locator('#device-sign-in-done').count()) > 0) return 'deviceDone' as const;
     if ((await form.count()) === 0) return 'other' as const;
     const value = await form.getAttribute('value', { timeout: timeoutMs });
     return value === 'login' || value === 'consent' ? value : ('other' as const);
@@ -72,8 +78,13 @@ export async function completeAuthorizationInPage(page: Page, options: Authoriza
   for (let step = 0; step < MAX_PAGES; step += 1) {
     if (page.isClosed() || new URL(page.url()).origin !== serverOrigin) return;
     const prompt = await nextPrompt(page, serverOrigin, timeoutMs);
-    if (prompt === 'left') return;
-    if (prompt === 'login') {
+    if (prompt === 'left' || prompt === 'deviceDone') return;
+    if (prompt === 'postingCode') {
+      await page.waitForURL((url) => !url.searchParams.has('user_code'), { timeout: timeoutMs, waitUntil: 'domcontentloaded' });
+    } else if (prompt === 'confirmCode') {
+      // The person confirms that the page shows the code the editor shows.
+      await andNavigation(page, timeoutMs, () => page.locator('[type="submit"]').first().click());
+    } else if (prompt === 'login') {
       await andNavigation(page, timeoutMs, async () => {
         await page.locator('form input[name="login"]').fill(options.login ?? 'alice');
         const password = page.locator('form input[type="password"]');

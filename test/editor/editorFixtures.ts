@@ -23,6 +23,8 @@ export interface EditorFixtureConfig {
   readonly serverUrl: string;
   /** The MCP server whose settings entry asks for a loopback redirect. */
   readonly loopbackServerUrl: string;
+  /** An MCP server in no settings entry: the device code test adds one asking for the device code strategy. */
+  readonly deviceServerUrl: string;
   readonly issuer: string;
   /** The account the authorization pages sign in as. */
   readonly login: string;
@@ -63,6 +65,7 @@ export interface EditorFixtures extends AsyncDisposable {
   readonly loopbackMcpServer: McpServer;
   readonly bearerServer: StaticCredentialServer;
   readonly apiKeyServer: StaticCredentialServer;
+  readonly deviceMcpServer: McpServer;
   readonly config: EditorFixtureConfig;
   /** The profile's User/settings.json: the servers. */
   readonly userSettings: Record<string, unknown>;
@@ -220,6 +223,8 @@ async function startAuthorizationServerOffLocalhost(options: EditorFixtureOption
   const mounted = await mountAuthorizationServer(origin, {
     accessTokenTtlSeconds: options.accessTokenTtlSeconds,
     accessTokenFormat: options.accessTokenFormat,
+    // Advertised to every server; the strategy table puts the device code after the URI handler unless asked for.
+    deviceFlow: { intervalSeconds: 1 },
   });
   handle = mounted.handle;
   const close = (): Promise<void> => new Promise((resolve, reject) => {
@@ -233,6 +238,7 @@ export async function startEditorFixtures(options: EditorFixtureOptions = {}): P
   const authorizationServer = await startAuthorizationServerOffLocalhost(options);
   const mcpServer = await startMcpServer({ shape: 'path-metadata', authorizationServer, sdk: 'v1' });
   const loopbackMcpServer = await startMcpServer({ shape: 'path-metadata', authorizationServer, sdk: 'v1' });
+  const deviceMcpServer = await startMcpServer({ shape: 'path-metadata', authorizationServer, sdk: 'v1' });
   const observer = observeTraffic(authorizationServer, [mcpServer, loopbackMcpServer]);
   const apiKeyHeader = 'x-api-key';
   const [bearerServer, apiKeyServer] = await Promise.all([startStaticCredentialServer('authorization'), startStaticCredentialServer(apiKeyHeader)]);
@@ -240,6 +246,7 @@ export async function startEditorFixtures(options: EditorFixtureOptions = {}): P
   const config: EditorFixtureConfig = {
     serverUrl: mcpServer.url,
     loopbackServerUrl: loopbackMcpServer.url,
+    deviceServerUrl: deviceMcpServer.url,
     issuer: authorizationServer.issuer,
     login: LOGIN,
     bearerServerUrl: bearerServer.url,
@@ -262,7 +269,7 @@ export async function startEditorFixtures(options: EditorFixtureOptions = {}): P
     if (isClosed) return;
     isClosed = true;
     observer.stop();
-    await Promise.allSettled([mcpServer.close(), loopbackMcpServer.close(), bearerServer.close(), apiKeyServer.close()]);
+    await Promise.allSettled([mcpServer.close(), loopbackMcpServer.close(), deviceMcpServer.close(), bearerServer.close(), apiKeyServer.close()]);
     await authorizationServer.close();
   };
   return {
@@ -271,6 +278,7 @@ export async function startEditorFixtures(options: EditorFixtureOptions = {}): P
     loopbackMcpServer,
     bearerServer,
     apiKeyServer,
+    deviceMcpServer,
     config,
     userSettings,
     machineSettings,

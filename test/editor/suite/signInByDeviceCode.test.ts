@@ -1,0 +1,78 @@
+// Device authorization (RFC 8628) in the real editor: a server entry asking for the device code strategy signs in
+// without any redirect back to the editor. The editor opens the verification page with the code in it, the runner
+// plays the person there (confirm the code, log in, consent), and the extension polls until approved. Runs after
+// the main suite (files run in name order) and leaves the settings as it found them.
+import assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { readEditorTestConfig } from './editorTestConfig';
+import { runner } from './runner';
+
+const extensionId = 'mcp-keyring.mcp-keyring';
+
+interface KeyringApi {
+  getAccessToken(serverUrl: string, options?: { interactive?: boolean }): Promise<string>;
+  listServers(): Promise<{ url: string; signedIn: boolean }[]>;
+}
+
+interface ServerEntry {
+  readonly url: string;
+  readonly label?: string;
+  readonly redirect?: string;
+}
+
+async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+}
+
+suite('MCP Keyring signing in by device code', () => {
+  const config = readEditorTestConfig();
+  const serverUrl = config.deviceServerUrl as string;
+  const settings = () => vscode.workspace.getConfiguration('mcpKeyring');
+  let api: KeyringApi;
+  let originalServers: readonly ServerEntry[] | undefined;
+
+  suiteSetup(async function () {
+    if (typeof serverUrl !== 'string') this.skip();
+    api = await vscode.extensions.getExtension<KeyringApi>(extensionId)!.activate();
+    // An earlier suite may have left the runner holding the tabs the editor opens.
+    await runner.setPopupMode('complete');
+    originalServers = settings().inspect<ServerEntry[]>('servers')?.globalValue;
+    await settings().update('servers', [...(originalServers ?? []), { url: serverUrl, label: 'Device code MCP server', redirect: 'deviceCode' }], vscode.ConfigurationTarget.Global);
+    await until('the new server entry reaching the extension', 10_000, async () => ((await api.listServers()).some((server) => server.url === serverUrl) ? true : undefined));
+  });
+
+  suiteTeardown(async () => {
+    if (typeof serverUrl === 'string') await settings().update('servers', originalServers, vscode.ConfigurationTarget.Global);
+  });
+
+  test('signs in with a code approved on the verification page, with no redirect back to the editor', async () => {
+    const before = await runner.state();
+    const token = await api.getAccessToken(serverUrl, { interactive: true });
+    // The extension may hold its tokens before the tab has loaded the server's last page.
+    const after = await until('the tab reaching the end of the device flow', 15_000, async () => {
+      const state = await runner.state();
+      const popup = state.popups[before.popups.length];
+      return popup && (popup.finishedAt !== undefined || popup.error !== undefined) ? state : undefined;
+    });
+
+    assert.ok(token.length > 10, 'getAccessToken returned no token');
+    const popups = after.popups.slice(before.popups.length);
+    assert.equal(popups.length, 1, `the editor opened ${popups.length} tabs: ${JSON.stringify(popups)}`);
+    assert.equal(popups[0]!.error, undefined);
+    const issuerOrigin = new URL(config.issuer as string).origin;
+    assert.equal(popups[0]!.openedAt, `${issuerOrigin}/device`, 'the editor opened the verification page');
+    assert.ok(popups[0]!.finishedAt?.startsWith(`${issuerOrigin}/device/`), `the page ended at ${popups[0]!.finishedAt}, not on the authorization server's own page`);
+    const registrations = after.registrations.slice(before.registrations.length);
+    assert.deepEqual(registrations.map((registration) => [registration.status, registration.redirectUris]), [[201, []]], 'one registration, for the device grant, with no redirect URI');
+    assert.equal(after.issued.accessTokens, before.issued.accessTokens + 1);
+
+    assert.equal(await api.getAccessToken(serverUrl, { interactive: false }), token, 'the credential is stored and handed out without a new sign-in');
+    assert.ok((await api.listServers()).find((server) => server.url === serverUrl)?.signedIn);
+  });
+});

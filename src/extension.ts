@@ -76,7 +76,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<McpKey
       return server && serverTokenOptions.forServer(server.entry, server.canonicalUrl);
     },
   }));
-  const signIns = new SignInService({ keyring, receivers, logger, clientSecrets });
+  const signIns = new SignInService({ keyring, receivers, logger });
 
   const settingsPurge = own(new SettingsPurge({
     registry,

@@ -265,6 +265,16 @@ function describeError(code: string): string {
     case 'needs_sign_in':
     case 'not_signed_in':
       return vscode.l10n.t('Sign in first.');
+    case 'device_flow_unavailable':
+      return vscode.l10n.t('The authorization server offers no device code sign-in; choose another redirect for this server.');
+    case 'device_code_expired':
+      return vscode.l10n.t('The device code expired before it was approved; sign in again.');
+    case 'invalid_grant':
+      return vscode.l10n.t('The authorization server refused the grant (an expired or rejected assertion, or a revoked sign-in). See the log for details.');
+    case 'invalid_client':
+      return vscode.l10n.t('The authorization server refused the client: check its id, secret or private key ("MCP Keyring: Set Server Secret…").');
+    case 'usage':
+      return vscode.l10n.t('The server\'s configuration is incomplete. See the log for what is missing.');
     default:
       return vscode.l10n.t('The operation failed ({0}). See the log for details.', code);
   }

@@ -1,5 +1,6 @@
 // Interactive sign-in from the editor: a cancellable progress notification, the redirect strategies tried in the
-// order the capability table gives, and the person asked before each fallback.
+// order the capability table gives, and the person asked before each fallback. A server configured with a machine
+// grant needs no person: its grant runs instead. The server's client and grant come from the keyring's serverOptions.
 import * as vscode from 'vscode';
 import { isKeyringError, KeyringError } from '../core/errors';
 import type { Keyring } from '../core/keyring';
@@ -9,14 +10,12 @@ import { Settings } from './ids';
 import type { RedirectReceivers } from './redirectReceivers';
 import { chooseRedirectStrategies, type RedirectStrategy } from './redirectStrategy';
 import type { ConfiguredServer } from './configuredServer';
-import type { ClientSecrets } from './clientSecrets';
 import { showDeviceCode } from './deviceCodeNotification';
 
 export interface SignInServiceDeps {
   readonly keyring: Keyring;
   readonly receivers: RedirectReceivers;
   readonly logger: Logger;
-  readonly clientSecrets: ClientSecrets;
 }
 
 export class SignInService {
@@ -40,7 +39,8 @@ export class SignInService {
         const abort = new AbortController();
         const subscription = token.onCancellationRequested(() => abort.abort());
         try {
-          return await this.tryStrategies(server, scopes, abort.signal, (message) => progress.report({ message }));
+          const report = (message: string) => progress.report({ message });
+          return await (server.entry.grant ? this.runGrant(server, scopes, abort.signal, report) : this.tryStrategies(server, scopes, abort.signal, report));
         } catch (error) {
           if (isKeyringError(error, 'cancelled') || token.isCancellationRequested) throw new vscode.CancellationError();
           throw error;
@@ -50,6 +50,12 @@ export class SignInService {
         }
       },
     ));
+  }
+
+  private runGrant(server: ConfiguredServer, scopes: readonly string[] | undefined, signal: AbortSignal, report: (message: string) => void): Promise<Credential> {
+    report(vscode.l10n.t('Requesting tokens with the {0} grant…', server.entry.grant!));
+    this.deps.logger.info(`[signIn] ${server.canonicalUrl} with the ${server.entry.grant} grant`);
+    return this.deps.keyring.signIn(server.entry.url, { scopes, signal });
   }
 
   private async tryStrategies(server: ConfiguredServer, scopes: readonly string[] | undefined, signal: AbortSignal, report: (message: string) => void): Promise<Credential> {
@@ -68,8 +74,7 @@ export class SignInService {
       this.deps.logger.info(`[signIn] ${server.canonicalUrl} with the ${strategy} redirect`);
       try {
         return await this.deps.keyring.signIn(server.entry.url, {
-          client: await this.clientConfig(server),
-          scopes: scopes ?? server.entry.scopes,
+          scopes,
           flow: strategy === 'deviceCode' ? 'device' : 'authorizationCode',
           showDeviceCode: (prompt) => showDeviceCode(prompt, report, this.deps.logger),
           signal,
@@ -94,16 +99,6 @@ export class SignInService {
       this.deps.logger.warn(`[signIn] could not learn whether ${server.canonicalUrl} offers a device code (${isKeyringError(error) ? error.code : 'unknown'})`);
       return false;
     }
-  }
-
-  private async clientConfig(server: ConfiguredServer) {
-    const metadataUrl = vscode.workspace.getConfiguration(Settings.section).get<string>(Settings.clientMetadataUrl, '');
-    return {
-      clientId: server.entry.clientId,
-      authMethod: server.entry.clientAuthMethod,
-      clientSecret: server.entry.clientId ? await this.deps.clientSecrets.get(server.canonicalUrl) : undefined,
-      clientMetadataUrl: metadataUrl || undefined,
-    };
   }
 
   private async confirmFallback(failed: RedirectStrategy, next: RedirectStrategy, error: unknown): Promise<boolean> {

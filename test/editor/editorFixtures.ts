@@ -1,6 +1,7 @@
 // The real servers a test in the editor signs in to: one oidc-provider authorization server and two OAuth-protected
 // MCP servers (one signed in to the editor's way, one configured for a loopback redirect), the user settings that
 // name them, and a record of the traffic the editor sends them, observed from outside the fixtures.
+import { randomBytes } from 'node:crypto';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -66,6 +67,10 @@ export interface EditorFixtures extends AsyncDisposable {
   readonly bearerServer: StaticCredentialServer;
   readonly apiKeyServer: StaticCredentialServer;
   readonly deviceMcpServer: McpServer;
+  /** Accepts only DPoP-bound tokens (with nonces); configured in the suite for the client credentials grant. */
+  readonly machineMcpServer: McpServer;
+  /** The secret of MACHINE_CLIENT_ID, which only the runner knows (it types it into the editor). */
+  readonly machineClientSecret: string;
   readonly config: EditorFixtureConfig;
   /** The profile's User/settings.json: the servers. */
   readonly userSettings: Record<string, unknown>;
@@ -206,7 +211,10 @@ function observeTraffic(authorizationServer: AuthorizationServer, mcpServers: re
 }
 
 /** The authorization server fixture, served on its own listener on AUTHORIZATION_SERVER_HOST. */
-async function startAuthorizationServerOffLocalhost(options: EditorFixtureOptions): Promise<AuthorizationServer> {
+/** A client registered for the client credentials grant, as an administrator would set one up for a CI job. */
+export const MACHINE_CLIENT_ID = 'editor-ci';
+
+async function startAuthorizationServerOffLocalhost(options: EditorFixtureOptions, machineClientSecret: string): Promise<AuthorizationServer> {
   let handle: RequestHandler = (_request, response) => void response.writeHead(503).end();
   const server = createServer((request, response) => {
     Promise.resolve(handle(request, response)).catch((error: unknown) => {
@@ -225,6 +233,7 @@ async function startAuthorizationServerOffLocalhost(options: EditorFixtureOption
     accessTokenFormat: options.accessTokenFormat,
     // Advertised to every server; the strategy table puts the device code after the URI handler unless asked for.
     deviceFlow: { intervalSeconds: 1 },
+    clients: [{ client_id: MACHINE_CLIENT_ID, client_secret: machineClientSecret, grant_types: ['client_credentials'], response_types: [], redirect_uris: [] }],
   });
   handle = mounted.handle;
   const close = (): Promise<void> => new Promise((resolve, reject) => {
@@ -235,11 +244,13 @@ async function startAuthorizationServerOffLocalhost(options: EditorFixtureOption
 }
 
 export async function startEditorFixtures(options: EditorFixtureOptions = {}): Promise<EditorFixtures> {
-  const authorizationServer = await startAuthorizationServerOffLocalhost(options);
+  const machineClientSecret = randomBytes(24).toString('base64url');
+  const authorizationServer = await startAuthorizationServerOffLocalhost(options, machineClientSecret);
   const mcpServer = await startMcpServer({ shape: 'path-metadata', authorizationServer, sdk: 'v1' });
   const loopbackMcpServer = await startMcpServer({ shape: 'path-metadata', authorizationServer, sdk: 'v1' });
   const deviceMcpServer = await startMcpServer({ shape: 'path-metadata', authorizationServer, sdk: 'v1' });
-  const observer = observeTraffic(authorizationServer, [mcpServer, loopbackMcpServer]);
+  const machineMcpServer = await startMcpServer({ shape: 'path-metadata', authorizationServer, sdk: 'v1', dpop: { nonces: true } });
+  const observer = observeTraffic(authorizationServer, [mcpServer, loopbackMcpServer, machineMcpServer]);
   const apiKeyHeader = 'x-api-key';
   const [bearerServer, apiKeyServer] = await Promise.all([startStaticCredentialServer('authorization'), startStaticCredentialServer(apiKeyHeader)]);
 
@@ -247,6 +258,8 @@ export async function startEditorFixtures(options: EditorFixtureOptions = {}): P
     serverUrl: mcpServer.url,
     loopbackServerUrl: loopbackMcpServer.url,
     deviceServerUrl: deviceMcpServer.url,
+    machineServerUrl: machineMcpServer.url,
+    machineClientId: MACHINE_CLIENT_ID,
     issuer: authorizationServer.issuer,
     login: LOGIN,
     bearerServerUrl: bearerServer.url,
@@ -269,7 +282,7 @@ export async function startEditorFixtures(options: EditorFixtureOptions = {}): P
     if (isClosed) return;
     isClosed = true;
     observer.stop();
-    await Promise.allSettled([mcpServer.close(), loopbackMcpServer.close(), deviceMcpServer.close(), bearerServer.close(), apiKeyServer.close()]);
+    await Promise.allSettled([mcpServer.close(), loopbackMcpServer.close(), deviceMcpServer.close(), machineMcpServer.close(), bearerServer.close(), apiKeyServer.close()]);
     await authorizationServer.close();
   };
   return {
@@ -279,6 +292,8 @@ export async function startEditorFixtures(options: EditorFixtureOptions = {}): P
     bearerServer,
     apiKeyServer,
     deviceMcpServer,
+    machineMcpServer,
+    machineClientSecret,
     config,
     userSettings,
     machineSettings,

@@ -232,7 +232,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.ar
     },
     afterSuite: (session) => scanForLeakedTokens({
       tokens: [...fixtures.issuedTokens.accessTokens, ...fixtures.issuedTokens.refreshTokens],
-      staticKeys: [fixtures.bearerServer.secret, fixtures.apiKeyServer.secret],
+      staticKeys: [fixtures.bearerServer.secret, fixtures.apiKeyServer.secret, fixtures.machineClientSecret],
       userDataDir: session.codeServer.userDataDir,
       workbench: session.workbench,
     }),

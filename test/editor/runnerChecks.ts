@@ -338,6 +338,7 @@ export class RunnerControl implements AsyncDisposable {
       tokenRequests: fixtures.authorizationServer.requestCount('token'),
       mcp: traffic(fixtures.mcpServer),
       loopbackMcp: traffic(fixtures.loopbackMcpServer),
+      machineMcp: { ...traffic(fixtures.machineMcpServer), dpopRefusals: [...fixtures.machineMcpServer.dpopRefusals] },
       bearer: { accepted: fixtures.bearerServer.accepted, refused: fixtures.bearerServer.refused },
       apiKey: { accepted: fixtures.apiKeyServer.accepted, refused: fixtures.apiKeyServer.refused },
     };
@@ -350,7 +351,7 @@ export class RunnerControl implements AsyncDisposable {
   private async answerQuickInput(body: Record<string, unknown>): Promise<{ answered: string }> {
     const page = this.workbench();
     if (!page) throw new Error('no workbench page');
-    const secrets: Record<string, string> = { bearer: this.fixtures.bearerServer.secret, apiKey: this.fixtures.apiKeyServer.secret };
+    const secrets: Record<string, string> = { bearer: this.fixtures.bearerServer.secret, apiKey: this.fixtures.apiKeyServer.secret, machineClient: this.fixtures.machineClientSecret };
     const text = typeof body.secretOf === 'string' ? secrets[body.secretOf] : typeof body.text === 'string' ? body.text : undefined;
     await answerQuickInput(page, String(body.title), text);
     return { answered: String(body.title) };

@@ -25,6 +25,8 @@ export interface RunnerState {
   readonly tokenRequests: number;
   readonly mcp: ServerTraffic;
   readonly loopbackMcp: ServerTraffic;
+  /** The DPoP-only server of the machine-grant suite, with why it refused requests (`nonce required`…). */
+  readonly machineMcp: ServerTraffic & { readonly dpopRefusals: readonly string[] };
   /** The MCP servers without OAuth: requests that carried their key, and the others. */
   readonly bearer: StaticServerTraffic;
   readonly apiKey: StaticServerTraffic;
@@ -53,5 +55,5 @@ export const runner = {
   check: (name: 'tool-calls' | 'secret-storage' | 'revoked', since?: string) => call<RunnerCheckResult>(`/check/${name}`, { since }),
   checkExchangedCode: (code: string) => call<RunnerCheckResult>('/check/exchanged-code', { code }),
   /** Answers the quick input titled `title` with `text` (or a static server's key, which only the runner knows), then Enter. */
-  answerQuickInput: (title: string, answer: { text?: string; secretOf?: 'bearer' | 'apiKey' } = {}) => call<unknown>('/quick-input', { title, ...answer }),
+  answerQuickInput: (title: string, answer: { text?: string; secretOf?: 'bearer' | 'apiKey' | 'machineClient' } = {}) => call<unknown>('/quick-input', { title, ...answer }),
 };

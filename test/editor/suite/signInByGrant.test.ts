@@ -1,0 +1,77 @@
+// A server configured with the client credentials grant, in the real editor: its client secret is typed once into
+// "Set Server Secret…" (by the runner, so the suite never holds it), tokens come without any browser, they are
+// DPoP-bound because the server accepts nothing else, and the editor's MCP client calls a tool through the relay,
+// which signs every request with a proof. Runs after the main suites (files run in name order) and restores settings.
+import assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { readEditorTestConfig } from './editorTestConfig';
+import { eventually, extensionId, resultText, type KeyringApi } from './helpers';
+import { runner } from './runner';
+
+interface ServerEntry {
+  readonly url: string;
+  readonly [field: string]: unknown;
+}
+
+suite('MCP Keyring with a machine grant', () => {
+  const config = readEditorTestConfig();
+  const serverUrl = config.machineServerUrl as string;
+  const clientId = config.machineClientId as string;
+  const label = 'Machine MCP server';
+  const settings = () => vscode.workspace.getConfiguration('mcpKeyring');
+  let api: KeyringApi;
+  let originalServers: readonly ServerEntry[] | undefined;
+
+  suiteSetup(async function () {
+    if (typeof serverUrl !== 'string' || typeof clientId !== 'string') this.skip();
+    api = await vscode.extensions.getExtension<KeyringApi>(extensionId)!.activate();
+    originalServers = settings().inspect<ServerEntry[]>('servers')?.globalValue;
+    const entry = { url: serverUrl, label, clientId, clientAuthMethod: 'client_secret_basic', grant: 'client_credentials' };
+    await settings().update('servers', [...(originalServers ?? []), entry], vscode.ConfigurationTarget.Global);
+    await eventually('the new server entry reaching the extension', 10_000, async () => ((await api.listServers()).some((server) => server.url === serverUrl) ? true : undefined));
+  });
+
+  suiteTeardown(async () => {
+    if (typeof serverUrl === 'string') await settings().update('servers', originalServers, vscode.ConfigurationTarget.Global);
+  });
+
+  test('takes the client secret once through Set Server Secret…, and gets DPoP-bound tokens without a browser', async function () {
+    this.timeout(60_000);
+    const before = await runner.state();
+    const setting = vscode.commands.executeCommand('mcpKeyring.setServerSecret', serverUrl);
+    await runner.answerQuickInput('client secret', { secretOf: 'machineClient' });
+    await setting;
+    const token = await api.getAccessToken(serverUrl, { interactive: false });
+    // Bound to the keyring's key: the token alone, as a Bearer token, is refused.
+    const stolen = await fetch(serverUrl, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}' });
+    await stolen.body?.cancel();
+    assert.equal(stolen.status, 401, 'the token works without its DPoP proof');
+    const after = await runner.state();
+    assert.ok(after.tokenRequests > before.tokenRequests, 'no token request was made');
+    assert.equal(after.popups.length, before.popups.length, 'a browser tab was opened');
+    assert.ok(!JSON.stringify(settings().inspect('servers')).includes(token), 'a token reached the settings');
+  });
+
+  test("lets the editor's MCP client call a tool through the relay, which adds a fresh proof to every request", async function () {
+    this.timeout(90_000);
+    const traffic = await runner.state();
+    const whoamiTools = () => vscode.lm.tools.filter((tool) => tool.name.endsWith('whoami')).map((tool) => tool.name);
+    const before = whoamiTools();
+    await vscode.commands.executeCommand('workbench.mcp.startServer', `${extensionId}/${label}`, { waitForLiveTools: true });
+    // The editor names tools after the server's own name, which all fixture servers share: the new one is this server's.
+    const whoami = await eventually(`a new whoami tool in vscode.lm.tools (had ${before.join(', ')})`, 30_000, () => Promise.resolve(whoamiTools().find((name) => !before.includes(name))));
+    const cancellation = new vscode.CancellationTokenSource();
+    try {
+      const result = await vscode.lm.invokeTool(whoami, { input: {}, toolInvocationToken: undefined }, cancellation.token);
+      // A client credentials token speaks for the client, not a person: it has the scope, and no subject.
+      assert.deepEqual(JSON.parse(resultText(result)), { scope: 'mcp:read' });
+    } finally {
+      cancellation.dispose();
+    }
+    const after = await runner.state();
+    assert.ok(after.machineMcp.acceptedRequests > traffic.machineMcp.acceptedRequests, 'the MCP server accepted no request');
+    const refusals = after.machineMcp.dpopRefusals.slice(traffic.machineMcp.dpopRefusals.length);
+    assert.deepEqual(refusals.filter((reason) => reason !== 'nonce required'), [], 'a request reached the server without a valid proof');
+    assert.ok(refusals.includes('nonce required'), 'the server never asked the editor\'s connection for a nonce, so the nonce retry was not exercised');
+  });
+});

@@ -15,6 +15,7 @@ import { startMcpServer, type McpServer } from '../fixtures/mcpServer';
 import { createCliHarness, type CliHarness } from './cliHarness';
 import { createTestKeyring } from './testKeyring';
 import { toMachineGrant } from '../../src/cli/grantOptions';
+import type { MachineGrant } from '../../src/core/machineGrants';
 
 const TOKEN_LIFETIME_SECONDS = 3;
 const CLIENT_SECRET = `ci-secret-${randomUUID()}`;
@@ -148,6 +149,28 @@ describe('machine grants', function () {
     });
     assert.equal(response.status, 200);
     await response.body?.cancel();
+  });
+
+  it('obtains tokens with each grant from the engine\'s API as well', async function () {
+    const grants: [string, MachineGrant][] = [
+      ['ci-secret', { kind: 'client_credentials' }],
+      ['workload', { kind: 'jwt-bearer', assertion: () => workloadAssertion() }],
+      ['enterprise-app', { kind: 'token-exchange', identityProvider: { tokenEndpoint: idp.tokenEndpoint, clientId: 'keyring-at-idp', clientSecret: 'idp-secret', idToken: () => idp.issueIdToken('bob@example.com') } }],
+    ];
+    for (const [clientId, grant] of grants) {
+      const keyring = await createTestKeyring(join(cli.storeDirectory, clientId), cli.browser);
+      const credential = await keyring.getAccessToken(mcp.url, { interactive: false, grant, client: { clientId, clientSecret: CLIENT_SECRET } });
+      assert.equal(credential.clientId, clientId, `${grant.kind}: bound to the configured client`);
+      const seen = mcp.seenTokens.length;
+      const response = await keyring.fetchFor(mcp.url, { interactive: false, grant, client: { clientId, clientSecret: CLIENT_SECRET } })(mcp.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '0' } } }),
+      });
+      assert.equal(response.status, 200, `${grant.kind}: the MCP server accepted the token`);
+      await response.body?.cancel();
+      assert.equal(mcp.seenTokens.at(seen), credential.accessToken);
+    }
   });
 
   describe('JWT bearer (workload identity)', function () {

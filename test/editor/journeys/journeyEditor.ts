@@ -185,7 +185,17 @@ export class JourneyEditor implements AsyncDisposable {
     // The menu is drawn in a shadow root; role locators reach into it.
     const item = this.page.getByRole('menuitem', { name: action, exact: true });
     await item.waitFor({ timeout: 10_000 });
-    await item.click();
+    // On a loaded machine the menu sometimes swallows a click that comes while it is still settling (it stays open
+    // with the item highlighted); a person clicks again, and so does the journey.
+    for (let attempt = 1; ; attempt++) {
+      await item.click();
+      try {
+        await item.waitFor({ state: 'detached', timeout: 3_000 });
+        return;
+      } catch (error) {
+        if (attempt >= 3) throw new Error(`the context menu stayed open after ${attempt} clicks on ${action}`, { cause: error });
+      }
+    }
   }
 
   close = async (): Promise<void> => {

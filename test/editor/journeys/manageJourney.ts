@@ -35,8 +35,9 @@ export async function manageJourney({ vsix }: JourneyContext): Promise<string[]>
     await editor.shot('copy-token-warning');
     await warning.getByRole('button', { name: 'Copy', exact: true }).click();
     await warning.waitFor({ state: 'hidden' });
-    const copied = await editor.page.evaluate(() => navigator.clipboard.readText());
-    check(await isAcceptedBy(mcpServer.url, copied), 'the copied text is an access token the MCP server accepts');
+    // The command copies after the dialog closes; read until the token has arrived (or the time is up).
+    const copied = await copiedToken(editor, mcpServer.url);
+    check(copied, 'the copied text is an access token the MCP server accepts');
 
     // A credential outlives its client's registration only uselessly (no refresh, no revocation): Reset signs out first.
     const revokedBeforeReset = authorizationServer.requestCount('revocation');
@@ -64,6 +65,17 @@ export async function manageJourney({ vsix }: JourneyContext): Promise<string[]>
     check(authorizationServer.requestCount('revocation') > revocationsBefore, 'removing the server revoked its tokens at the authorization server');
     return editor.screenshots;
   });
+}
+
+/** Whether the clipboard comes to hold a token the MCP server accepts within a few seconds. */
+async function copiedToken(editor: JourneyEditor, serverUrl: string): Promise<boolean> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const text = await editor.page.evaluate(() => navigator.clipboard.readText());
+    if (text && (await isAcceptedBy(serverUrl, text))) return true;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return false;
 }
 
 /** Whether the MCP server accepts `token` for an initialize request (the token itself is never printed). */

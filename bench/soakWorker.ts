@@ -4,6 +4,7 @@
 // Usage: node --expose-gc --import tsx bench/soakWorker.ts <engine|sdk> <duration ms> <output.json>
 import { writeFile } from 'node:fs/promises';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { isKeyringError } from '../src/core/errors';
 import { createTestBrowser } from '../test/fixtures/testBrowser';
 import { createKeyringOver } from '../test/integration/testKeyring';
 import { MemoryStore } from '../test/unit/core/fakes';
@@ -87,7 +88,7 @@ const call = async (index: number) => {
     await client.callTool({ name: 'echo', arguments: { text: `call ${index}` } }, { timeout: CALL_TIMEOUT_MS });
     ok++;
   } catch (error) {
-    const kind = error instanceof Error ? error.name : 'unknown';
+    const kind = isKeyringError(error) ? `${error.name} ${error.code}` : error instanceof Error ? error.name : 'unknown';
     failures.set(kind, (failures.get(kind) ?? 0) + 1);
   }
   latencies.push(performance.now() - started);

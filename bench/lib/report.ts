@@ -136,7 +136,7 @@ function crashSafety(result: CrashSafetyResult): string[] {
   const windows = Object.entries(result.killWindowMs).map(([operation, [low, high]]) => `${operation} ${ms(low)}–${ms(high)}`).join(', ');
   const points = Object.entries(result.byOperation).map(([operation, counts]) => `${operation}: ${Object.entries(counts).map(([point, count]) => `${point} ${count}`).join(', ')}`).join('; ');
   return [
-    `\`dist/cli.mjs login\` and \`token\` (refresh due), alternately, each killed with SIGKILL after a random delay (uniform over ${windows}, from half of a full run's time, start-up included, to just past its end). After each kill a fresh engine reads the store and asks for a token; the MCP server must accept it.`,
+    `\`dist/cli.mjs login\` and \`token\` (refresh due), alternately, each killed with SIGKILL after a random delay (uniform over ${windows}) counted from the moment the operation reaches the servers — a sign-in's first request to the MCP server, a refresh's token request — to just past the end of an unkilled run. After each kill a fresh engine reads the store and asks for a token; the MCP server must accept it.`,
     '',
     '| | count | target |',
     '|---|---|---|',
@@ -152,11 +152,11 @@ function crashSafety(result: CrashSafetyResult): string[] {
 
 function fuzz(outcomes: FuzzOutcome[]): string[] {
   return [
-    '| target | inputs | result | slowest input | time |',
+    '| target | inputs | result | most CPU for one input | time |',
     '|---|---|---|---|---|',
     ...outcomes.map((outcome) => `| ${outcome.target} | ${outcome.inputs} | ${outcome.failure ? `**failed**: ${outcome.failure}` : 'held for every input'} | ${ms(outcome.slowestMs)} | ${(outcome.elapsedMs / 1000).toFixed(1)} s |`),
     '',
-    'Each property: no crash, no input over 1 s, failures only as `KeyringError`, and no planted secret (refresh token, access token, client secret, code) in any error message. The same properties run with 300 inputs each in `npm test` (test/unit/core/fuzz.test.ts).',
+    'Each property: no crash, no input using over 1 s of CPU (nor taking over 30 s to settle), failures only as `KeyringError`, and no planted secret (refresh token, access token, client secret, code) in any error message. The same properties run with 300 inputs each in `npm test` (test/unit/core/fuzz.test.ts).',
   ];
 }
 

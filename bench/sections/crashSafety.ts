@@ -78,9 +78,24 @@ function cliArgs(operation: Operation, servers: BenchServers, directory: string)
   return [operation === 'signIn' ? 'login' : 'token', servers.mcp.url, '--store', directory, '--no-browser', '--timeout', '20'];
 }
 
-/** Runs the command line to the end, playing the person when it prints a sign-in URL; resolves with its duration. */
-async function runToEnd(operation: Operation, servers: BenchServers, directory: string, killAfterMs?: number): Promise<{ ms: number; finished: boolean }> {
-  const started = performance.now();
+/**
+ * The moment the operation reaches the servers: a sign-in's first request to the MCP server, a refresh's token
+ * request. Kills are timed from there, so that they land in the work itself rather than in Node's start-up, however
+ * slow start-up is on a busy machine.
+ */
+function markerCount(operation: Operation, servers: BenchServers): number {
+  return operation === 'signIn' ? servers.mcp.requestLog.length : servers.as.requestCount('token');
+}
+
+interface RunResult {
+  /** From the marker to the end of the process; undefined when it never got that far. */
+  readonly afterMarkerMs: number | undefined;
+  readonly finished: boolean;
+}
+
+/** Runs the command line to the end (or the kill), playing the person when it prints a sign-in URL. */
+async function runToEnd(operation: Operation, servers: BenchServers, directory: string, killAfterMarkerMs?: number): Promise<RunResult> {
+  const before = markerCount(operation, servers);
   const cli = startCli(cliArgs(operation, servers, directory));
   const browser = createTestBrowser();
   let browsing: Promise<void> = Promise.resolve();
@@ -88,11 +103,18 @@ async function runToEnd(operation: Operation, servers: BenchServers, directory: 
     const url = /https?:\/\/\S+\/auth\S*/.exec(chunk.toString())?.[0];
     if (url) browsing = browser.open(url).catch(() => undefined);
   });
-  const timer = killAfterMs === undefined ? undefined : setTimeout(() => cli.child.kill('SIGKILL'), killAfterMs);
+  let markedAt: number | undefined;
+  let killTimer: NodeJS.Timeout | undefined;
+  const watcher = setInterval(() => {
+    if (markedAt !== undefined || markerCount(operation, servers) === before) return;
+    markedAt = performance.now();
+    if (killAfterMarkerMs !== undefined) killTimer = setTimeout(() => cli.child.kill('SIGKILL'), killAfterMarkerMs);
+  }, 1);
   const run = await cli.done;
-  clearTimeout(timer);
+  clearInterval(watcher);
+  clearTimeout(killTimer);
   await browsing;
-  return { ms: performance.now() - started, finished: run.signal === null && run.code === 0 };
+  return { afterMarkerMs: markedAt === undefined ? undefined : performance.now() - markedAt, finished: run.signal === null && run.code === 0 };
 }
 
 export async function runCrashSafety(iterations = CRASH_ITERATIONS): Promise<CrashSafetyResult> {
@@ -100,11 +122,11 @@ export async function runCrashSafety(iterations = CRASH_ITERATIONS): Promise<Cra
   const directory = await mkdtemp(path.join(tmpdir(), 'mcp-keyring-crash-'));
   try {
     const store = await FileStore.open(directory);
-    // Calibrate: how long the whole command takes here, so kills spread over start-up and the work itself.
-    const fullMs: Record<Operation, number> = { signIn: (await runToEnd('signIn', servers, directory)).ms, refresh: 0 };
+    // Calibrate: how long each operation runs after its marker, so kills spread over all of it (and a little past).
+    const signInMs = (await runToEnd('signIn', servers, directory)).afterMarkerMs ?? 0;
     await expireStoredCredential(store);
-    fullMs.refresh = (await runToEnd('refresh', servers, directory)).ms;
-    const killWindowMs: Record<Operation, readonly [number, number]> = { signIn: [fullMs.signIn * 0.5, fullMs.signIn * 1.05], refresh: [fullMs.refresh * 0.5, fullMs.refresh * 1.05] };
+    const refreshMs = (await runToEnd('refresh', servers, directory)).afterMarkerMs ?? 0;
+    const killWindowMs: Record<Operation, readonly [number, number]> = { signIn: [0, signInMs * 1.1], refresh: [0, refreshMs * 1.1] };
 
     const results: Iteration[] = [];
     for (let index = 0; index < iterations; index++) {

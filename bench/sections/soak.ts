@@ -1,6 +1,6 @@
 // Section 4: the soak. Both sides (MCP Keyring and the SDK's OAuth) run at the same time, each in its own process
 // against its own identical servers, while the rest of the bench goes on.
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { percentile } from '../lib/stats';
@@ -55,8 +55,8 @@ function runWorker(side: 'engine' | 'sdk', durationMs: number, outputPath: strin
   });
 }
 
+/** Both workers are started before this returns its promise; `scratchDirectory` must exist. */
 export async function startSoak(scratchDirectory: string, durationMs = SOAK_DURATION_MS): Promise<SoakResult> {
-  await mkdir(scratchDirectory, { recursive: true });
   const [engine, sdk] = await Promise.all([
     runWorker('engine', durationMs, path.join(scratchDirectory, 'soak-engine.json')),
     runWorker('sdk', durationMs, path.join(scratchDirectory, 'soak-sdk.json')),

@@ -8,6 +8,7 @@ import { parseChallenges } from '../../src/core/challenge';
 import { Discoverer } from '../../src/core/discovery';
 import { isKeyringError } from '../../src/core/errors';
 import { refreshTokens, validateCallback, type PendingAuthorization } from '../../src/core/oauthExchanges';
+import type { FetchFn } from '../../src/core/ports';
 import type { ClientRecord } from '../../src/core/records';
 import { redact } from '../../src/core/redact';
 import { httpClientOver, routerFetch } from '../unit/core/fakes';
@@ -47,6 +48,12 @@ const ISSUER = 'https://as.example';
 const PRM_URL = 'https://mcp.example/.well-known/oauth-protected-resource/mcp';
 const AS_URL = `${ISSUER}/.well-known/oauth-authorization-server`;
 const POLICY = { serverAddressClass: 'loopback' as const };
+/**
+ * The fake servers answer at once, so a short request timeout changes nothing but how many timeout timers (and what
+ * they hold) are alive at a time: with the default 10 s, 100 000 inputs keep enough garbage reachable that a major GC
+ * once took over a second of CPU inside one input and was reported as a hang.
+ */
+const http = (fetch: FetchFn) => httpClientOver(fetch, { timeoutMs: 1_000 });
 const AS: oauth.AuthorizationServer = { issuer: ISSUER, authorization_endpoint: `${ISSUER}/authorize`, token_endpoint: `${ISSUER}/token`, authorization_response_iss_parameter_supported: true };
 const CLIENT: ClientRecord = { issuer: ISSUER, clientId: 'bench-client', clientSecret: SECRET_CLIENT, authMethod: 'client_secret_basic', redirectUris: ['http://127.0.0.1/callback'], origin: 'pre-registered', registeredAt: 0 };
 
@@ -146,7 +153,7 @@ function respond({ status, contentType, body }: Answer): Response {
 
 const metadataHandling = target('metadata handling (RFC 9728 + RFC 8414 documents)', fc.tuple(answer(resourceMetadata), answer(serverMetadata)), async ([prm, asm]) => {
   const server = routerFetch({ [PRM_URL]: () => respond(prm), [AS_URL]: () => respond(asm) });
-  const discoverer = new Discoverer(httpClientOver(server.fetch), () => 0);
+  const discoverer = new Discoverer(http(server.fetch), () => 0);
   try {
     const discovery = await discoverer.discover(SERVER, undefined, POLICY);
     if (JSON.stringify(discovery.trace).includes(SECRET_CLIENT)) throw new Error('a planted secret appears in the discovery trace');
@@ -171,7 +178,7 @@ const tokenBody = fc.record({
 const tokenResponseHandling = target('token response handling (refresh)', answer(tokenBody), async (tokenAnswer) => {
   const server = routerFetch({ [AS.token_endpoint!]: () => respond(tokenAnswer) });
   try {
-    await refreshTokens(httpClientOver(server.fetch), POLICY, AS, CLIENT, SECRET_REFRESH_TOKEN, SERVER.href);
+    await refreshTokens(http(server.fetch), POLICY, AS, CLIENT, SECRET_REFRESH_TOKEN, SERVER.href);
   } catch (error) {
     assertEngineFailure(error);
   }

@@ -56,11 +56,13 @@ export function resourceMetadataUrls(serverUrl: URL): URL[] {
 export function authorizationServerMetadataUrls(issuer: string): URL[] {
   const url = new URL(issuer);
   const path = trimTrailingSlash(url.pathname);
-  if (!path) return [new URL(OAUTH_METADATA_SUFFIX, url.origin), new URL(OPENID_METADATA_SUFFIX, url.origin)];
+  // Set as a path, never resolved as a reference: an issuer path starting with `//` would otherwise name another host.
+  const onIssuerOrigin = (pathname: string) => Object.assign(new URL(url.origin), { pathname });
+  if (!path) return [onIssuerOrigin(OAUTH_METADATA_SUFFIX), onIssuerOrigin(OPENID_METADATA_SUFFIX)];
   return [
-    new URL(`${OAUTH_METADATA_SUFFIX}${path}`, url.origin),
-    new URL(`${OPENID_METADATA_SUFFIX}${path}`, url.origin),
-    new URL(`${path}${OPENID_METADATA_SUFFIX}`, url.origin),
+    onIssuerOrigin(`${OAUTH_METADATA_SUFFIX}${path}`),
+    onIssuerOrigin(`${OPENID_METADATA_SUFFIX}${path}`),
+    onIssuerOrigin(`${path}${OPENID_METADATA_SUFFIX}`),
   ];
 }
 

@@ -6,14 +6,24 @@ import { readdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { suiteEntry, suiteOutDir, suiteSourceDir } from './paths';
+import { suiteOutDir, suiteSourceDir } from './paths';
 
-export async function buildEditorSuite(): Promise<string> {
-  const testFiles = readdirSync(suiteSourceDir).filter((name) => name.endsWith('.test.ts'));
-  await rm(suiteOutDir, { recursive: true, force: true });
+export interface SuiteBuildOptions {
+  /** The test files to bundle beside the runner; every *.test.ts of the suite folder by default. */
+  readonly testFiles?: readonly string[];
+  /** Where the bundles go; out/editor/ by default. */
+  readonly outDir?: string;
+}
+
+export async function buildEditorSuite(options: SuiteBuildOptions = {}): Promise<string> {
+  const testFiles = options.testFiles ?? readdirSync(suiteSourceDir).filter((name) => name.endsWith('.test.ts')).map((name) => path.join(suiteSourceDir, name));
+  const outDir = options.outDir ?? suiteOutDir;
+  await rm(outDir, { recursive: true, force: true });
   await build({
-    entryPoints: ['index.ts', ...testFiles].map((name) => path.join(suiteSourceDir, name)),
-    outdir: suiteOutDir,
+    entryPoints: [path.join(suiteSourceDir, 'index.ts'), ...testFiles],
+    outdir: outDir,
+    // Flat, wherever the test files live: the runner loads every *.test.cjs beside index.cjs.
+    entryNames: '[name]',
     outExtension: { '.js': '.cjs' },
     bundle: true,
     platform: 'node',
@@ -24,7 +34,7 @@ export async function buildEditorSuite(): Promise<string> {
     // Mocha's parallel mode resolves worker files at run time; the suite runs serially and never loads them.
     logOverride: { 'require-resolve-not-external': 'silent' },
   });
-  return suiteEntry;
+  return path.join(outDir, 'index.cjs');
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {

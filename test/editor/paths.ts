@@ -23,7 +23,6 @@ export const codeServerEntry = path.join(codeServerHome, 'out', 'node', 'entry.j
 /** The in-editor suite, bundled to CommonJS for the extension host (out/ is ignored by git). */
 export const suiteSourceDir = path.join(repoRoot, 'test', 'editor', 'suite');
 export const suiteOutDir = path.join(repoRoot, 'out', 'editor');
-export const suiteEntry = path.join(suiteOutDir, 'index.cjs');
 
 /** Screenshots and logs that runs leave for people to look at. */
 export const resultsDir = path.join(repoRoot, 'test', 'editor', 'results');

@@ -4,13 +4,18 @@ import { Keyring, type KeyringDeps } from '../../src/core/keyring';
 import { FileStore } from '../../src/node/fileStore';
 import { LoopbackReceiver } from '../../src/node/loopbackReceiver';
 import { resolveHost } from '../../src/node/resolveHost';
-import { silentLogger } from '../../src/core/ports';
+import { silentLogger, type KeyringStore } from '../../src/core/ports';
 import type { TestBrowser } from '../fixtures/testBrowser';
 
 export async function createTestKeyring(storeDirectory: string, browser: TestBrowser, extra: Partial<KeyringDeps> = {}): Promise<Keyring> {
+  return createKeyringOver(await FileStore.open(storeDirectory), browser, fetch, extra);
+}
+
+/** The same composition over any store (benchmarks compare stores). */
+export function createKeyringOver(store: KeyringStore, browser: TestBrowser, fetchFn: typeof fetch = fetch, extra: Partial<KeyringDeps> = {}): Keyring {
   return Keyring.create({
-    store: await FileStore.open(storeDirectory),
-    fetch: (input, init) => fetch(input, init),
+    store,
+    fetch: (input, init) => fetchFn(input, init),
     resolveHost,
     openUrl: (url) => browser.open(url),
     createReceiver: () => LoopbackReceiver.start({ logger: silentLogger, timeoutMs: 20_000 }),

@@ -118,6 +118,15 @@ describe('authorizationServerMetadataUrls', () => {
     ]);
   });
 
+  it("keeps every location on the issuer's own host when the issuer path starts with two slashes", () => {
+    assert.deepEqual(authorizationServerMetadataUrls('https://as.example//other.example/t').map(String), [
+      'https://as.example/.well-known/oauth-authorization-server//other.example/t',
+      'https://as.example/.well-known/openid-configuration//other.example/t',
+      'https://as.example//other.example/t/.well-known/openid-configuration',
+    ]);
+    assert.doesNotThrow(() => authorizationServerMetadataUrls('https://as.example//%F4%82%81%82/Y'));
+  });
+
   it('treats a trailing slash on an issuer path like no slash', () => {
     assert.deepEqual(authorizationServerMetadataUrls('https://as.example/tenant/').map(String), [
       'https://as.example/.well-known/oauth-authorization-server/tenant',

@@ -1,0 +1,35 @@
+// Runs inside the real editor's extension host (bundled with the editor suite's runner, see sections/extensionCost):
+// times activation with 50 servers configured and reads the extension host's memory before and after. Prints one
+// `BENCH {json}` line through the suite's reporter channel for the bench to pick up.
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { mochaLinePrefix } from '../../test/editor/suite/editorTestConfig';
+
+const EXTENSION_ID = 'mcp-keyring.mcp-keyring';
+/** Long enough for the tree and the MCP definitions of 50 servers to be built after activation. */
+const SETTLE_MS = 3_000;
+
+suite('bench: extension cost', () => {
+  test('activation time and extension host memory with 50 servers', async function () {
+    this.timeout(60_000);
+    const extension = vscode.extensions.getExtension(EXTENSION_ID);
+    assert.ok(extension, `${EXTENSION_ID} is not loaded`);
+    const servers = vscode.workspace.getConfiguration('mcpKeyring').get<unknown[]>('servers') ?? [];
+    const wasActiveBefore = extension.isActive;
+    const before = process.memoryUsage();
+    const started = performance.now();
+    await extension.activate();
+    const activationMs = performance.now() - started;
+    await vscode.commands.executeCommand('workbench.view.extension.mcpKeyring');
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+    const after = process.memoryUsage();
+    const figures = {
+      configuredServers: servers.length,
+      wasActiveBefore,
+      activationMs,
+      before: { rssBytes: before.rss, heapUsedBytes: before.heapUsed },
+      after: { rssBytes: after.rss, heapUsedBytes: after.heapUsed },
+    };
+    console.log(`${mochaLinePrefix}BENCH ${JSON.stringify(figures)}`);
+  });
+});

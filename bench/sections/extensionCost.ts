@@ -1,0 +1,64 @@
+// Section 8: what the extension costs. Bundle sizes from the build; activation time and extension host memory
+// with 50 servers configured, measured inside real VS Code (code-server) through the editor suite's runner.
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { buildEditorSuite } from '../../test/editor/buildSuite';
+import { runEditorTests } from '../../test/editor/runEditorTests';
+import type { MemorySample } from './soak';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const SERVER_COUNT = 50;
+
+export interface BundleSize {
+  readonly file: string;
+  readonly bytes: number;
+  readonly gzipBytes: number;
+}
+
+export interface EditorFigures {
+  readonly configuredServers: number;
+  readonly wasActiveBefore: boolean;
+  readonly activationMs: number;
+  readonly before: MemorySample;
+  readonly after: MemorySample;
+}
+
+export interface ExtensionCostResult {
+  readonly bundles: readonly BundleSize[];
+  /** Undefined when the editor could not be run; `editorError` says why. */
+  readonly editor?: EditorFigures;
+  readonly editorError?: string;
+}
+
+async function bundleSize(relativePath: string): Promise<BundleSize> {
+  const file = path.join(ROOT, relativePath);
+  const { size } = await stat(file);
+  return { file: relativePath, bytes: size, gzipBytes: gzipSync(await readFile(file)).length };
+}
+
+function fiftyServers() {
+  // Nobody listens there: configuring a server must cost nothing until someone uses it.
+  return Array.from({ length: SERVER_COUNT }, (_, index) => ({ url: `http://127.0.0.1:9/mcp/server-${index}`, label: `Bench server ${index}` }));
+}
+
+async function measureInEditor(scratchDirectory: string): Promise<EditorFigures> {
+  const result = await runEditorTests({
+    // The editor suite's runner with only the bench's in-editor test beside it.
+    extensionTestsPath: await buildEditorSuite({ testFiles: [path.join(ROOT, 'bench/editor/extensionHost.test.ts')], outDir: path.join(scratchDirectory, 'editor-suite') }),
+    userSettings: { 'mcpKeyring.servers': fiftyServers(), 'mcpKeyring.allowInsecureLoopback': true },
+    timeoutMs: 180_000,
+  });
+  const line = result.output.split('\n').find((each) => each.startsWith('BENCH '));
+  if (result.exitCode !== 0 || !line) throw new Error(`the in-editor measurement failed (exit ${result.exitCode})`);
+  return JSON.parse(line.slice('BENCH '.length)) as EditorFigures;
+}
+
+export async function runExtensionCost(scratchDirectory: string): Promise<ExtensionCostResult> {
+  const bundles = await Promise.all(['dist/extension.cjs', 'dist/cli.mjs'].map(bundleSize));
+  try {
+    return { bundles, editor: await measureInEditor(scratchDirectory) };
+  } catch (error) {
+    return { bundles, editorError: error instanceof Error ? error.message : String(error) };
+  }
+}

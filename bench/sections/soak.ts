@@ -1,0 +1,65 @@
+// Section 4: the soak. Both sides (MCP Keyring and the SDK's OAuth) run at the same time, each in its own process
+// against its own identical servers, while the rest of the bench goes on.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { percentile } from '../lib/stats';
+
+export const SOAK_DURATION_MS = 10 * 60 * 1000;
+export const SOAK_TOKEN_LIFETIME_SECONDS = 5;
+
+export interface MemorySample {
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number;
+}
+
+/** What one soak worker reports (bench/soakWorker.ts). */
+export interface SoakSide {
+  readonly side: 'engine' | 'sdk';
+  readonly durationMs: number;
+  readonly calls: number;
+  readonly okCalls: number;
+  readonly failedCalls: number;
+  readonly failureKinds: Record<string, number>;
+  readonly callsThatSaw401: number;
+  readonly refreshes: number;
+  readonly signInPrompts: number;
+  readonly latenciesMs: readonly number[];
+  /** [ms since the load began, age of the token sent in ms]. */
+  readonly tokenAges: readonly (readonly [number, number])[];
+  readonly refreshesAt: readonly number[];
+  readonly memoryAtStart: MemorySample;
+  readonly memoryAtEnd: MemorySample;
+}
+
+export interface SoakResult {
+  readonly engine: SoakSide;
+  readonly sdk: SoakSide;
+}
+
+/** How a side's call latencies read in the report. */
+export function latencySummary(side: SoakSide) {
+  return { p50Ms: percentile(side.latenciesMs, 0.5), p99Ms: percentile(side.latenciesMs, 0.99), maxMs: percentile(side.latenciesMs, 1) };
+}
+
+function runWorker(side: 'engine' | 'sdk', durationMs: number, outputPath: string): Promise<SoakSide> {
+  return new Promise((resolve, reject) => {
+    const worker = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', path.join(import.meta.dirname, '../soakWorker.ts'), side, String(durationMs), outputPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    worker.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+    worker.on('error', reject);
+    worker.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`the ${side} soak worker exited with ${code}: ${stderr}`));
+      readFile(outputPath, 'utf8').then((text) => resolve(JSON.parse(text) as SoakSide), reject);
+    });
+  });
+}
+
+/** Both workers are started before this returns its promise; `scratchDirectory` must exist. */
+export async function startSoak(scratchDirectory: string, durationMs = SOAK_DURATION_MS): Promise<SoakResult> {
+  const [engine, sdk] = await Promise.all([
+    runWorker('engine', durationMs, path.join(scratchDirectory, 'soak-engine.json')),
+    runWorker('sdk', durationMs, path.join(scratchDirectory, 'soak-sdk.json')),
+  ]);
+  return { engine, sdk };
+}

@@ -1,0 +1,127 @@
+// One side of the soak (section 4) in its own process, so its memory is its own: tokens living 5 seconds with
+// refresh-token rotation, 20 tool calls a second through one MCP client, authorized either by MCP Keyring or by the
+// SDK's own OAuth. Writes what it saw to the JSON file named on the command line.
+// Usage: node --expose-gc --import tsx bench/soakWorker.ts <engine|sdk> <duration ms> <output.json>
+import { writeFile } from 'node:fs/promises';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { isKeyringError } from '../src/core/errors';
+import { createTestBrowser } from '../test/fixtures/testBrowser';
+import { createKeyringOver } from '../test/integration/testKeyring';
+import { MemoryStore } from '../test/unit/core/fakes';
+import { startBenchServers } from './lib/benchServers';
+import { bearerOf, tokenTimes } from './lib/jwtClaims';
+import { completePrompt, InMemoryOAuthProvider, sdkFetch, signInWithSdk } from './lib/sdkClient';
+import { SOAK_TOKEN_LIFETIME_SECONDS, type SoakSide } from './sections/soak';
+
+const CALLS_PER_SECOND = 20;
+const CALL_TIMEOUT_MS = 30_000;
+
+const [side, durationArgument, outputPath] = process.argv.slice(2);
+if ((side !== 'engine' && side !== 'sdk') || !durationArgument || !outputPath) {
+  console.error('usage: soakWorker <engine|sdk> <duration ms> <output.json>');
+  process.exit(2);
+}
+const durationMs = Number(durationArgument);
+
+function memory() {
+  (globalThis as { gc?: () => void }).gc?.();
+  const { rss, heapUsed } = process.memoryUsage();
+  return { rssBytes: rss, heapUsedBytes: heapUsed };
+}
+
+const servers = await startBenchServers({ accessTokenTtlSeconds: SOAK_TOKEN_LIFETIME_SECONDS, refreshTokenRotation: true });
+const tokenEndpoint = servers.as.endpoints.token;
+let loadStartedAt = 0;
+/** Age of the token on every MCP request, and when each refresh left the client; times in ms since the load began. */
+const tokenAges: [number, number][] = [];
+const refreshesAt: number[] = [];
+
+/** Sees every request the client side makes; keeps only timestamps and ages, never the tokens. */
+function observing(inner: typeof fetch): typeof fetch {
+  return (input, init) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    const now = Date.now();
+    if (loadStartedAt > 0 && url === tokenEndpoint) refreshesAt.push(now - loadStartedAt);
+    const bearer = url === servers.mcp.url ? bearerOf(init) : undefined;
+    const times = bearer && tokenTimes(bearer);
+    if (loadStartedAt > 0 && times) tokenAges.push([now - loadStartedAt, now - times.issuedAt * 1000]);
+    return inner(input, init);
+  };
+}
+
+const browser = createTestBrowser();
+let prompts = 0;
+let transport: StreamableHTTPClientTransport;
+if (side === 'engine') {
+  const keyring = createKeyringOver(new MemoryStore(), browser, observing(fetch));
+  await keyring.signIn(servers.mcp.url);
+  transport = new StreamableHTTPClientTransport(new URL(servers.mcp.url), { fetch: keyring.fetchFor(servers.mcp.url, { interactive: false, onSignInNeeded: () => prompts++ }) });
+} else {
+  const provider = new InMemoryOAuthProvider();
+  const fetchFn = observing(sdkFetch);
+  await signInWithSdk(provider, servers.mcp.url, browser, fetchFn);
+  const signInPrompts = provider.prompts;
+  // The person at the keyboard answers each sign-in prompt the SDK raises, one at a time, as fast as a script can.
+  let answering: Promise<void> | undefined;
+  const answerPrompts = () => {
+    if (answering || provider.prompts === signInPrompts + prompts) return;
+    prompts = provider.prompts - signInPrompts;
+    answering = completePrompt(provider, servers.mcp.url, browser, fetchFn).catch(() => undefined).finally(() => (answering = undefined));
+  };
+  setInterval(answerPrompts, 100).unref();
+  transport = new StreamableHTTPClientTransport(new URL(servers.mcp.url), { authProvider: provider, fetch: fetchFn });
+}
+const client = new Client({ name: `soak-${side}`, version: '0' });
+await client.connect(transport);
+const unauthorizedBefore = servers.mcp.unauthorizedCount;
+const tokenRequestsBefore = servers.as.requestCount('token');
+
+const memoryAtStart = memory();
+loadStartedAt = Date.now();
+let ok = 0;
+const failures = new Map<string, number>();
+const latencies: number[] = [];
+const inFlight = new Set<Promise<void>>();
+const call = async (index: number) => {
+  const started = performance.now();
+  try {
+    await client.callTool({ name: 'echo', arguments: { text: `call ${index}` } }, { timeout: CALL_TIMEOUT_MS });
+    ok++;
+  } catch (error) {
+    const kind = isKeyringError(error) ? `${error.name} ${error.code}` : error instanceof Error ? error.name : 'unknown';
+    failures.set(kind, (failures.get(kind) ?? 0) + 1);
+  }
+  latencies.push(performance.now() - started);
+};
+const totalCalls = Math.round((durationMs / 1000) * CALLS_PER_SECOND);
+for (let index = 0; index < totalCalls; index++) {
+  // Paced against the wall clock, so a slow call never thins out the load.
+  const due = loadStartedAt + (index * 1000) / CALLS_PER_SECOND;
+  if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
+  const running = call(index).finally(() => inFlight.delete(running));
+  inFlight.add(running);
+}
+await Promise.all(inFlight);
+const loadMs = Date.now() - loadStartedAt;
+const memoryAtEnd = memory();
+await client.close();
+
+const result: SoakSide = {
+  side,
+  durationMs: loadMs,
+  calls: totalCalls,
+  okCalls: ok,
+  failedCalls: totalCalls - ok,
+  failureKinds: Object.fromEntries(failures),
+  callsThatSaw401: servers.mcp.unauthorizedCount - unauthorizedBefore,
+  refreshes: servers.as.requestCount('token') - tokenRequestsBefore,
+  signInPrompts: prompts,
+  latenciesMs: latencies,
+  tokenAges,
+  refreshesAt,
+  memoryAtStart,
+  memoryAtEnd,
+};
+await writeFile(outputPath, JSON.stringify(result));
+await servers.close();
+process.exit(0);

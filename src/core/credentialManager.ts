@@ -159,7 +159,9 @@ export class CredentialManager {
         if (failure.code === 'invalid_client' && client.origin === 'dynamic-registration') await this.deps.identities.forget(client);
         return this.markNeedsSignIn(binding, latest, failure.code, failure.message);
       }
-      if (isTransient(failure)) {
+      // A garbled answer (a proxy's error page, a cut-off body) says nothing about the grant: like an outage, it keeps
+      // the current token in use while it is still valid.
+      if (isTransient(failure) || failure.code === 'invalid_response') {
         await this.deps.repository.putCredential({ ...latest, lastRefresh: { at: now, outcome: 'retrying', code: failure.code } });
         if (rejectedToken === undefined && isStillValid(latest, this.deps.clock.now())) {
           this.deps.logger.warn(`[refresh] ${failure.message}; the current token stays in use`);

@@ -263,6 +263,23 @@ describe('CredentialManager', () => {
       assert.deepEqual(stored?.lastRefresh, { at: h.clock.now(), outcome: 'retrying', code: 'server_unavailable' });
     });
 
+    it('hands out the still-valid token when the refresh answer is garbled (truncated JSON), without marking it', async () => {
+      const truncated: TokenAnswer = () => new Response('{"access_token": "access-2", "token_ty', { status: 200, headers: { 'content-type': 'application/json' } });
+      const h = harness([truncated]);
+      await h.repository.putCredential(credentialAged(h.clock, DUE_BUT_VALID));
+      assert.equal((await h.manager.fresh(binding, h.context)).accessToken, 'access-1');
+      const stored = await h.stored();
+      assert.equal(stored?.needsSignIn, false);
+      assert.deepEqual(stored?.lastRefresh, { at: h.clock.now(), outcome: 'retrying', code: 'invalid_response' });
+    });
+
+    it('fails with invalid_response for a garbled answer once the token has expired', async () => {
+      const h = harness([() => new Response('<html>proxy error</html>', { status: 200, headers: { 'content-type': 'text/html' } })]);
+      await h.repository.putCredential(credentialAged(h.clock, EXPIRED));
+      await rejectsWithCode(h.manager.fresh(binding, h.context), 'invalid_response');
+      assert.equal((await h.stored())?.needsSignIn, false);
+    });
+
     it('retries an expired token with backoff, then fails with a transient code without marking it', async () => {
       const h = harness([unavailable]);
       await h.repository.putCredential(credentialAged(h.clock, EXPIRED));

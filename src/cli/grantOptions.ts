@@ -7,7 +7,7 @@ import { SIGNING_ALGS, isSigningAlg } from '../core/signingKeys';
 
 export const GRANT_KINDS: readonly MachineGrantKind[] = ['client_credentials', 'jwt-bearer', 'token-exchange'];
 
-/** Where a secret comes from: the command line, a file, or an environment variable (named for messages). */
+/** Where a secret comes from: a value (from the command line or the environment), or a file read when needed. */
 export type SecretInput = { readonly value: string } | { readonly file: string };
 
 export type GrantSpec =
@@ -40,7 +40,7 @@ export interface ParsedGrantOptions {
   readonly signingAlg?: string;
 }
 
-/** `hasClientAuthentication`: a secret or a private key is configured (client credentials needs one). */
+/** Validates the grant options against the client options (client credentials needs a secret or a private key). */
 export function parseGrantOptions(values: GrantValues, env: NodeJS.ProcessEnv, hasClientId: boolean, hasClientSecret: boolean): ParsedGrantOptions {
   const privateKeyFile = values['private-key'];
   const signingAlg = values['signing-alg'];
@@ -90,7 +90,7 @@ function secretInput(value: string | undefined, file: string | undefined, fromEn
   return given === undefined ? undefined : { value: given };
 }
 
-/** Reads a small secret file; the caller is told each value so it can be kept out of every message. */
+/** Reads a small secret file; the caller keeps each value it reads out of every message. */
 export type ReadSecretFile = (path: string) => Promise<string>;
 
 export function toMachineGrant(spec: GrantSpec, readFile: ReadSecretFile): MachineGrant {

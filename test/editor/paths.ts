@@ -20,6 +20,14 @@ export const codeServerInstallDir = path.join(cacheDir, `code-server-${codeServe
 export const codeServerHome = path.join(codeServerInstallDir, 'node_modules', 'code-server');
 export const codeServerEntry = path.join(codeServerHome, 'out', 'node', 'entry.js');
 
+/**
+ * Where @vscode/test-electron keeps the desktop VS Code it downloads: apart from the code-server cache, which a
+ * worktree may share with another checkout.
+ */
+export const desktopCacheDir = path.join(repoRoot, '.vscode-test-desktop');
+/** The desktop VS Code the suite targets: the release code-server 4.139.1 bundles. */
+export const desktopVsCodeVersion = '1.139.1';
+
 /** The in-editor suite, bundled to CommonJS for the extension host (out/ is ignored by git). */
 export const suiteSourceDir = path.join(repoRoot, 'test', 'editor', 'suite');
 export const suiteOutDir = path.join(repoRoot, 'out', 'editor');

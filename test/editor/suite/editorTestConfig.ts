@@ -6,8 +6,10 @@ export const editorTestConfigVariable = 'MCP_KEYRING_EDITOR_TEST_CONFIG';
 export const mochaLinePrefix = '[suite] ';
 
 export interface EditorTestConfig {
-  /** `http://127.0.0.1:<port>`, where the workbench is served. */
-  readonly codeServerOrigin: string;
+  /** `http://127.0.0.1:<port>`, where code-server serves the workbench; absent in desktop VS Code. */
+  readonly codeServerOrigin?: string;
+  /** Which editor runs the suite; code-server unless the desktop launcher says otherwise. */
+  readonly editorHost?: 'code-server' | 'desktop';
   /** Only tests whose full title matches run (mocha's grep), when set. */
   readonly grep?: string;
   /** Anything else a later suite needs, e.g. the authorization server's and MCP servers' URLs. */

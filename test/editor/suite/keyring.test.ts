@@ -3,6 +3,7 @@
 // across refreshes, SecretStorage, and sign-out. The tests run in order and build on each other, as a person would.
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
+import { runnerCannotPlayThePerson, suiteOutsideDesktop } from './desktop';
 import { mochaLinePrefix } from './editorTestConfig';
 import { accountLabels, assertNoFailures, currentToken, eventually, extensionId, fixtureConfig, fixtureDefinitionId, nextEvent, providerId, popupsSince, resultText, signInThroughBrowser, silentSession, type KeyringApi } from './helpers';
 import { runner } from './runner';
@@ -41,7 +42,7 @@ suite('MCP Keyring in the editor', function () {
     });
   });
 
-  suite('sign-in through the URI handler', () => {
+  suiteOutsideDesktop('sign-in through the URI handler', runnerCannotPlayThePerson, () => {
     test('signs in through the browser and the editor callback, then offers the account to the editor', async () => {
       const sessionsChanged = nextEvent(vscode.authentication.onDidChangeSessions, 'onDidChangeSessions for mcp-keyring', 60_000, (event) => event.provider.id === providerId);
       const before = await runner.state();
@@ -64,7 +65,7 @@ suite('MCP Keyring in the editor', function () {
     });
   });
 
-  suite('sign-in through loopback', () => {
+  suiteOutsideDesktop('sign-in through loopback', runnerCannotPlayThePerson, () => {
     test('signs in with a local listener when the server entry asks for it', async function () {
       // The redirect table rules loopback out in web editors: the extension host's 127.0.0.1 is not the browser's.
       if (vscode.env.uiKind === vscode.UIKind.Web) this.skip();
@@ -93,7 +94,7 @@ suite('MCP Keyring in the editor', function () {
     });
   });
 
-  suite('background refresh', () => {
+  suiteOutsideDesktop('background refresh', runnerCannotPlayThePerson, () => {
     test('refreshes short-lived tokens without a prompt and announces the changed session', async () => {
       const before = await runner.state();
       const refreshed = nextEvent(api.onDidChangeCredentials, 'a background refresh', 30_000, (change) => change.serverUrl === config.serverUrl && change.kind === 'refreshed');
@@ -109,7 +110,7 @@ suite('MCP Keyring in the editor', function () {
     });
   });
 
-  suite("the editor's MCP client", () => {
+  suiteOutsideDesktop("the editor's MCP client", runnerCannotPlayThePerson, () => {
     test('calls tools continuously across three refreshes: every call succeeds, one MCP session, no 401, no prompt', async function () {
       this.timeout(120_000);
       // Definitions reach the workbench a little after activation; starting finds tools only once they have.
@@ -161,14 +162,14 @@ suite('MCP Keyring in the editor', function () {
     });
   });
 
-  suite('SecretStorage', () => {
+  suiteOutsideDesktop('SecretStorage', runnerCannotPlayThePerson, () => {
     test('holds the credentials in the browser profile, encrypted: no token is readable there', async () => {
       const result = await runner.check('secret-storage');
       assertNoFailures(result);
     });
   });
 
-  suite('sign-out', () => {
+  suiteOutsideDesktop('sign-out', runnerCannotPlayThePerson, () => {
     test("the Accounts menu's sign-out revokes at the server and removes both sessions", async () => {
       await runner.mark('sign-out');
       const [account] = await vscode.authentication.getAccounts(providerId);

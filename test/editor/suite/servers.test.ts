@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { Commands } from '../../../src/vscode/ids';
+import { runnerCannotPlayThePerson, suiteOutsideDesktop } from './desktop';
 import { mochaLinePrefix } from './editorTestConfig';
 import { accountLabels, assertNoFailures, currentToken, eventually, extensionId, fixtureConfig, nextEvent, resultText, signInThroughBrowser, type KeyringApi } from './helpers';
 import { runner, type RunnerState, type StaticServerTraffic } from './runner';
@@ -54,7 +55,7 @@ async function callEcho(tool: vscode.LanguageModelToolInformation, text: string)
   }
 }
 
-suite('Managing servers in the editor', function () {
+suiteOutsideDesktop('Managing servers in the editor', runnerCannotPlayThePerson, function () {
   const config = fixtureConfig();
   let api: KeyringApi;
   let fixtureEntry: SettingsEntry;

@@ -4,6 +4,7 @@
 // the main suite (files run in name order) and leaves the settings as it found them.
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
+import { runnerCannotPlayThePerson, suiteOutsideDesktop } from './desktop';
 import { readEditorTestConfig } from './editorTestConfig';
 import { runner } from './runner';
 
@@ -30,7 +31,7 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
   throw new Error(`${what} did not happen within ${timeoutMs} ms`);
 }
 
-suite('MCP Keyring signing in by device code', () => {
+suiteOutsideDesktop('MCP Keyring signing in by device code', runnerCannotPlayThePerson, () => {
   const config = readEditorTestConfig();
   const serverUrl = config.deviceServerUrl as string;
   const settings = () => vscode.workspace.getConfiguration('mcpKeyring');

@@ -4,6 +4,7 @@
 // which signs every request with a proof. Runs after the main suites (files run in name order) and restores settings.
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
+import { runnerCannotPlayThePerson, suiteOutsideDesktop } from './desktop';
 import { readEditorTestConfig } from './editorTestConfig';
 import { eventually, extensionId, resultText, type KeyringApi } from './helpers';
 import { runner } from './runner';
@@ -13,7 +14,7 @@ interface ServerEntry {
   readonly [field: string]: unknown;
 }
 
-suite('MCP Keyring with a machine grant', () => {
+suiteOutsideDesktop('MCP Keyring with a machine grant', runnerCannotPlayThePerson, () => {
   const config = readEditorTestConfig();
   const serverUrl = config.machineServerUrl as string;
   const clientId = config.machineClientId as string;

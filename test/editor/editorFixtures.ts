@@ -26,6 +26,8 @@ export interface EditorFixtureConfig {
   readonly loopbackServerUrl: string;
   /** An MCP server in no settings entry: the device code test adds one asking for the device code strategy. */
   readonly deviceServerUrl: string;
+  /** An MCP server in no settings entry: the step-up test adds it and calls a tool needing more scope than granted. */
+  readonly stepUpServerUrl: string;
   readonly issuer: string;
   /** The account the authorization pages sign in as. */
   readonly login: string;
@@ -67,6 +69,7 @@ export interface EditorFixtures extends AsyncDisposable {
   readonly bearerServer: StaticCredentialServer;
   readonly apiKeyServer: StaticCredentialServer;
   readonly deviceMcpServer: McpServer;
+  readonly stepUpMcpServer: McpServer;
   /** Accepts only DPoP-bound tokens (with nonces); configured in the suite for the client credentials grant. */
   readonly machineMcpServer: McpServer;
   /** The secret of MACHINE_CLIENT_ID, which only the runner knows (it types it into the editor). */
@@ -249,8 +252,10 @@ export async function startEditorFixtures(options: EditorFixtureOptions = {}): P
   const mcpServer = await startMcpServer({ shape: 'path-metadata', authorizationServer, sdk: 'v1' });
   const loopbackMcpServer = await startMcpServer({ shape: 'path-metadata', authorizationServer, sdk: 'v1' });
   const deviceMcpServer = await startMcpServer({ shape: 'path-metadata', authorizationServer, sdk: 'v1' });
+  // Its own name, so that its tools are told apart from the other fixture servers' in vscode.lm.tools.
+  const stepUpMcpServer = await startMcpServer({ shape: 'path-metadata', authorizationServer, sdk: 'v1', name: 'step-up' });
   const machineMcpServer = await startMcpServer({ shape: 'path-metadata', authorizationServer, sdk: 'v1', dpop: { nonces: true } });
-  const observer = observeTraffic(authorizationServer, [mcpServer, loopbackMcpServer, machineMcpServer]);
+  const observer = observeTraffic(authorizationServer, [mcpServer, loopbackMcpServer, machineMcpServer, stepUpMcpServer]);
   const apiKeyHeader = 'x-api-key';
   const [bearerServer, apiKeyServer] = await Promise.all([startStaticCredentialServer('authorization'), startStaticCredentialServer(apiKeyHeader)]);
 
@@ -258,6 +263,7 @@ export async function startEditorFixtures(options: EditorFixtureOptions = {}): P
     serverUrl: mcpServer.url,
     loopbackServerUrl: loopbackMcpServer.url,
     deviceServerUrl: deviceMcpServer.url,
+    stepUpServerUrl: stepUpMcpServer.url,
     machineServerUrl: machineMcpServer.url,
     machineClientId: MACHINE_CLIENT_ID,
     issuer: authorizationServer.issuer,
@@ -282,7 +288,7 @@ export async function startEditorFixtures(options: EditorFixtureOptions = {}): P
     if (isClosed) return;
     isClosed = true;
     observer.stop();
-    await Promise.allSettled([mcpServer.close(), loopbackMcpServer.close(), deviceMcpServer.close(), machineMcpServer.close(), bearerServer.close(), apiKeyServer.close()]);
+    await Promise.allSettled([mcpServer.close(), loopbackMcpServer.close(), deviceMcpServer.close(), stepUpMcpServer.close(), machineMcpServer.close(), bearerServer.close(), apiKeyServer.close()]);
     await authorizationServer.close();
   };
   return {
@@ -292,6 +298,7 @@ export async function startEditorFixtures(options: EditorFixtureOptions = {}): P
     bearerServer,
     apiKeyServer,
     deviceMcpServer,
+    stepUpMcpServer,
     machineMcpServer,
     machineClientSecret,
     config,

@@ -12,7 +12,7 @@ import { launchChromium } from './chromium';
 import { buildEditorSuite } from './buildSuite';
 import { freeLoopbackPort, startCodeServer, type CodeServer } from './codeServer';
 import { startEditorFixtures } from './editorFixtures';
-import { PopupDriver, RunnerControl, scanForLeakedTokens, type RunnerCheck } from './runnerChecks';
+import { checkEditorMcpLogs, PopupDriver, RunnerControl, scanForLeakedTokens, type RunnerCheck } from './runnerChecks';
 import { ensureEditorToolchain } from './install';
 import { repoRoot, resultsDir } from './paths';
 import { editorTestConfigVariable, mochaLinePrefix, type EditorTestConfig } from './suite/editorTestConfig';
@@ -36,8 +36,8 @@ export interface EditorTestOptions {
   readonly machineSettings?: Readonly<Record<string, unknown>>;
   /** Called once the workbench tab exists, before it loads: tabs opened after this are the editor's doing. */
   readonly onWorkbenchOpening?: (session: EditorSession) => void;
-  /** Called after the suite reported, while the editor still runs: checks only the runner can make. */
-  readonly afterSuite?: (session: EditorSession) => Promise<readonly RunnerCheck[]>;
+  /** Called after the suite reported, while the editor still runs, with the logs it handed over: checks only the runner can make. */
+  readonly afterSuite?: (session: EditorSession, editorLogs: readonly LogFile[]) => Promise<readonly RunnerCheck[]>;
 }
 
 export interface EditorSession {
@@ -54,7 +54,8 @@ export interface EditorTestResult {
   readonly runnerChecks: readonly RunnerCheck[];
 }
 
-interface LogFile {
+/** One of the editor's own log files, as the workbench hands them over with its exit call. */
+export interface LogFile {
   readonly relativePath: string;
   readonly contents: string;
 }
@@ -197,7 +198,7 @@ export async function runEditorTests(options: EditorTestOptions = {}): Promise<E
     log(`editor logs saved in ${path.relative(repoRoot, dir)}`);
   }
   const checksStarted = performance.now();
-  const runnerChecks = await (options.afterSuite?.(session) ?? Promise.resolve([])).catch((error: unknown) => [
+  const runnerChecks = await (options.afterSuite?.(session, outcome.logs) ?? Promise.resolve([])).catch((error: unknown) => [
     { title: 'the runner checks after the suite', failures: [(error as Error).stack ?? String(error)] },
   ]);
   if (runnerChecks.length > 0) log(`runner checks took ${seconds(checksStarted)}`);
@@ -230,12 +231,15 @@ if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.ar
       popups = new PopupDriver(session.context, new URL(fixtures.authorizationServer.issuer).origin, fixtures.config.login, log);
       popups.start();
     },
-    afterSuite: (session) => scanForLeakedTokens({
-      tokens: [...fixtures.issuedTokens.accessTokens, ...fixtures.issuedTokens.refreshTokens],
-      staticKeys: [fixtures.bearerServer.secret, fixtures.apiKeyServer.secret, fixtures.machineClientSecret],
-      userDataDir: session.codeServer.userDataDir,
-      workbench: session.workbench,
-    }),
+    afterSuite: async (session, editorLogs) => [
+      ...await scanForLeakedTokens({
+        tokens: [...fixtures.issuedTokens.accessTokens, ...fixtures.issuedTokens.refreshTokens],
+        staticKeys: [fixtures.bearerServer.secret, fixtures.apiKeyServer.secret, fixtures.machineClientSecret],
+        userDataDir: session.codeServer.userDataDir,
+        workbench: session.workbench,
+      }),
+      checkEditorMcpLogs(editorLogs),
+    ],
   });
   printRunnerChecks(result.runnerChecks);
   log(`done in ${seconds(started)} (cleanup included)`);

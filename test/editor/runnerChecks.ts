@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { completeAuthorizationInPage } from './authorizationPages';
 import type { EditorFixtures } from './editorFixtures';
+import type { LogFile } from './runEditorTests';
 
 /** One check made by the runner; failures count in the run's summary like failed tests. */
 export interface RunnerCheck {
@@ -255,6 +256,25 @@ export async function scanForLeakedTokens({ tokens: issued, staticKeys = [], use
 type Handler = (body: Record<string, unknown>) => unknown;
 
 /** A loopback HTTP endpoint the suite calls (from the extension host) to ask what only the runner can see. */
+/** The editor's output for each MCP server it connected to: `mcpServer.<definition id>.log`. */
+const MCP_SERVER_LOG = /(^|[/\\])mcpServer\.[^/\\]*\.log$/;
+/** `2026-11-23 01:41:33.618 [info] `: a timestamp's milliseconds could read as a status. */
+const LOG_LINE_PREFIX = /^\S+ \S+ \[\w+\] /;
+
+/**
+ * The editor starts its own OAuth sign-in when its MCP connection meets a 401 or 403, so the relay must never let
+ * one through (a refused or insufficient credential reaches the editor as an ended session, 404). The editor's MCP
+ * logs, handed over with its exit call, record every status its connections met.
+ */
+export function checkEditorMcpLogs(logs: readonly LogFile[]): RunnerCheck {
+  const mcpLogs = logs.filter((file) => MCP_SERVER_LOG.test(file.relativePath));
+  const failures = mcpLogs.flatMap((file) => file.contents.split('\n')
+    .filter((line) => /\b40[13]\b/.test(line.replace(LOG_LINE_PREFIX, '')))
+    .map((line) => `${file.relativePath}: ${line.slice(0, 300)}`));
+  if (mcpLogs.length === 0) failures.push(`the editor handed over no MCP server log (${logs.map((file) => file.relativePath).join(', ') || 'no logs'})`);
+  return { title: `the editor's MCP connections met no 401 or 403 (${mcpLogs.length} server logs)`, failures };
+}
+
 export class RunnerControl implements AsyncDisposable {
   private readonly marks = new Map<string, Mark>();
   private server: Server | undefined;
@@ -328,6 +348,7 @@ export class RunnerControl implements AsyncDisposable {
         acceptedRequests: server.seenTokens.length,
         distinctTokens: new Set(server.seenTokens).size,
         unauthorized: server.unauthorizedCount,
+        forbidden: server.forbiddenCount,
       };
     };
     return {
@@ -338,6 +359,7 @@ export class RunnerControl implements AsyncDisposable {
       tokenRequests: fixtures.authorizationServer.requestCount('token'),
       mcp: traffic(fixtures.mcpServer),
       loopbackMcp: traffic(fixtures.loopbackMcpServer),
+      stepUpMcp: traffic(fixtures.stepUpMcpServer),
       machineMcp: { ...traffic(fixtures.machineMcpServer), dpopRefusals: [...fixtures.machineMcpServer.dpopRefusals] },
       bearer: { accepted: fixtures.bearerServer.accepted, refused: fixtures.bearerServer.refused },
       apiKey: { accepted: fixtures.apiKeyServer.accepted, refused: fixtures.apiKeyServer.refused },

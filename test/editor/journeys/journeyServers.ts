@@ -7,7 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ClientMetadata } from 'oidc-provider';
-import { mountAuthorizationServer, type AuthorizationServer } from '../../fixtures/authorizationServer';
+import { mountAuthorizationServer, type AuthorizationServer, type DeviceFlowOptions } from '../../fixtures/authorizationServer';
 import { startMcpServer, type McpServer } from '../../fixtures/mcpServer';
 
 const AUTHORIZATION_HOST = '127.0.0.2';
@@ -18,6 +18,8 @@ export interface JourneyServerOptions {
   /** Pre-registered clients (RFC 7591 metadata). */
   readonly clients?: ClientMetadata[];
   readonly accessTokenTtlSeconds?: number;
+  /** Device authorization (RFC 8628); default off. */
+  readonly deviceFlow?: DeviceFlowOptions;
 }
 
 export interface JourneyServers extends AsyncDisposable {
@@ -44,6 +46,7 @@ export async function startJourneyServers(options: JourneyServerOptions = {}): P
     registration: options.registration,
     clients: options.clients,
     accessTokenTtlSeconds: options.accessTokenTtlSeconds,
+    deviceFlow: options.deviceFlow,
   });
   handle = (request, response) => {
     Promise.resolve(mounted.handle(request, response)).catch(() => response.headersSent ? response.destroy() : response.writeHead(500).end());

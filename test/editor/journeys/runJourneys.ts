@@ -10,12 +10,14 @@ import { packageExtension } from './installedExtension';
 import type { JourneyContext } from './journeySteps';
 import { deniedConsentJourney } from './deniedConsentJourney';
 import { manageJourney } from './manageJourney';
+import { preRegisteredClientJourney } from './preRegisteredClientJourney';
 import { signInJourney } from './signInJourney';
 
 const journeys: Record<string, (context: JourneyContext) => Promise<string[]>> = {
   'sign-in': signInJourney,
   'denied-consent': deniedConsentJourney,
   manage: manageJourney,
+  'pre-registered-client': preRegisteredClientJourney,
 };
 
 function log(message: string): void {

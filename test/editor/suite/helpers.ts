@@ -70,6 +70,28 @@ export function nextEvent<T>(event: vscode.Event<T>, what: string, timeoutMs: nu
   });
 }
 
+/** A `mcpKeyring.servers` entry as a suite adds one. */
+export interface ServerEntry {
+  readonly url: string;
+  readonly label?: string;
+  readonly redirect?: string;
+}
+
+/**
+ * For a suite with a server of its own: activates the extension, has the runner play the person in new tabs (an
+ * earlier suite may have left it holding them), adds `entry` to the user's servers and waits until the extension
+ * lists it. Returns the API and what puts the setting back as it was.
+ */
+export async function activateWithServer(entry: ServerEntry): Promise<{ api: KeyringApi; restoreServers: () => Thenable<void> }> {
+  const api = await vscode.extensions.getExtension<KeyringApi>(extensionId)!.activate();
+  await runner.setPopupMode('complete');
+  const settings = () => vscode.workspace.getConfiguration('mcpKeyring');
+  const original = settings().inspect<ServerEntry[]>('servers')?.globalValue;
+  await settings().update('servers', [...(original ?? []), entry], vscode.ConfigurationTarget.Global);
+  await eventually('the new server entry reaching the extension', 10_000, async () => ((await api.listServers()).some((server) => server.url === entry.url) ? true : undefined));
+  return { api, restoreServers: () => settings().update('servers', original, vscode.ConfigurationTarget.Global) };
+}
+
 /** Polls `probe` until it returns something; for state the editor reaches on its own schedule. */
 export async function eventually<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -15,6 +15,8 @@ export interface ServerTraffic {
   readonly acceptedRequests: number;
   readonly distinctTokens: number;
   readonly unauthorized: number;
+  /** Requests refused with 403 (insufficient_scope). */
+  readonly forbidden: number;
 }
 
 export interface RunnerState {
@@ -25,6 +27,7 @@ export interface RunnerState {
   readonly tokenRequests: number;
   readonly mcp: ServerTraffic;
   readonly loopbackMcp: ServerTraffic;
+  readonly stepUpMcp: ServerTraffic;
   /** The DPoP-only server of the machine-grant suite, with why it refused requests (`nonce required`…). */
   readonly machineMcp: ServerTraffic & { readonly dpopRefusals: readonly string[] };
   /** The MCP servers without OAuth: requests that carried their key, and the others. */

@@ -3,60 +3,31 @@
 // plays the person there (confirm the code, log in, consent), and the extension polls until approved. Runs after
 // the main suite (files run in name order) and leaves the settings as it found them.
 import assert from 'node:assert/strict';
-import * as vscode from 'vscode';
 import { runnerCannotPlayThePerson, suiteOutsideDesktop } from './desktop';
 import { readEditorTestConfig } from './editorTestConfig';
+import { activateWithServer, eventually, type KeyringApi } from './helpers';
 import { runner } from './runner';
-
-const extensionId = 'mcp-keyring.mcp-keyring';
-
-interface KeyringApi {
-  getAccessToken(serverUrl: string, options?: { interactive?: boolean }): Promise<string>;
-  listServers(): Promise<{ url: string; signedIn: boolean }[]>;
-}
-
-interface ServerEntry {
-  readonly url: string;
-  readonly label?: string;
-  readonly redirect?: string;
-}
-
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`${what} did not happen within ${timeoutMs} ms`);
-}
 
 suiteOutsideDesktop('MCP Keyring signing in by device code', runnerCannotPlayThePerson, () => {
   const config = readEditorTestConfig();
   const serverUrl = config.deviceServerUrl as string;
-  const settings = () => vscode.workspace.getConfiguration('mcpKeyring');
   let api: KeyringApi;
-  let originalServers: readonly ServerEntry[] | undefined;
+  let restoreServers: (() => Thenable<void>) | undefined;
 
   suiteSetup(async function () {
     if (typeof serverUrl !== 'string') this.skip();
-    api = await vscode.extensions.getExtension<KeyringApi>(extensionId)!.activate();
-    // An earlier suite may have left the runner holding the tabs the editor opens.
-    await runner.setPopupMode('complete');
-    originalServers = settings().inspect<ServerEntry[]>('servers')?.globalValue;
-    await settings().update('servers', [...(originalServers ?? []), { url: serverUrl, label: 'Device code MCP server', redirect: 'deviceCode' }], vscode.ConfigurationTarget.Global);
-    await until('the new server entry reaching the extension', 10_000, async () => ((await api.listServers()).some((server) => server.url === serverUrl) ? true : undefined));
+    ({ api, restoreServers } = await activateWithServer({ url: serverUrl, label: 'Device code MCP server', redirect: 'deviceCode' }));
   });
 
   suiteTeardown(async () => {
-    if (typeof serverUrl === 'string') await settings().update('servers', originalServers, vscode.ConfigurationTarget.Global);
+    await restoreServers?.();
   });
 
   test('signs in with a code approved on the verification page, with no redirect back to the editor', async () => {
     const before = await runner.state();
     const token = await api.getAccessToken(serverUrl, { interactive: true });
     // The extension may hold its tokens before the tab has loaded the server's last page.
-    const after = await until('the tab reaching the end of the device flow', 15_000, async () => {
+    const after = await eventually('the tab reaching the end of the device flow', 15_000, async () => {
       const state = await runner.state();
       const popup = state.popups[before.popups.length];
       return popup && (popup.finishedAt !== undefined || popup.error !== undefined) ? state : undefined;

@@ -10,6 +10,7 @@ import { resolveHost } from './node/resolveHost';
 import { createApi, type McpKeyringApi } from './vscode/api';
 import { changeFromOtherWindow } from './vscode/storeChanges';
 import { KeyringAuthenticationProvider } from './vscode/authenticationProvider';
+import { CachedSecrets } from './vscode/cachedSecrets';
 import { ClientSecrets, GrantSecrets, StaticCredentials } from './vscode/clientSecrets';
 import { registerCommands } from './vscode/commands';
 import { DIAGNOSIS_SCHEME, DiagnosisDocuments } from './vscode/diagnosisDocuments';
@@ -48,9 +49,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<McpKey
     timeoutMs: WAIT_FOR_BROWSER_MS,
   }));
   own(vscode.window.registerUriHandler(uriCallbacks));
-  const clientSecrets = new ClientSecrets(context.secrets);
-  const staticCredentials = new StaticCredentials(context.secrets);
-  const grantSecrets = new GrantSecrets(context.secrets);
+  // The relay reads a server's secrets for every request it forwards: through a cache, not an IPC each time.
+  const serverSecrets = own(new CachedSecrets(context.secrets));
+  const clientSecrets = new ClientSecrets(serverSecrets);
+  const staticCredentials = new StaticCredentials(serverSecrets);
+  const grantSecrets = new GrantSecrets(serverSecrets);
   const registry = own(new ServerRegistry(logger));
   const serverTokenOptions = new ServerTokenOptions({
     clientSecrets,

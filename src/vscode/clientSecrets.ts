@@ -1,7 +1,7 @@
 // Secrets configured per server (a pre-registered client's secret or private key, a static credential for servers
 // without OAuth, a machine grant's assertion or identity-provider credentials), kept in SecretStorage under the
 // extension's prefix, never in settings.
-import type * as vscode from 'vscode';
+import type { SecretReadsAndWrites } from './cachedSecrets';
 import { SECRET_KEY_PREFIX } from './ids';
 
 /** The secrets of the machine grants and of private_key_jwt, each stored under its own key per server. */
@@ -12,7 +12,7 @@ type SecretKind = 'clientSecret' | 'staticCredential' | GrantSecretKind;
 
 export class ServerSecrets {
   constructor(
-    protected readonly secrets: vscode.SecretStorage,
+    private readonly secrets: SecretReadsAndWrites,
     private readonly kind: SecretKind,
   ) {}
 
@@ -34,13 +34,13 @@ export class ServerSecrets {
 }
 
 export class ClientSecrets extends ServerSecrets {
-  constructor(secrets: vscode.SecretStorage) {
+  constructor(secrets: SecretReadsAndWrites) {
     super(secrets, 'clientSecret');
   }
 }
 
 export class StaticCredentials extends ServerSecrets {
-  constructor(secrets: vscode.SecretStorage) {
+  constructor(secrets: SecretReadsAndWrites) {
     super(secrets, 'staticCredential');
   }
 }
@@ -49,7 +49,7 @@ export class StaticCredentials extends ServerSecrets {
 export class GrantSecrets {
   private readonly stores: Record<GrantSecretKind, ServerSecrets>;
 
-  constructor(secrets: vscode.SecretStorage) {
+  constructor(secrets: SecretReadsAndWrites) {
     this.stores = Object.fromEntries(GRANT_SECRET_KINDS.map((kind) => [kind, new ServerSecrets(secrets, kind)])) as Record<GrantSecretKind, ServerSecrets>;
   }
 

@@ -4,7 +4,7 @@ import { KeyringError } from '../core/errors';
 import { errorCode } from './errorCode';
 
 /** Keys, assertions and ID tokens are a few KiB at most; anything larger is the wrong file. */
-const MAX_SECRET_FILE_BYTES = 64 * 1024;
+export const MAX_SECRET_FILE_BYTES = 64 * 1024;
 
 export async function readSecretFile(path: string): Promise<string> {
   let handle;

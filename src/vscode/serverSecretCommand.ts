@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import { KeyringError } from '../core/errors';
 import { importPrivateKeyPem } from '../core/signingKeys';
+import { MAX_SECRET_FILE_BYTES } from '../node/readSecretFile';
 import type { ClientSecrets, GrantSecrets, ServerSecrets } from './clientSecrets';
 import type { Logger } from '../core/ports';
 import { reportFailure } from './commands';
@@ -12,9 +13,6 @@ import { Commands } from './ids';
 import { displayName } from './serverEntry';
 import type { ServerRegistry } from './serverRegistry';
 import { secretKindsFor, type ServerSecretKind } from './serverSecretKinds';
-
-/** Keys and tokens are a few KiB; a larger file is the wrong one. */
-const MAX_SECRET_FILE_BYTES = 64 * 1024;
 
 export interface ServerSecretCommandDeps {
   readonly registry: ServerRegistry;

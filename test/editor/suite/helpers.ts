@@ -75,6 +75,8 @@ export interface ServerEntry {
   readonly url: string;
   readonly label?: string;
   readonly redirect?: string;
+  /** Any other field of `mcpKeyring.servers` (client, grant…). */
+  readonly [field: string]: unknown;
 }
 
 /**

@@ -6,13 +6,8 @@ import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { runnerCannotPlayThePerson, suiteOutsideDesktop } from './desktop';
 import { readEditorTestConfig } from './editorTestConfig';
-import { eventually, extensionId, resultText, type KeyringApi } from './helpers';
+import { activateWithServer, eventually, extensionId, resultText, type KeyringApi } from './helpers';
 import { runner } from './runner';
-
-interface ServerEntry {
-  readonly url: string;
-  readonly [field: string]: unknown;
-}
 
 suiteOutsideDesktop('MCP Keyring with a machine grant', runnerCannotPlayThePerson, () => {
   const config = readEditorTestConfig();
@@ -21,19 +16,15 @@ suiteOutsideDesktop('MCP Keyring with a machine grant', runnerCannotPlayThePerso
   const label = 'Machine MCP server';
   const settings = () => vscode.workspace.getConfiguration('mcpKeyring');
   let api: KeyringApi;
-  let originalServers: readonly ServerEntry[] | undefined;
+  let restoreServers: (() => Thenable<void>) | undefined;
 
   suiteSetup(async function () {
     if (typeof serverUrl !== 'string' || typeof clientId !== 'string') this.skip();
-    api = await vscode.extensions.getExtension<KeyringApi>(extensionId)!.activate();
-    originalServers = settings().inspect<ServerEntry[]>('servers')?.globalValue;
-    const entry = { url: serverUrl, label, clientId, clientAuthMethod: 'client_secret_basic', grant: 'client_credentials' };
-    await settings().update('servers', [...(originalServers ?? []), entry], vscode.ConfigurationTarget.Global);
-    await eventually('the new server entry reaching the extension', 10_000, async () => ((await api.listServers()).some((server) => server.url === serverUrl) ? true : undefined));
+    ({ api, restoreServers } = await activateWithServer({ url: serverUrl, label, clientId, clientAuthMethod: 'client_secret_basic', grant: 'client_credentials' }));
   });
 
   suiteTeardown(async () => {
-    if (typeof serverUrl === 'string') await settings().update('servers', originalServers, vscode.ConfigurationTarget.Global);
+    await restoreServers?.();
   });
 
   test('takes the client secret once through Set Server Secret…, and gets DPoP-bound tokens without a browser', async function () {

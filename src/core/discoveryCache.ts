@@ -25,9 +25,20 @@ export class DiscoveryCache {
     return this.discoverer.discover(serverUrl, challenge, policy, signal);
   }
 
-  async remember(discovery: StoredDiscovery | Discovery): Promise<void> {
-    const { trace, ...record } = discovery as Discovery;
-    await this.repository.putDiscovery(record);
+  /**
+   * Keeps the discovery with the challenge that led to it. A step-up challenge (`insufficient_scope`) speaks of one
+   * call, not of what signing in to the server needs, so the one remembered before stays.
+   */
+  async remember(discovery: StoredDiscovery | Discovery, challenge: Challenge | undefined): Promise<void> {
+    const { trace, challenge: remembered, ...record } = discovery as Discovery;
+    const announced = challenge && challenge.params.error !== 'insufficient_scope' ? { scheme: challenge.scheme, params: challenge.params } : remembered;
+    await this.repository.putDiscovery(announced ? { ...record, challenge: announced } : record);
+  }
+
+  /** The challenge remembered with a fresh discovery: what a probe of the server would very likely answer now. */
+  async rememberedChallenge(canonicalUrl: string): Promise<Challenge | undefined> {
+    const cached = await this.repository.getDiscovery(canonicalUrl);
+    return cached && this.isFresh(cached) ? cached.challenge : undefined;
   }
 
   /** The last stored result, fresh or not: enough to refresh a token at an issuer already bound. */

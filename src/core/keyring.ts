@@ -182,16 +182,23 @@ export class Keyring {
   async signIn(serverUrl: string, options: SignInOptions = {}, challenge?: Challenge): Promise<Credential> {
     const url = parseServerUrl(serverUrl);
     const configured = await this.withServerOptions(url, options);
-    const announced = challenge ?? findAuthorizationChallenge((await this.probe(serverUrl, options.signal)).challenges);
-    return this.signInWith(url, configured, announced);
+    return this.signInWith(url, configured, challenge ?? (await this.announcedChallenge(url, options.signal)));
   }
 
   /** Whether the server's authorization server offers device authorization (RFC 8628). Discovers; stores nothing. */
   async offersDeviceAuthorization(serverUrl: string, signal?: AbortSignal): Promise<boolean> {
     const url = parseServerUrl(serverUrl);
-    const probe = await this.probe(serverUrl, signal);
-    const discovery = await this.discoveries.get(url, canonicalServerUrl(url), findAuthorizationChallenge(probe.challenges), await this.policyFor(url), signal);
+    const discovery = await this.discoveries.get(url, canonicalServerUrl(url), await this.announcedChallenge(url, signal), await this.policyFor(url), signal);
     return supportsDeviceAuthorization(discovery.authorizationServer);
+  }
+
+  /**
+   * What the server asks of a client without a token: remembered from a recent sign-in, else asked with a probe
+   * (the remembered one saves a warm sign-in that round trip).
+   */
+  private async announcedChallenge(url: URL, signal: AbortSignal | undefined): Promise<Challenge | undefined> {
+    const remembered = await this.discoveries.rememberedChallenge(canonicalServerUrl(url));
+    return remembered ?? findAuthorizationChallenge((await this.probe(url.href, signal)).challenges);
   }
 
   /**
@@ -346,7 +353,7 @@ export class Keyring {
       ? await this.runMachineGrant(options.grant, { as, client, scopes, resource: discovery.resource, policy, dpop, signal: options.signal })
       : await this.runInteractiveFlow({ serverUrl: canonical, as, client, scopes, resource: discovery.resource, policy, dpop, signal: options.signal }, options);
     const { tokens, client: record } = obtained;
-    await this.discoveries.remember(discovery);
+    await this.discoveries.remember(discovery, challenge);
     await this.identities.remember(record);
     const binding: ServerBinding = { serverUrl: canonical, resource: discovery.resource, issuer: as.issuer, clientId: record.clientId, account: accountLabel(tokens, as.issuer) };
     const credential = await this.credentials.storeNew(binding, tokens, scopes);
@@ -455,7 +462,7 @@ export class Keyring {
 
   private async rediscover(url: URL, canonical: string, policy: DestinationPolicy, signal?: AbortSignal): Promise<StoredDiscovery> {
     const discovery = await this.discoveries.get(url, canonical, undefined, policy, signal);
-    await this.discoveries.remember(discovery);
+    await this.discoveries.remember(discovery, undefined);
     return discovery;
   }
 

@@ -62,6 +62,16 @@ export interface StoredDiscovery {
   readonly authorizationServer: oauth.AuthorizationServer;
   readonly metadataSource: string;
   readonly storedAt: number;
+  /**
+   * What the server's 401 announced (scheme, scope, resource_metadata) when this discovery was made: while the record
+   * is fresh, a sign-in need not ask the server again.
+   */
+  readonly challenge?: AnnouncedChallenge;
+}
+
+export interface AnnouncedChallenge {
+  readonly scheme: string;
+  readonly params: Readonly<Record<string, string>>;
 }
 
 export function credentialKey(parts: Pick<Credential, 'resource' | 'issuer' | 'clientId' | 'account'>): string {
@@ -186,6 +196,12 @@ function isServerBinding(value: unknown): value is ServerBinding {
 }
 
 function isStoredDiscovery(value: unknown): value is StoredDiscovery {
-  return hasShape(value, { serverUrl: 'string', resource: 'string', resourceMetadataUrl: 'string?', resourceScopes: 'string[]?', authorizationServer: 'object', metadataSource: 'string', storedAt: 'number' })
-    && typeof (value as { authorizationServer: { issuer?: unknown } }).authorizationServer.issuer === 'string';
+  return hasShape(value, { serverUrl: 'string', resource: 'string', resourceMetadataUrl: 'string?', resourceScopes: 'string[]?', authorizationServer: 'object', metadataSource: 'string', storedAt: 'number', challenge: 'object?' })
+    && typeof (value as { authorizationServer: { issuer?: unknown } }).authorizationServer.issuer === 'string'
+    && (value.challenge === undefined || isAnnouncedChallenge(value.challenge));
+}
+
+function isAnnouncedChallenge(value: unknown): value is AnnouncedChallenge {
+  return hasShape(value, { scheme: 'string', params: 'object' })
+    && Object.values(value.params as object).every((param) => typeof param === 'string');
 }

@@ -4,6 +4,9 @@ import assert from 'node:assert/strict';
 import { startAuthorizationServer, type AuthorizationServer } from '../fixtures/authorizationServer';
 import { startMcpServer, type McpServer } from '../fixtures/mcpServer';
 import { createCliHarness, type CliHarness } from './cliHarness';
+import { createKeyringOver } from './testKeyring';
+import { createTestBrowser } from '../fixtures/testBrowser';
+import { MemoryStore } from '../unit/core/fakes';
 
 /** Nothing the user did not ask to see: no token, refresh token or client secret in anything printed. */
 async function assertNoSecretPrinted(cli: CliHarness, mcp: McpServer, extraSecrets: string[] = []): Promise<void> {
@@ -54,6 +57,19 @@ for (const sdk of ['v1', 'v2'] as const) {
       assert.equal(result.stdout.trim(), 'hello keyring');
       assert.equal(cli.browserOpens, 1);
       assert.equal(as.requestCount('token'), tokenRequests, 'a valid stored token needs no token request');
+    });
+
+    it('signs in again within the discovery lifetime with nothing but the browser step and the token request', async function () {
+      const keyring = createKeyringOver(new MemoryStore(), createTestBrowser());
+      const first = await keyring.signIn(mcp.url);
+      const mcpRequests = mcp.requestLog.length;
+      const [metadataRequests, registrations, tokenRequests] = [as.requestCount('discovery'), as.requestCount('registration'), as.requestCount('token')];
+      const again = await keyring.signIn(mcp.url);
+      assert.equal(mcp.requestLog.length, mcpRequests, 'the 401 challenge and resource metadata are remembered with the discovery');
+      assert.equal(as.requestCount('discovery'), metadataRequests);
+      assert.equal(as.requestCount('registration'), registrations);
+      assert.equal(as.requestCount('token'), tokenRequests + 1);
+      assert.deepEqual(again.scopes, first.scopes, 'the remembered challenge still chooses the scopes');
     });
 
     it('sends the resource indicator so the access token is audience-bound to the MCP server', async function () {

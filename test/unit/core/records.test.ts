@@ -16,6 +16,7 @@ const discovery: StoredDiscovery = {
   serverUrl: binding.serverUrl, resource: binding.resource, resourceMetadataUrl: 'https://mcp.example/.well-known/oauth-protected-resource/mcp',
   resourceScopes: ['read'], authorizationServer: { issuer: 'https://as.example', token_endpoint: 'https://as.example/token' },
   metadataSource: 'https://as.example/.well-known/oauth-authorization-server', storedAt: 5,
+  challenge: { scheme: 'bearer', params: { scope: 'read', resource_metadata: 'https://mcp.example/.well-known/oauth-protected-resource/mcp' } },
 };
 
 describe('KeyringRepository', () => {
@@ -118,6 +119,8 @@ describe('KeyringRepository', () => {
     ['a server binding without an issuer', (repo) => repo.getServer(binding.serverUrl), `server:${binding.serverUrl}`, { ...binding, issuer: undefined }],
     ['a listed server binding of the wrong shape', (repo) => repo.listServers(), `server:${binding.serverUrl}`, { serverUrl: 3 }],
     ['a discovery whose authorization server has no issuer', (repo) => repo.getDiscovery(discovery.serverUrl), `discovery:${discovery.serverUrl}`, { ...discovery, authorizationServer: { token_endpoint: 'https://as.example/token' } }],
+    ['a discovery whose remembered challenge has a parameter that is not a string', (repo) => repo.getDiscovery(discovery.serverUrl), `discovery:${discovery.serverUrl}`, { ...discovery, challenge: { scheme: 'bearer', params: { scope: ['read'] } } }],
+    ['a discovery whose remembered challenge has no scheme', (repo) => repo.getDiscovery(discovery.serverUrl), `discovery:${discovery.serverUrl}`, { ...discovery, challenge: { params: {} } }],
     ['a discovery whose authorization server is null', (repo) => repo.getDiscovery(discovery.serverUrl), `discovery:${discovery.serverUrl}`, { ...discovery, authorizationServer: null }],
   ];
   for (const [name, read, key, value] of wrongOthers) {

@@ -93,6 +93,8 @@ export class CredentialManager {
     if (rejectedToken === undefined && !isRefreshDue(stored, now)) return stored;
     // During an outage, do not hammer the token endpoint on every call while the current token still works.
     if (rejectedToken === undefined && isStillValid(stored, now) && isInRetryPause(stored, now)) return stored;
+    // Nor make callers wait on a refresh already under way (it may be slow) while the current token still works.
+    if (rejectedToken === undefined && isStillValid(stored, now) && this.inflight.has(credentialKey(binding))) return stored;
     if (rejectedToken !== undefined && stored.accessToken !== rejectedToken && isStillValid(stored, now)) return stored;
     return this.refreshWithRetries(binding, context, trigger, renew);
   }
@@ -159,9 +161,7 @@ export class CredentialManager {
         if (failure.code === 'invalid_client' && client.origin === 'dynamic-registration') await this.deps.identities.forget(client);
         return this.markNeedsSignIn(binding, latest, failure.code, failure.message);
       }
-      // A garbled answer (a proxy's error page, a cut-off body) says nothing about the grant: like an outage, it keeps
-      // the current token in use while it is still valid.
-      if (isTransient(failure) || failure.code === 'invalid_response') {
+      if (leavesGrantStanding(failure)) {
         await this.deps.repository.putCredential({ ...latest, lastRefresh: { at: now, outcome: 'retrying', code: failure.code } });
         if (rejectedToken === undefined && isStillValid(latest, this.deps.clock.now())) {
           this.deps.logger.warn(`[refresh] ${failure.message}; the current token stays in use`);
@@ -185,7 +185,7 @@ export class CredentialManager {
     } catch (error) {
       const failure = toKeyringError(error, 'token renewal');
       const now = this.deps.clock.now();
-      const outcome = isTransient(failure) ? 'retrying' : 'rejected';
+      const outcome = leavesGrantStanding(failure) ? 'retrying' : 'rejected';
       await this.deps.repository.putCredential({ ...latest, lastRefresh: { at: now, outcome, code: failure.code } });
       if (outcome === 'retrying' && !wasRejected && isStillValid(latest, now)) {
         this.deps.logger.warn(`[refresh] ${failure.message}; the current token stays in use`);
@@ -224,6 +224,14 @@ export class CredentialManager {
     this.deps.logger.warn(`[refresh] ${reason}; marked as needing sign-in`);
     throw new KeyringError('needs_sign_in', `the sign-in has expired (${code}); sign in again`);
   }
+}
+
+/**
+ * An outage, or a garbled answer (a proxy's error page, a cut-off body): it says nothing about the grant, so the
+ * current token stays in use while it is still valid and nobody is asked to sign in.
+ */
+function leavesGrantStanding(failure: KeyringError): boolean {
+  return isTransient(failure) || failure.code === 'invalid_response';
 }
 
 function boundKey(tokens: TokenSet): Pick<Credential, 'dpopKey'> {

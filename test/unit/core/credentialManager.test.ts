@@ -113,12 +113,23 @@ describe('CredentialManager', () => {
       assert.equal(form.get('client_id'), client.clientId);
     });
 
-    it('lets 200 concurrent callers of a due credential share exactly one refresh request', async () => {
+    it('lets 200 concurrent callers of an expired credential share exactly one refresh request', async () => {
       const h = harness([tokens('access-2')], { answerDelayMs: 10 });
-      await h.repository.putCredential(credentialAged(h.clock, DUE_BUT_VALID));
+      await h.repository.putCredential(credentialAged(h.clock, EXPIRED));
       const results = await Promise.all(Array.from({ length: 200 }, () => h.manager.fresh(binding, h.context)));
       assert.equal(h.tokenRequests.length, 1);
       assert.ok(results.every((result) => result.accessToken === 'access-2'));
+    });
+
+    it('hands the still-valid token to callers arriving while a due refresh is under way, without waiting for it', async () => {
+      const h = harness([tokens('access-2')], { answerDelayMs: 50 });
+      await h.repository.putCredential(credentialAged(h.clock, DUE_BUT_VALID));
+      const settled: string[] = [];
+      const starter = h.manager.fresh(binding, h.context).then((credential) => settled.push(`starter ${credential.accessToken}`));
+      const others = Array.from({ length: 20 }, () => h.manager.fresh(binding, h.context).then((credential) => settled.push(`other ${credential.accessToken}`)));
+      await Promise.all([starter, ...others]);
+      assert.equal(h.tokenRequests.length, 1);
+      assert.deepEqual(settled, [...Array.from({ length: 20 }, () => 'other access-1'), 'starter access-2']);
     });
 
     it('stores the new tokens before handing them out', async () => {
@@ -391,13 +402,19 @@ describe('CredentialManager renewing a credential without a refresh token (machi
     assert.deepEqual(stored?.lastRefresh && { outcome: stored.lastRefresh.outcome, code: stored.lastRefresh.code }, { outcome: 'rejected', code: 'invalid_grant' });
   });
 
-  it('keeps a still-valid token through a transient renewal failure', async () => {
-    const h = harness([tokens('unused')], { refreshAttempts: 1 });
-    await h.repository.putCredential(credentialAged(h.clock, DUE_BUT_VALID, { refreshToken: undefined }));
-    const fresh = await h.manager.fresh(binding, h.context, { kind: 'due' }, () => Promise.reject(new KeyringError('server_unavailable', 'down')));
-    assert.equal(fresh.accessToken, 'access-1');
-    assert.equal((await h.stored())?.lastRefresh?.outcome, 'retrying');
-  });
+  const failuresLeavingTheGrant: [string, KeyringError][] = [
+    ['an outage', new KeyringError('server_unavailable', 'down')],
+    ['a garbled answer (as a refresh does)', new KeyringError('invalid_response', 'the token endpoint answered with a cut-off body')],
+  ];
+  for (const [name, failure] of failuresLeavingTheGrant) {
+    it(`keeps a still-valid token through a renewal that failed with ${name}`, async () => {
+      const h = harness([tokens('unused')], { refreshAttempts: 1 });
+      await h.repository.putCredential(credentialAged(h.clock, DUE_BUT_VALID, { refreshToken: undefined }));
+      const fresh = await h.manager.fresh(binding, h.context, { kind: 'due' }, () => Promise.reject(failure));
+      assert.equal(fresh.accessToken, 'access-1');
+      assert.equal((await h.stored())?.lastRefresh?.outcome, 'retrying');
+    });
+  }
 
   it('still ends a code-flow credential without refresh token when no renewal is offered', async () => {
     const h = harness([tokens('unused')]);

@@ -1,5 +1,6 @@
 // `npm run bench`: runs the eight sections of issue #6 and writes bench/results/<date>.md, .json and .svg. The soak
-// runs in two worker processes for its ten minutes while the sections after token latency run one after another.
+// runs in two worker processes for its ten minutes while the sections after token latency run one after another,
+// the soak through the editor's MCP client last among them.
 // `--quick` shrinks every section (a one-minute soak, fewer runs and inputs) to check the bench itself; its report
 // says so in its parameters.
 import { cpus, loadavg, setPriority } from 'node:os';
@@ -8,6 +9,7 @@ import path from 'node:path';
 import { soakChart } from './lib/chart';
 import { renderMarkdown, toJson, type BenchRun, type Outcome } from './lib/report';
 import { runCrashSafety, CRASH_ITERATIONS } from './sections/crashSafety';
+import { EDITOR_SOAK_DURATION_MS, runEditorSoak } from './sections/editorSoak';
 import { runExtensionCost } from './sections/extensionCost';
 import { runFaults } from './sections/faults';
 import { runFuzz, FUZZ_INPUTS } from './sections/fuzz';
@@ -23,8 +25,8 @@ const BELOW_SOAK_PRIORITY = 10;
 
 const isQuick = process.argv.includes('--quick');
 const parameters = isQuick
-  ? { soakMs: 60_000, signInRuns: 3, latencyCalls: 5_000, crashIterations: 10, fuzzInputs: 1_000 }
-  : { soakMs: SOAK_DURATION_MS, signInRuns: SIGN_IN_RUNS, latencyCalls: LATENCY_CALLS, crashIterations: CRASH_ITERATIONS, fuzzInputs: FUZZ_INPUTS };
+  ? { soakMs: 60_000, editorSoakMs: 20_000, signInRuns: 3, latencyCalls: 5_000, crashIterations: 10, fuzzInputs: 1_000 }
+  : { soakMs: SOAK_DURATION_MS, editorSoakMs: EDITOR_SOAK_DURATION_MS, signInRuns: SIGN_IN_RUNS, latencyCalls: LATENCY_CALLS, crashIterations: CRASH_ITERATIONS, fuzzInputs: FUZZ_INPUTS };
 
 function log(message: string): void {
   console.log(`[bench] ${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s  ${message}`);
@@ -58,6 +60,7 @@ const faults = await measure('faults', () => runFaults());
 const crashSafety = await measure('crash safety', () => runCrashSafety(parameters.crashIterations));
 const fuzz = await measure('fuzzing', () => runFuzz(parameters.fuzzInputs));
 const extensionCost = await measure('extension cost', () => runExtensionCost(SCRATCH_DIR));
+const editorSoak = await measure('soak through the editor', () => runEditorSoak(SCRATCH_DIR, parameters.editorSoakMs));
 log('waiting for the soak to finish');
 const soakOutcome = await soak;
 
@@ -70,6 +73,7 @@ const run: BenchRun = {
   tokenLatency,
   refreshStorm,
   soak: soakOutcome,
+  editorSoak,
   faults,
   crashSafety,
   fuzz,

@@ -3,6 +3,7 @@
 // `BENCH {json}` line through the suite's reporter channel for the bench to pick up.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
+import { benchLine } from '../lib/editorBenchLine';
 import { mochaLinePrefix } from '../../test/editor/suite/editorTestConfig';
 
 const EXTENSION_ID = 'mcp-keyring.mcp-keyring';
@@ -30,6 +31,6 @@ suite('bench: extension cost', () => {
       before: { rssBytes: before.rss, heapUsedBytes: before.heapUsed },
       after: { rssBytes: after.rss, heapUsedBytes: after.heapUsed },
     };
-    console.log(`${mochaLinePrefix}BENCH ${JSON.stringify(figures)}`);
+    console.log(`${mochaLinePrefix}${benchLine(figures)}`);
   });
 });

@@ -2,11 +2,12 @@
 // tools (summaries only; raw samples stay out of the repository).
 import type { FuzzOutcome } from '../../test/fuzz/fuzzTargets';
 import type { CrashSafetyResult } from '../sections/crashSafety';
+import type { EditorSoakResult } from '../sections/editorSoak';
 import type { ExtensionCostResult } from '../sections/extensionCost';
 import type { FaultOutcome } from '../sections/faults';
 import type { RefreshStormResult } from '../sections/refreshStorm';
 import type { SignInCostResult, SignInKind } from '../sections/signInCost';
-import { latencySummary, type SoakResult, type SoakSide } from '../sections/soak';
+import { latencySummary, type MemorySample, type SoakResult, type SoakSide } from '../sections/soak';
 import type { TokenLatencyResult } from '../sections/tokenLatency';
 import { totalRequests, type RequestCounts } from './benchServers';
 import { ratio } from './stats';
@@ -23,6 +24,7 @@ export interface BenchRun {
   readonly tokenLatency: Outcome<TokenLatencyResult>;
   readonly refreshStorm: Outcome<RefreshStormResult>;
   readonly soak: Outcome<SoakResult>;
+  readonly editorSoak: Outcome<EditorSoakResult>;
   readonly faults: Outcome<FaultOutcome[]>;
   readonly crashSafety: Outcome<CrashSafetyResult>;
   readonly fuzz: Outcome<FuzzOutcome[]>;
@@ -34,8 +36,8 @@ const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
 const verdict = (isMet: boolean) => (isMet ? 'met' : '**missed**');
 
-function section<T>(title: string, outcome: Outcome<T>, render: (result: T) => string[]): string[] {
-  return [`## ${title}`, '', ...('ok' in outcome ? render(outcome.ok) : [`Not measured: the section failed (${outcome.error}).`]), ''];
+function section<T>(title: string, outcome: Outcome<T>, render: (result: T) => string[], headingLevel = 2): string[] {
+  return [`${'#'.repeat(headingLevel)} ${title}`, '', ...('ok' in outcome ? render(outcome.ok) : [`Not measured: the section failed (${outcome.error}).`]), ''];
 }
 
 function requestList(counts: RequestCounts): string {
@@ -86,15 +88,29 @@ function refreshStorm(result: RefreshStormResult): string[] {
   ];
 }
 
+/** MCP Keyring refreshes at half the lifetime for tokens this short (the engine and the editor's scheduler alike). */
+function keyringRefreshesExpected(durationMs: number, lifetimeSeconds: number): number {
+  return Math.floor(durationMs / 1000 / (lifetimeSeconds / 2));
+}
+
 function expectedRefreshes(side: SoakSide, lifetimeSeconds: number): number {
-  // MCP Keyring refreshes at half the lifetime for tokens this short; the SDK refreshes after a 401, once per lifetime.
-  return Math.floor(side.durationMs / 1000 / (side.side === 'engine' ? lifetimeSeconds / 2 : lifetimeSeconds));
+  // The SDK refreshes after a 401, once per lifetime.
+  return side.side === 'engine' ? keyringRefreshesExpected(side.durationMs, lifetimeSeconds) : Math.floor(side.durationMs / 1000 / lifetimeSeconds);
+}
+
+function memoryGrowth(start: MemorySample, end: MemorySample, key: keyof MemorySample): string {
+  return `${mib(start[key])} → ${mib(end[key])} (${end[key] >= start[key] ? '+' : ''}${mib(end[key] - start[key])})`;
+}
+
+function latencyText(soakRun: Pick<SoakSide, 'latenciesMs'>): string {
+  const summary = latencySummary(soakRun);
+  return `${ms(summary.p50Ms)} / ${ms(summary.p99Ms)} / ${ms(summary.maxMs)}`;
 }
 
 function soak(result: SoakResult, lifetimeSeconds: number): string[] {
   const sides = [result.engine, result.sdk];
   const row = (label: string, value: (side: SoakSide) => string) => `| ${label} | ${sides.map(value).join(' | ')} |`;
-  const growth = (side: SoakSide, key: 'rssBytes' | 'heapUsedBytes') => `${mib(side.memoryAtStart[key])} → ${mib(side.memoryAtEnd[key])} (${side.memoryAtEnd[key] >= side.memoryAtStart[key] ? '+' : ''}${mib(side.memoryAtEnd[key] - side.memoryAtStart[key])})`;
+  const growth = (side: SoakSide, key: keyof MemorySample) => memoryGrowth(side.memoryAtStart, side.memoryAtEnd, key);
   return [
     `Tokens live ${lifetimeSeconds} s, refresh-token rotation on, ${Math.round(result.engine.calls / (result.engine.durationMs / 1000))} tool calls per second (\`echo\` through the SDK's MCP \`Client\`), both sides at the same time, each in its own process with its own identical servers (so memory and counts are its own). Memory includes that process's fixture servers; heap after a forced GC.`,
     '',
@@ -107,12 +123,40 @@ function soak(result: SoakResult, lifetimeSeconds: number): string[] {
     row('refreshes at the server / expected', (side) => `${side.refreshes} / ${expectedRefreshes(side, lifetimeSeconds)}`) + ' |',
     row('sign-in prompts', (side) => String(side.signInPrompts)) + ' 0 |',
     row('oldest token sent', (side) => `${(Math.max(...side.tokenAges.map(([, age]) => age)) / 1000).toFixed(1)} s`) + ` < ${lifetimeSeconds} s |`,
-    row('call latency p50 / p99 / max', (side) => { const summary = latencySummary(side); return `${ms(summary.p50Ms)} / ${ms(summary.p99Ms)} / ${ms(summary.maxMs)}`; }) + ' |',
+    row('call latency p50 / p99 / max', latencyText) + ' |',
     row('RSS start → end', (side) => growth(side, 'rssBytes')) + ' |',
     row('heap used start → end', (side) => growth(side, 'heapUsedBytes')) + ' |',
     '',
     `Verdict for MCP Keyring: 401s ${verdict(result.engine.callsThatSaw401 === 0)}, failed calls ${verdict(result.engine.failedCalls === 0)}.`,
     'Expected refreshes: MCP Keyring refreshes when half of a short lifetime is left (duration ÷ 2.5 s); the SDK refreshes only after a 401 (duration ÷ 5 s). Token age is measured from the token\'s `iat`, which has whole-second resolution, so ages read up to 1 s high.',
+  ];
+}
+
+function editorSoak(result: EditorSoakResult): string[] {
+  const expected = keyringRefreshesExpected(result.durationMs, result.tokenLifetimeSeconds);
+  const failures = Object.entries(result.failureKinds).map(([kind, count]) => `${kind} ×${count}`).join('; ');
+  const memoryNote = result.isGcForced ? 'heap after a forced GC' : 'no forced GC (the extension host offers none), so heap figures include garbage not yet collected';
+  return [
+    `The same load through VS Code's own MCP client in real VS Code (code-server 4.139.1): the bench's in-editor test signs in once (the runner plays the person), then calls the fixture server's \`echo\` tool with \`vscode.lm.invokeTool\` ${Math.round(result.calls / (result.durationMs / 1000))} times a second on a fixed timetable (a slow call overlaps the next ones; at most ${result.mostInFlight} were waiting at once). Each call goes from the editor's MCP connection through the extension's authorizing relay to the MCP server. Tokens live ${result.tokenLifetimeSeconds} s (JWT), refresh-token rotation on (the editor fixtures' oidc-provider rotates on every refresh). Counts are taken at the servers (the runner's view of the fixtures) over the calls' window. In \`npm run bench\` this runs beside the engine soak, below its priority.`,
+    '',
+    '| | through the editor\'s MCP client | target |',
+    '|---|---|---|',
+    `| duration | ${(result.durationMs / 60_000).toFixed(1)} min | 2 min |`,
+    `| tool calls (answered by the MCP server) | ${result.calls} (${result.acceptedAtServer}) | |`,
+    `| calls that saw a 401 (401s answered by the MCP server) | ${result.unauthorizedAtServer} | 0 (${verdict(result.unauthorizedAtServer === 0)}) |`,
+    `| failed calls | ${result.failedCalls}${failures ? ` (${failures})` : ''} | 0 (${verdict(result.failedCalls === 0)}) |`,
+    `| refreshes at the server / expected | ${result.tokenRequests} / ${expected} | |`,
+    `| new access tokens the MCP server saw | ${result.distinctTokensAtServer} | |`,
+    `| sign-in prompts (browser tabs opened) | ${result.signInPrompts} | 0 |`,
+    `| MCP sessions | ${result.mcpSessions} | 1 |`,
+    `| oldest token sent (whole run, sign-in included) | ${(result.oldestTokenSentMs / 1000).toFixed(1)} s | < ${result.tokenLifetimeSeconds} s |`,
+    `| call latency p50 / p99 / max | ${latencyText(result)} | |`,
+    `| extension host RSS start → end | ${memoryGrowth(result.memoryAtStart, result.memoryAtEnd, 'rssBytes')} | |`,
+    `| extension host heap used start → end | ${memoryGrowth(result.memoryAtStart, result.memoryAtEnd, 'heapUsedBytes')} | |`,
+    `| the runner's checks afterwards: no token in the profile, logs or browser storage; no 401 or 403 in the editor's MCP logs | ${result.failedRunnerChecks.length === 0 ? 'passed' : `**failed**: ${result.failedRunnerChecks.join('; ')}`} | passed |`,
+    '',
+    `Verdict: 401s ${verdict(result.unauthorizedAtServer === 0)}, failed calls ${verdict(result.failedCalls === 0)}.`,
+    `Expected refreshes: the extension's background scheduler (src/vscode/refreshScheduler.ts with src/core/refreshPolicy.ts) refreshes when half of a short lifetime is left — the 10 % / 60 s lead and the \`refreshBeforeExpirySeconds\` setting are both capped at half the lifetime, and its jitter may not bring a refresh within 5 s of expiry, so for ${result.tokenLifetimeSeconds} s tokens there is none. A new token's clock starts when the refresh returns, so the period is ${result.tokenLifetimeSeconds / 2} s plus the refresh's round trip and duration ÷ ${result.tokenLifetimeSeconds / 2} s is an upper bound. Token age at the server is counted from the token endpoint's answer. Memory: the extension host also runs VS Code's built-in extensions; ${memoryNote}.`,
   ];
 }
 
@@ -188,6 +232,7 @@ export function renderMarkdown(run: BenchRun, chartFile: string, soakLifetimeSec
     ...section('2. Token latency', run.tokenLatency, tokenLatency),
     ...section('3. Refresh storm', run.refreshStorm, refreshStorm),
     ...section('4. Soak', run.soak, (result) => [...soak(result, soakLifetimeSeconds), '', `![Token age and refreshes over the soak](${chartFile})`]),
+    ...section("Through the editor's MCP client", run.editorSoak, editorSoak, 3),
     ...section('5. Faults during refresh', run.faults, faults),
     ...section('6. Crash safety', run.crashSafety, crashSafety),
     ...section('7. Fuzzing', run.fuzz, fuzz),

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { buildEditorSuite } from '../../test/editor/buildSuite';
 import { runEditorTests } from '../../test/editor/runEditorTests';
+import { editorBenchFigures } from '../lib/editorBenchLine';
 import type { MemorySample } from './soak';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -49,9 +50,9 @@ async function measureInEditor(scratchDirectory: string): Promise<EditorFigures>
     userSettings: { 'mcpKeyring.servers': fiftyServers(), 'mcpKeyring.allowInsecureLoopback': true },
     timeoutMs: 180_000,
   });
-  const line = result.output.split('\n').find((each) => each.startsWith('BENCH '));
-  if (result.exitCode !== 0 || !line) throw new Error(`the in-editor measurement failed (exit ${result.exitCode})`);
-  return JSON.parse(line.slice('BENCH '.length)) as EditorFigures;
+  const figures = editorBenchFigures<EditorFigures>(result.output);
+  if (result.exitCode !== 0 || !figures) throw new Error(`the in-editor measurement failed (exit ${result.exitCode})`);
+  return figures;
 }
 
 export async function runExtensionCost(scratchDirectory: string): Promise<ExtensionCostResult> {

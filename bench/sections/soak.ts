@@ -37,8 +37,8 @@ export interface SoakResult {
   readonly sdk: SoakSide;
 }
 
-/** How a side's call latencies read in the report. */
-export function latencySummary(side: SoakSide) {
+/** How a soak's call latencies read in the report. */
+export function latencySummary(side: Pick<SoakSide, 'latenciesMs'>) {
   return { p50Ms: percentile(side.latenciesMs, 0.5), p99Ms: percentile(side.latenciesMs, 0.99), maxMs: percentile(side.latenciesMs, 1) };
 }
 

@@ -52,6 +52,8 @@ export interface McpTraffic {
   readonly sessionIds: ReadonlySet<string>;
   /** Authorized POSTs that carried no session id: the initialize requests that open MCP sessions. */
   readonly initializeRequests: number;
+  /** The age of the oldest access token a request carried, from the token endpoint's answer; 0 before any. */
+  readonly oldestTokenSentMs: number;
 }
 
 /** Every token the token endpoint handed out, oldest first (for leak checks and revocation checks). */
@@ -98,6 +100,7 @@ interface MutableTraffic {
   requestCount: number;
   sessionIds: Set<string>;
   initializeRequests: number;
+  oldestTokenSentMs: number;
 }
 
 interface ServerMessage {
@@ -157,10 +160,11 @@ function keepExchangedCode(codes: string[], body: string): void {
   if (form.get('grant_type') === 'authorization_code' && code !== null) codes.push(code);
 }
 
-function keepTokens(issued: { accessTokens: string[]; refreshTokens: string[] }, body: string): void {
+function keepTokens(issued: { accessTokens: string[]; refreshTokens: string[] }, issuedAt: Map<string, number>, body: string): void {
   try {
     const parsed = JSON.parse(body) as { access_token?: string; refresh_token?: string };
     if (parsed.access_token) issued.accessTokens.push(parsed.access_token);
+    if (parsed.access_token) issuedAt.set(parsed.access_token, performance.now());
     if (parsed.refresh_token) issued.refreshTokens.push(parsed.refresh_token);
   } catch {
     // An error page; it issued nothing.
@@ -175,10 +179,12 @@ function observeTraffic(authorizationServer: AuthorizationServer, mcpServers: re
   const registrationPath = new URL(authorizationServer.endpoints.registration ?? 'http://invalid/').pathname;
   const tokenPath = new URL(authorizationServer.endpoints.token).pathname;
   const issuedTokens = { accessTokens: [] as string[], refreshTokens: [] as string[], exchangedCodes: [] as string[] };
+  /** When the token endpoint answered with each access token: opaque tokens carry no `iat` to read an age from. */
+  const accessTokenIssuedAt = new Map<string, number>();
   const authorizationHost = hostOf(authorizationServer.issuer);
   const registrations: ObservedRegistration[] = [];
   const traffic = new Map<string, MutableTraffic>(
-    mcpServers.map((server) => [hostOf(server.origin), { requestCount: 0, sessionIds: new Set(), initializeRequests: 0 }]),
+    mcpServers.map((server) => [hostOf(server.origin), { requestCount: 0, sessionIds: new Set(), initializeRequests: 0, oldestTokenSentMs: 0 }]),
   );
   const onRequest = (message: unknown): void => {
     const { request, response, server } = message as ServerMessage;
@@ -190,7 +196,7 @@ function observeTraffic(authorizationServer: AuthorizationServer, mcpServers: re
     }
     if (host === authorizationHost && request.method === 'POST' && path === tokenPath) {
       recordRequestBody(request, (body) => keepExchangedCode(issuedTokens.exchangedCodes, body));
-      recordBody(response, (body) => keepTokens(issuedTokens, body));
+      recordBody(response, (body) => keepTokens(issuedTokens, accessTokenIssuedAt, body));
     }
     const record = host === undefined ? undefined : traffic.get(host);
     if (record && path === '/mcp') {
@@ -198,6 +204,8 @@ function observeTraffic(authorizationServer: AuthorizationServer, mcpServers: re
       const sessionId = request.headers['mcp-session-id'];
       if (typeof sessionId === 'string') record.sessionIds.add(sessionId);
       else if (request.method === 'POST' && request.headers.authorization) record.initializeRequests += 1;
+      const issuedAt = accessTokenIssuedAt.get(/^\S+\s+(\S+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '');
+      if (issuedAt !== undefined) record.oldestTokenSentMs = Math.max(record.oldestTokenSentMs, performance.now() - issuedAt);
     }
   };
   subscribe('http.server.request.start', onRequest);
@@ -207,7 +215,7 @@ function observeTraffic(authorizationServer: AuthorizationServer, mcpServers: re
     trafficTo: (server: McpServer): McpTraffic => {
       const record = traffic.get(hostOf(server.origin));
       if (!record) throw new Error(`${server.url} is not one of the editor fixtures`);
-      return { requestCount: record.requestCount, sessionIds: new Set(record.sessionIds), initializeRequests: record.initializeRequests };
+      return { requestCount: record.requestCount, sessionIds: new Set(record.sessionIds), initializeRequests: record.initializeRequests, oldestTokenSentMs: record.oldestTokenSentMs };
     },
     stop: () => void unsubscribe('http.server.request.start', onRequest),
   };

@@ -11,7 +11,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from './chromium';
 import { buildEditorSuite } from './buildSuite';
 import { freeLoopbackPort, startCodeServer, type CodeServer } from './codeServer';
-import { startEditorFixtures } from './editorFixtures';
+import { startEditorFixtures, type EditorFixtureOptions } from './editorFixtures';
 import { checkEditorMcpLogs, PopupDriver, RunnerControl, scanForLeakedTokens, type RunnerCheck } from './runnerChecks';
 import { ensureEditorToolchain } from './install';
 import { repoRoot, resultsDir } from './paths';
@@ -206,26 +206,42 @@ export async function runEditorTests(options: EditorTestOptions = {}): Promise<E
   return { exitCode, output: suiteLines.join('\n'), runnerChecks };
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
-  // Ctrl-C: exit normally so the launchers' exit handlers end code-server's group and remove temp folders.
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
-  const { values } = parseArgs({ options: { extension: { type: 'string' }, grep: { type: 'string' }, verbose: { type: 'boolean' }, timeout: { type: 'string' } } });
-  const started = performance.now();
-  // Short-lived opaque tokens: refreshes happen within the run, and revoking a grant ends its access tokens too.
-  await using fixtures = await startEditorFixtures({ accessTokenTtlSeconds: 10, accessTokenFormat: 'opaque' });
+export interface FixtureSuiteOptions {
+  /** How the fixture servers issue tokens. */
+  readonly fixtures: EditorFixtureOptions;
+  readonly extensionDevelopmentPath?: string;
+  /** The compiled entry exporting run(); the whole editor suite, freshly built, by default. */
+  readonly extensionTestsPath?: string;
+  /** Only tests whose full title matches run. */
+  readonly grep?: string;
+  /** More for the suite to read, beside the fixtures' URLs and the runner's. */
+  readonly testConfig?: Readonly<Record<string, unknown>>;
+  readonly timeoutMs?: number;
+  readonly isVerbose?: boolean;
+}
+
+/**
+ * Runs an in-editor suite against the fixture servers with the runner playing the person: the authorization server
+ * and MCP servers, the control endpoint the suite asks about them, the driver of the tabs the editor opens, and
+ * afterwards the scans for leaked tokens and for 401s in the editor's MCP logs.
+ */
+export async function runEditorSuiteWithFixtures(options: FixtureSuiteOptions): Promise<EditorTestResult> {
+  await using fixtures = await startEditorFixtures(options.fixtures);
   let popups: PopupDriver | undefined;
   let workbench: Page | undefined;
   await using control = new RunnerControl(fixtures, () => popups, () => workbench);
   const runnerUrl = await control.start();
-  const result = await runEditorTests({
-    extensionDevelopmentPath: values.extension,
-    testConfig: { ...fixtures.config, runnerUrl, ...(values.grep ? { grep: values.grep } : {}) },
+  // Awaited here, not returned: the fixtures and the runner are disposed when this function returns.
+  return await runEditorTests({
+    extensionDevelopmentPath: options.extensionDevelopmentPath,
+    extensionTestsPath: options.extensionTestsPath,
+    testConfig: { ...options.testConfig, ...fixtures.config, runnerUrl, ...(options.grep ? { grep: options.grep } : {}) },
     userSettings: fixtures.userSettings,
     machineSettings: fixtures.machineSettings,
     // Opening the authorization server's pages is the sign-in itself; the link-protection modal would stop it.
     codeServerArgs: ['--link-protection-trusted-domains', new URL(fixtures.authorizationServer.issuer).origin],
-    isVerbose: values.verbose,
-    timeoutMs: values.timeout ? Number(values.timeout) * 1000 : undefined,
+    isVerbose: options.isVerbose,
+    timeoutMs: options.timeoutMs,
     onWorkbenchOpening: (session) => {
       workbench = session.workbench;
       popups = new PopupDriver(session.context, new URL(fixtures.authorizationServer.issuer).origin, fixtures.config.login, log);
@@ -240,6 +256,21 @@ if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.ar
       }),
       checkEditorMcpLogs(editorLogs),
     ],
+  });
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  // Ctrl-C: exit normally so the launchers' exit handlers end code-server's group and remove temp folders.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+  const { values } = parseArgs({ options: { extension: { type: 'string' }, grep: { type: 'string' }, verbose: { type: 'boolean' }, timeout: { type: 'string' } } });
+  const started = performance.now();
+  const result = await runEditorSuiteWithFixtures({
+    // Short-lived opaque tokens: refreshes happen within the run, and revoking a grant ends its access tokens too.
+    fixtures: { accessTokenTtlSeconds: 10, accessTokenFormat: 'opaque' },
+    extensionDevelopmentPath: values.extension,
+    grep: values.grep,
+    isVerbose: values.verbose,
+    timeoutMs: values.timeout ? Number(values.timeout) * 1000 : undefined,
   });
   printRunnerChecks(result.runnerChecks);
   log(`done in ${seconds(started)} (cleanup included)`);

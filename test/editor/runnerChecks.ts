@@ -345,6 +345,7 @@ export class RunnerControl implements AsyncDisposable {
         requests: seen.requestCount,
         sessions: seen.sessionIds.size,
         initializeRequests: seen.initializeRequests,
+        oldestTokenSentMs: seen.oldestTokenSentMs,
         acceptedRequests: server.seenTokens.length,
         distinctTokens: new Set(server.seenTokens).size,
         unauthorized: server.unauthorizedCount,

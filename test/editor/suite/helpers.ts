@@ -140,6 +140,31 @@ export function resultText(result: vscode.LanguageModelToolResult): string {
   return result.content.map((part) => (part instanceof vscode.LanguageModelTextPart ? part.value : JSON.stringify(part))).join('');
 }
 
+/** The fixture MCP server's `echo` tool among the editor's tools (the loopback server's has a similar name). */
+export function fixtureEchoTool(): vscode.LanguageModelToolInformation | undefined {
+  return vscode.lm.tools.find((tool) => /fixture/i.test(tool.name) && !/loopback/i.test(tool.name) && tool.name.endsWith('echo'));
+}
+
+/** Has the editor's MCP client connect to the fixture MCP server (signed in already) and waits for its `echo` tool. */
+export function startFixtureEchoTool(): Promise<vscode.LanguageModelToolInformation> {
+  // Definitions reach the workbench a little after activation; starting finds tools only once they have.
+  return eventually('the fixture echo tool did not appear in vscode.lm.tools', 45_000, async () => {
+    // Only this server: waiting for every server's tools would wait on any other server's sign-in too.
+    await vscode.commands.executeCommand('workbench.mcp.startServer', fixtureDefinitionId, { waitForLiveTools: true });
+    return fixtureEchoTool();
+  });
+}
+
+/** One `echo` call through the editor's MCP client, as a chat participant makes it; resolves with the text returned. */
+export async function callEcho(tool: vscode.LanguageModelToolInformation, text: string): Promise<string> {
+  const cancellation = new vscode.CancellationTokenSource();
+  try {
+    return resultText(await vscode.lm.invokeTool(tool.name, { input: { text }, toolInvocationToken: undefined }, cancellation.token));
+  } finally {
+    cancellation.dispose();
+  }
+}
+
 /**
  * The tabs opened since `since` tabs, once the runner has finished with each: the editor may hold the callback (and
  * the token) before the runner has seen the tab's last page.

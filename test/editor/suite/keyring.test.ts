@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { runnerCannotPlayThePerson, suiteOutsideDesktop } from './desktop';
 import { mochaLinePrefix } from './editorTestConfig';
-import { accountLabels, assertNoFailures, currentToken, eventually, extensionId, fixtureConfig, fixtureDefinitionId, nextEvent, providerId, popupsSince, resultText, signInThroughBrowser, silentSession, type KeyringApi } from './helpers';
+import { accountLabels, assertNoFailures, callEcho, currentToken, eventually, extensionId, fixtureConfig, fixtureEchoTool, nextEvent, providerId, popupsSince, resultText, signInThroughBrowser, silentSession, startFixtureEchoTool, type KeyringApi } from './helpers';
 import { runner } from './runner';
 
 suite('MCP Keyring in the editor', function () {
@@ -113,12 +113,7 @@ suite('MCP Keyring in the editor', function () {
   suiteOutsideDesktop("the editor's MCP client", runnerCannotPlayThePerson, () => {
     test('calls tools continuously across three refreshes: every call succeeds, one MCP session, no 401, no prompt', async function () {
       this.timeout(120_000);
-      // Definitions reach the workbench a little after activation; starting finds tools only once they have.
-      const echo = await eventually('the fixture echo tool did not appear in vscode.lm.tools', 45_000, async () => {
-        // Only this server: waiting for every server's tools would wait on any other server's sign-in too.
-        await vscode.commands.executeCommand('workbench.mcp.startServer', fixtureDefinitionId, { waitForLiveTools: true });
-        return vscode.lm.tools.find((tool) => /fixture/i.test(tool.name) && !/loopback/i.test(tool.name) && tool.name.endsWith('echo'));
-      });
+      const echo = await startFixtureEchoTool();
       await runner.mark('tool-calls');
       // A refresh is a new token in the keyring; the events announcing them are counted apart, as a diagnostic.
       const tokens = new Set([await currentToken(api, config.serverUrl)]);
@@ -137,14 +132,11 @@ suite('MCP Keyring in the editor', function () {
         let callsAfterThird = 0;
         while (callsAfterThird < 2 && Date.now() < deadline) {
           const text = `call ${calls}`;
-          const cancellation = new vscode.CancellationTokenSource();
           try {
-            const result = await vscode.lm.invokeTool(echo.name, { input: { text }, toolInvocationToken: undefined }, cancellation.token);
-            if (resultText(result) !== text) failures.push(`${text} returned ${JSON.stringify(resultText(result))}`);
+            const answer = await callEcho(echo, text);
+            if (answer !== text) failures.push(`${text} returned ${JSON.stringify(answer)}`);
           } catch (error) {
             failures.push(`${text} failed: ${(error as Error).name}: ${(error as Error).message}`);
-          } finally {
-            cancellation.dispose();
           }
           calls += 1;
           if (refreshes() >= 3) callsAfterThird += 1;
@@ -190,7 +182,7 @@ suite('MCP Keyring in the editor', function () {
       if (!signedOut) this.skip();
       await runner.setPopupMode('hold');
       const before = await runner.state();
-      const echo = vscode.lm.tools.find((tool) => /fixture/i.test(tool.name) && !/loopback/i.test(tool.name) && tool.name.endsWith('echo'));
+      const echo = fixtureEchoTool();
       assert.ok(echo, 'the echo tool is gone from vscode.lm.tools');
       const cancellation = new vscode.CancellationTokenSource();
       const text = 'after sign-out';

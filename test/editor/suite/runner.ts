@@ -12,6 +12,8 @@ export interface ServerTraffic {
   readonly requests: number;
   readonly sessions: number;
   readonly initializeRequests: number;
+  /** Age of the oldest access token a request carried, counted from the token endpoint's answer. */
+  readonly oldestTokenSentMs: number;
   readonly acceptedRequests: number;
   readonly distinctTokens: number;
   readonly unauthorized: number;

@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { Commands } from '../../../src/vscode/ids';
 import { runnerCannotPlayThePerson, suiteOutsideDesktop } from './desktop';
 import { mochaLinePrefix } from './editorTestConfig';
-import { accountLabels, assertNoFailures, currentToken, eventually, extensionId, fixtureConfig, nextEvent, resultText, signInThroughBrowser, type KeyringApi } from './helpers';
+import { accountLabels, assertNoFailures, currentToken, eventually, extensionId, fixtureConfig, callEcho, nextEvent, signInThroughBrowser, type KeyringApi } from './helpers';
 import { runner, type RunnerState, type StaticServerTraffic } from './runner';
 
 interface SettingsEntry {
@@ -44,15 +44,6 @@ async function startAndFindEcho(definitionId: string, timeoutMs = 45_000): Promi
     await vscode.commands.executeCommand('workbench.mcp.startServer', definitionId, { waitForLiveTools: true });
     return vscode.lm.tools.find((tool) => !before.has(tool.name) && tool.name.endsWith('echo'));
   });
-}
-
-async function callEcho(tool: vscode.LanguageModelToolInformation, text: string): Promise<string> {
-  const cancellation = new vscode.CancellationTokenSource();
-  try {
-    return resultText(await vscode.lm.invokeTool(tool.name, { input: { text }, toolInvocationToken: undefined }, cancellation.token));
-  } finally {
-    cancellation.dispose();
-  }
 }
 
 suiteOutsideDesktop('Managing servers in the editor', runnerCannotPlayThePerson, function () {

@@ -8,6 +8,7 @@ import { mochaLinePrefix, readEditorTestConfig } from '../../test/editor/suite/e
 import { callEcho, extensionId, fixtureConfig, signInThroughBrowser, startFixtureEchoTool, type KeyringApi } from '../../test/editor/suite/helpers';
 import { runner, type RunnerState } from '../../test/editor/suite/runner';
 import { EDITOR_SOAK_CALLS_PER_SECOND, EDITOR_SOAK_DURATION_KEY } from './editorSoakParameters';
+import { isGcForced, memoryAfterGc } from './extensionHostMemory';
 /** Sign-in and the editor's MCP connection come before the calls. */
 const SETUP_TIMEOUT_MS = 120_000;
 
@@ -15,17 +16,6 @@ interface CallRecord {
   readonly latencyMs: number;
   /** Undefined when the call returned its own text; otherwise the error's name and the start of its message. */
   readonly failure?: string;
-}
-
-function memorySample() {
-  const usage = process.memoryUsage();
-  return { rssBytes: usage.rss, heapUsedBytes: usage.heapUsed };
-}
-
-/** Collects garbage first when the extension host allows it (it normally does not), so heap figures compare. */
-function memoryAfterGc() {
-  (globalThis as { gc?: () => void }).gc?.();
-  return memorySample();
 }
 
 async function timedCall(tool: vscode.LanguageModelToolInformation, text: string): Promise<CallRecord> {
@@ -105,7 +95,7 @@ suite('bench: soak through the editor MCP client', () => {
       mcpSessions: after.mcp.sessions,
       signInPrompts: after.popups.length - before.popups.length,
       refreshEvents,
-      isGcForced: typeof (globalThis as { gc?: unknown }).gc === 'function',
+      isGcForced,
       memoryAtStart,
       memoryAtEnd,
     };

@@ -135,7 +135,7 @@ function soak(result: SoakResult, lifetimeSeconds: number): string[] {
 function editorSoak(result: EditorSoakResult): string[] {
   const expected = keyringRefreshesExpected(result.durationMs, result.tokenLifetimeSeconds);
   const failures = Object.entries(result.failureKinds).map(([kind, count]) => `${kind} ×${count}`).join('; ');
-  const memoryNote = result.isGcForced ? 'heap after a forced GC' : 'no forced GC (the extension host offers none), so heap figures include garbage not yet collected';
+  const memoryNote = result.isGcForced ? 'each sample after a full collection, asked of V8 by the bench test (the extension host runs without --expose-gc)' : 'no forced GC, so heap figures include garbage not yet collected';
   return [
     `The same load through VS Code's own MCP client in real VS Code (code-server 4.139.1): the bench's in-editor test signs in once (the runner plays the person), then calls the fixture server's \`echo\` tool with \`vscode.lm.invokeTool\` ${Math.round(result.calls / (result.durationMs / 1000))} times a second on a fixed timetable (a slow call overlaps the next ones; at most ${result.mostInFlight} were waiting at once). Each call goes from the editor's MCP connection through the extension's authorizing relay to the MCP server. Tokens live ${result.tokenLifetimeSeconds} s (JWT), refresh-token rotation on (the editor fixtures' oidc-provider rotates on every refresh). Counts are taken at the servers (the runner's view of the fixtures) over the calls' window. In \`npm run bench\` this runs beside the engine soak, below its priority.`,
     '',
@@ -218,7 +218,7 @@ function extensionCost(result: ExtensionCostResult): string[] {
       ]
       : [`| editor figures | not measured: ${result.editorError ?? 'unknown reason'} |`]),
     '',
-    'The extension host also runs VS Code\'s built-in extensions, so its absolute memory is theirs too; the difference is what activating MCP Keyring with 50 servers added (without a forced GC, which the extension host does not offer).',
+    `The extension host also runs VS Code's built-in extensions, so its absolute memory is theirs too; the difference is what activating MCP Keyring with 50 servers added (${editor?.isGcForced ? 'each sample after a full collection, asked of V8 by the bench test' : 'without a forced GC'}).`,
   ];
 }
 

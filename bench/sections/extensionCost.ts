@@ -21,6 +21,8 @@ export interface EditorFigures {
   readonly configuredServers: number;
   readonly wasActiveBefore: boolean;
   readonly activationMs: number;
+  /** The memory samples come after a full collection. */
+  readonly isGcForced: boolean;
   readonly before: MemorySample;
   readonly after: MemorySample;
 }

@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { soakChart } from './lib/chart';
 import { renderMarkdown, toJson, type BenchRun, type Outcome } from './lib/report';
-import { runCrashSafety, CRASH_ITERATIONS } from './sections/crashSafety';
+import { runCrashSafety, CRASH_ITERATIONS, INTERRUPT_ITERATIONS } from './sections/crashSafety';
 import { EDITOR_SOAK_DURATION_MS, runEditorSoak } from './sections/editorSoak';
 import { runExtensionCost } from './sections/extensionCost';
 import { runFaults } from './sections/faults';
@@ -25,8 +25,8 @@ const BELOW_SOAK_PRIORITY = 10;
 
 const isQuick = process.argv.includes('--quick');
 const parameters = isQuick
-  ? { soakMs: 60_000, editorSoakMs: 20_000, signInRuns: 3, latencyCalls: 5_000, crashIterations: 10, fuzzInputs: 1_000 }
-  : { soakMs: SOAK_DURATION_MS, editorSoakMs: EDITOR_SOAK_DURATION_MS, signInRuns: SIGN_IN_RUNS, latencyCalls: LATENCY_CALLS, crashIterations: CRASH_ITERATIONS, fuzzInputs: FUZZ_INPUTS };
+  ? { soakMs: 60_000, editorSoakMs: 20_000, signInRuns: 3, latencyCalls: 5_000, crashIterations: 10, interruptIterations: 4, fuzzInputs: 1_000 }
+  : { soakMs: SOAK_DURATION_MS, editorSoakMs: EDITOR_SOAK_DURATION_MS, signInRuns: SIGN_IN_RUNS, latencyCalls: LATENCY_CALLS, crashIterations: CRASH_ITERATIONS, interruptIterations: INTERRUPT_ITERATIONS, fuzzInputs: FUZZ_INPUTS };
 
 function log(message: string): void {
   console.log(`[bench] ${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s  ${message}`);
@@ -57,7 +57,7 @@ const soak = measure('soak', () => startSoak(SCRATCH_DIR, parameters.soakMs));
 setPriority(process.pid, BELOW_SOAK_PRIORITY);
 const refreshStorm = await measure('refresh storm', () => runRefreshStorm());
 const faults = await measure('faults', () => runFaults());
-const crashSafety = await measure('crash safety', () => runCrashSafety(parameters.crashIterations));
+const crashSafety = await measure('crash safety', () => runCrashSafety(parameters.crashIterations, parameters.interruptIterations));
 const fuzz = await measure('fuzzing', () => runFuzz(parameters.fuzzInputs));
 const extensionCost = await measure('extension cost', () => runExtensionCost(SCRATCH_DIR));
 const editorSoak = await measure('soak through the editor', () => runEditorSoak(SCRATCH_DIR, parameters.editorSoakMs));

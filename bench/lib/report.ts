@@ -191,6 +191,15 @@ function crashSafety(result: CrashSafetyResult): string[] {
     `| neither works for any other reason | ${result.broken} | 0 (${verdict(result.broken === 0)}) |`,
     '',
     `Where the kills landed, as the authorization server saw them: ${points}.`,
+    '',
+    `Then ${result.interrupted.iterations} more, alternately, stopped with Ctrl-C (SIGINT) at the same random moments instead: the command line cancels what it waits for, but finishes and stores a refresh it already sent.`,
+    '',
+    '| stopped with SIGINT | count | target |',
+    '|---|---|---|',
+    `| iterations (stopped before finishing) | ${result.interrupted.iterations} (${result.interrupted.killed}) | |`,
+    `| store readable afterwards | ${result.interrupted.storeReadable} | ${result.interrupted.iterations} (${verdict(result.interrupted.storeReadable === result.interrupted.iterations)}) |`,
+    `| old or new credential works | ${result.interrupted.credentialWorks} | ${result.interrupted.iterations} (${verdict(result.interrupted.credentialWorks === result.interrupted.iterations)}) |`,
+    `| lost to rotation | ${result.interrupted.lostToRotation} | 0 (${verdict(result.interrupted.lostToRotation === 0)}) |`,
   ];
 }
 

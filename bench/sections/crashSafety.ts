@@ -2,6 +2,7 @@
 // After each kill: is the store still readable, and does a credential still work — the old one or the new one?
 // The one way to lose a working credential is a kill after the server rotated the refresh token but before the
 // new one reached the disk; those are counted apart, since no client can avoid them without help from the server.
+// Then the same with Ctrl-C (SIGINT), which the command line can act on: there, nothing may be lost.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,31 +12,40 @@ import { FileStore } from '../../src/node/fileStore';
 import { createTestBrowser } from '../../test/fixtures/testBrowser';
 import { createTestKeyring } from '../../test/integration/testKeyring';
 import { startBenchServers, type BenchServers } from '../lib/benchServers';
-import { startCli } from '../lib/cliProcess';
+import { startCli } from '../../test/integration/cliProcess';
 
 export const CRASH_ITERATIONS = 200;
+export const INTERRUPT_ITERATIONS = 50;
 
 type Operation = 'signIn' | 'refresh';
 /** Where the kill landed, as the authorization server saw it. */
 type KillPoint = 'beforeTokenRequest' | 'afterTokenRequest' | 'finishedBeforeKill';
 type Outcome = 'works' | 'unreadable' | 'lostToRotation' | 'broken';
+type StopSignal = 'SIGKILL' | 'SIGINT';
 
 interface Iteration {
   readonly operation: Operation;
+  readonly stopSignal: StopSignal;
   readonly killAfterMs: number;
   readonly killPoint: KillPoint;
   readonly outcome: Outcome;
 }
 
-export interface CrashSafetyResult {
+export interface StopTally {
   readonly iterations: number;
+  /** Stopped before the command finished its work. */
   readonly killed: number;
   readonly storeReadable: number;
   readonly credentialWorks: number;
   readonly lostToRotation: number;
   readonly broken: number;
   readonly byOperation: Record<Operation, Record<KillPoint, number>>;
+}
+
+export interface CrashSafetyResult extends StopTally {
   readonly killWindowMs: Record<Operation, readonly [number, number]>;
+  /** The same, stopped with SIGINT (Ctrl-C) instead of SIGKILL. */
+  readonly interrupted: StopTally;
 }
 
 /** Marks the stored credential expired, so the next `token` run must refresh. */
@@ -94,7 +104,7 @@ interface RunResult {
 }
 
 /** Runs the command line to the end (or the kill), playing the person when it prints a sign-in URL. */
-async function runToEnd(operation: Operation, servers: BenchServers, directory: string, killAfterMarkerMs?: number): Promise<RunResult> {
+async function runToEnd(operation: Operation, servers: BenchServers, directory: string, stop?: { afterMarkerMs: number; signal: StopSignal }): Promise<RunResult> {
   const before = markerCount(operation, servers);
   const cli = startCli(cliArgs(operation, servers, directory));
   const browser = createTestBrowser();
@@ -108,7 +118,7 @@ async function runToEnd(operation: Operation, servers: BenchServers, directory: 
   const watcher = setInterval(() => {
     if (markedAt !== undefined || markerCount(operation, servers) === before) return;
     markedAt = performance.now();
-    if (killAfterMarkerMs !== undefined) killTimer = setTimeout(() => cli.child.kill('SIGKILL'), killAfterMarkerMs);
+    if (stop) killTimer = setTimeout(() => cli.child.kill(stop.signal), stop.afterMarkerMs);
   }, 1);
   const run = await cli.done;
   clearInterval(watcher);
@@ -117,56 +127,65 @@ async function runToEnd(operation: Operation, servers: BenchServers, directory: 
   return { afterMarkerMs: markedAt === undefined ? undefined : performance.now() - markedAt, finished: run.signal === null && run.code === 0 };
 }
 
-export async function runCrashSafety(iterations = CRASH_ITERATIONS): Promise<CrashSafetyResult> {
+/** Stops the command line `count` times at random moments, sign-ins and refreshes alternately, and sees what survived. */
+async function stopRepeatedly(count: number, stopSignal: StopSignal, servers: BenchServers, directory: string, killWindowMs: Record<Operation, readonly [number, number]>): Promise<Iteration[]> {
+  const store = await FileStore.open(directory);
+  const results: Iteration[] = [];
+  for (let index = 0; index < count; index++) {
+    const operation: Operation = index % 2 === 0 ? 'signIn' : 'refresh';
+    if (operation === 'refresh') await expireStoredCredential(store);
+    const [low, high] = killWindowMs[operation];
+    const killAfterMs = low + Math.random() * (high - low);
+    const tokenRequestsBefore = servers.as.requestCount('token');
+    const { finished } = await runToEnd(operation, servers, directory, { afterMarkerMs: killAfterMs, signal: stopSignal });
+    const killPoint: KillPoint = finished ? 'finishedBeforeKill' : servers.as.requestCount('token') > tokenRequestsBefore ? 'afterTokenRequest' : 'beforeTokenRequest';
+    let outcome: Outcome;
+    if (!(await isStoreReadable(directory))) outcome = 'unreadable';
+    else {
+      const works = await credentialWorks(directory, servers);
+      outcome = works === 'works' ? 'works' : works === 'needsSignIn' && operation === 'refresh' && killPoint === 'afterTokenRequest' ? 'lostToRotation' : 'broken';
+    }
+    results.push({ operation, stopSignal, killAfterMs, killPoint, outcome });
+    // Start the next iteration from a working sign-in.
+    if (outcome !== 'works') {
+      await rm(directory, { recursive: true, force: true });
+      await (await createTestKeyring(directory, createTestBrowser())).signIn(servers.mcp.url);
+    }
+    await delay(5);
+  }
+  return results;
+}
+
+function tally(results: readonly Iteration[]): StopTally {
+  const points = (operation: Operation) => {
+    const counts: Record<KillPoint, number> = { beforeTokenRequest: 0, afterTokenRequest: 0, finishedBeforeKill: 0 };
+    for (const result of results) if (result.operation === operation) counts[result.killPoint]++;
+    return counts;
+  };
+  const count = (outcome: Outcome) => results.filter((result) => result.outcome === outcome).length;
+  return {
+    iterations: results.length,
+    killed: results.filter((result) => result.killPoint !== 'finishedBeforeKill').length,
+    storeReadable: results.length - count('unreadable'),
+    credentialWorks: count('works'),
+    lostToRotation: count('lostToRotation'),
+    broken: count('broken'),
+    byOperation: { signIn: points('signIn'), refresh: points('refresh') },
+  };
+}
+
+export async function runCrashSafety(iterations = CRASH_ITERATIONS, interruptions = INTERRUPT_ITERATIONS): Promise<CrashSafetyResult> {
   const servers = await startBenchServers({ refreshTokenRotation: true });
   const directory = await mkdtemp(path.join(tmpdir(), 'mcp-keyring-crash-'));
   try {
-    const store = await FileStore.open(directory);
-    // Calibrate: how long each operation runs after its marker, so kills spread over all of it (and a little past).
+    // Calibrate: how long each operation runs after its marker, so stops spread over all of it (and a little past).
     const signInMs = (await runToEnd('signIn', servers, directory)).afterMarkerMs ?? 0;
-    await expireStoredCredential(store);
+    await expireStoredCredential(await FileStore.open(directory));
     const refreshMs = (await runToEnd('refresh', servers, directory)).afterMarkerMs ?? 0;
     const killWindowMs: Record<Operation, readonly [number, number]> = { signIn: [0, signInMs * 1.1], refresh: [0, refreshMs * 1.1] };
-
-    const results: Iteration[] = [];
-    for (let index = 0; index < iterations; index++) {
-      const operation: Operation = index % 2 === 0 ? 'signIn' : 'refresh';
-      if (operation === 'refresh') await expireStoredCredential(store);
-      const [low, high] = killWindowMs[operation];
-      const killAfterMs = low + Math.random() * (high - low);
-      const tokenRequestsBefore = servers.as.requestCount('token');
-      const { finished } = await runToEnd(operation, servers, directory, killAfterMs);
-      const killPoint: KillPoint = finished ? 'finishedBeforeKill' : servers.as.requestCount('token') > tokenRequestsBefore ? 'afterTokenRequest' : 'beforeTokenRequest';
-      let outcome: Outcome;
-      if (!(await isStoreReadable(directory))) outcome = 'unreadable';
-      else {
-        const works = await credentialWorks(directory, servers);
-        outcome = works === 'works' ? 'works' : works === 'needsSignIn' && operation === 'refresh' && killPoint === 'afterTokenRequest' ? 'lostToRotation' : 'broken';
-      }
-      results.push({ operation, killAfterMs, killPoint, outcome });
-      // Start the next iteration from a working sign-in.
-      if (outcome !== 'works') {
-        await rm(directory, { recursive: true, force: true });
-        await (await createTestKeyring(directory, createTestBrowser())).signIn(servers.mcp.url);
-      }
-      await delay(5);
-    }
-    const points = (operation: Operation) => {
-      const counts: Record<KillPoint, number> = { beforeTokenRequest: 0, afterTokenRequest: 0, finishedBeforeKill: 0 };
-      for (const result of results) if (result.operation === operation) counts[result.killPoint]++;
-      return counts;
-    };
-    const count = (outcome: Outcome) => results.filter((result) => result.outcome === outcome).length;
-    return {
-      iterations,
-      killed: results.filter((result) => result.killPoint !== 'finishedBeforeKill').length,
-      storeReadable: iterations - count('unreadable'),
-      credentialWorks: count('works'),
-      lostToRotation: count('lostToRotation'),
-      broken: count('broken'),
-      byOperation: { signIn: points('signIn'), refresh: points('refresh') },
-      killWindowMs,
-    };
+    const killed = tally(await stopRepeatedly(iterations, 'SIGKILL', servers, directory, killWindowMs));
+    const interrupted = tally(await stopRepeatedly(interruptions, 'SIGINT', servers, directory, killWindowMs));
+    return { ...killed, killWindowMs, interrupted };
   } finally {
     await rm(directory, { recursive: true, force: true });
     await servers.close();

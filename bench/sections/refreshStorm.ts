@@ -8,7 +8,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { createTestBrowser } from '../../test/fixtures/testBrowser';
 import { createTestKeyring } from '../../test/integration/testKeyring';
 import { startBenchServers, type BenchServers } from '../lib/benchServers';
-import { startCli } from '../lib/cliProcess';
+import { startCli } from '../../test/integration/cliProcess';
 
 export const STORM_CALLERS = 500;
 const TOKEN_LIFETIME_SECONDS = 3;

@@ -14,10 +14,12 @@ export interface McpSession {
   close(): Promise<void>;
 }
 
-export async function openMcpSession(serverUrl: string, fetch: FetchFn, requestTimeoutMs: number): Promise<McpSession> {
+/** `signal` cancels whatever request is under way (the person interrupted the command). */
+export async function openMcpSession(serverUrl: string, fetch: FetchFn, requestTimeoutMs: number, signal?: AbortSignal): Promise<McpSession> {
   const client = new Client({ name: 'mcp-keyring', version: '0.1.0' }, { versionNegotiation: { mode: 'auto' } });
   const transport = new StreamableHTTPClientTransport(new URL(serverUrl), { fetch });
-  await mcpCall(() => client.connect(transport, { timeout: requestTimeoutMs }));
+  const requestOptions = { timeout: requestTimeoutMs, signal };
+  await mcpCall(() => client.connect(transport, requestOptions));
   return {
     protocolVersion: client.getNegotiatedProtocolVersion(),
     listTools: async () => {
@@ -26,13 +28,13 @@ export async function openMcpSession(serverUrl: string, fetch: FetchFn, requestT
       let pages = 0;
       do {
         if (++pages > MAX_TOOL_PAGES) throw new KeyringError('mcp_failed', `the server listed more than ${MAX_TOOL_PAGES} pages of tools`);
-        const page = await mcpCall(() => client.listTools(cursor ? { cursor } : undefined, { timeout: requestTimeoutMs }));
+        const page = await mcpCall(() => client.listTools(cursor ? { cursor } : undefined, requestOptions));
         tools.push(...page.tools.map((tool) => ({ name: tool.name, description: tool.description })));
         cursor = page.nextCursor;
       } while (cursor);
       return tools;
     },
-    callTool: (name, args) => mcpCall(() => client.callTool({ name, arguments: args }, { timeout: requestTimeoutMs })),
+    callTool: (name, args) => mcpCall(() => client.callTool({ name, arguments: args }, requestOptions)),
     close: () => client.close(),
   };
 }

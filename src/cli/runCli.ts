@@ -18,11 +18,15 @@ export interface CliIo {
   /** Tests play the browser; the real CLI opens one. */
   readonly openUrl?: OpenUrl;
   readonly now?: () => number;
+  /** Aborted when the person interrupts the command (Ctrl-C): what it waits for is cancelled. */
+  readonly interruption?: AbortSignal;
 }
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
+/** 128 + SIGINT, as shells report a command stopped by Ctrl-C. */
+export const EXIT_INTERRUPTED = 130;
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   let options: CliOptions;
@@ -52,6 +56,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       dpop: options.dpop,
       grant: options.grant && toMachineGrant(options.grant, readSecret),
       flow: options.device ? 'device' : undefined,
+      signal: io.interruption,
     };
     const keyring = await createNodeKeyring(options, {
       env: io.env,
@@ -63,6 +68,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     await runCommand(keyring, options, signIn, io);
     return EXIT_OK;
   } catch (error) {
+    if (io.interruption?.aborted) {
+      io.stderr('mcp-keyring: interrupted\n');
+      return EXIT_INTERRUPTED;
+    }
     const failure = toKeyringError(error, options.command);
     io.stderr(`mcp-keyring: ${failure.code}: ${redact(failure.message, secrets)}\n`);
     return failure.code === 'usage' ? EXIT_USAGE : EXIT_FAILURE;
@@ -89,7 +98,7 @@ async function runCommand(keyring: Keyring, options: CliOptions, signIn: SignInO
     }
     case 'tools':
     case 'call': {
-      const session = await openMcpSession(serverUrl, keyring.fetchFor(serverUrl, { ...signIn, interactive: true }), options.requestTimeoutMs);
+      const session = await openMcpSession(serverUrl, keyring.fetchFor(serverUrl, { ...signIn, interactive: true }), options.requestTimeoutMs, io.interruption);
       try {
         if (options.command === 'tools') {
           const tools = await session.listTools();

@@ -149,12 +149,14 @@ export class CredentialManager {
       return this.markNeedsSignIn(binding, latest, 'no_refresh_token', 'the access token can no longer be used and the server issued no refresh token');
     }
 
-    const { as, client, policy, signal } = await context();
+    const { as, client, policy } = await context();
     this.deps.logger.info(`[refresh] refreshing the credential for ${binding.serverUrl}`);
     const dpop = latest.dpopKey ? await this.dpopKeys.bindingFor(latest.dpopKey) : undefined;
     let tokens: TokenSet;
     try {
-      tokens = await refreshTokens(this.deps.http, policy, as, client, latest.refreshToken, latest.resource, signal, dpop);
+      // Not cancelled with the caller: once sent, a refresh may already have rotated the refresh token at the
+      // server, and dropping its answer would end the sign-in. The HTTP client's timeout still bounds it.
+      tokens = await refreshTokens(this.deps.http, policy, as, client, latest.refreshToken, latest.resource, undefined, dpop);
     } catch (error) {
       const failure = toKeyringError(error, 'token refresh');
       if (failure.code === 'invalid_grant' || failure.code === 'invalid_client') {

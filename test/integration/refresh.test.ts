@@ -1,13 +1,13 @@
 // Keeping credentials fresh against a real authorization server issuing short-lived tokens with refresh-token
 // rotation: refresh when due, exactly one refresh for many callers and for two processes, failures classified.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
 import { isKeyringError } from '../../src/core/errors';
 import { startAuthorizationServer, type AuthorizationServer } from '../fixtures/authorizationServer';
 import { startMcpServer, type McpServer } from '../fixtures/mcpServer';
 import { FileStore } from '../../src/node/fileStore';
 import { createCliHarness, type CliHarness } from './cliHarness';
+import { startCli } from './cliProcess';
 import { createTestKeyring } from './testKeyring';
 
 const TOKEN_LIFETIME_SECONDS = 3;
@@ -68,7 +68,7 @@ describe('refreshing short-lived tokens with rotation', function () {
   it('refreshes exactly once when two processes sharing a store ask at the same moment, without tripping rotation', async function () {
     await delay(UNTIL_REFRESH_DUE_MS);
     const before = as.requestCount('token');
-    const runs = await Promise.all([1, 2].map(() => runCliProcess(['token', mcp.url, '--store', cli.storeDirectory, '--no-browser'])));
+    const runs = await Promise.all([1, 2].map(() => startCli(['token', mcp.url, '--store', cli.storeDirectory, '--no-browser'], { fromSource: true }).done));
     for (const run of runs) assert.equal(run.code, 0, run.stderr);
     assert.equal(runs[0]!.stdout, runs[1]!.stdout);
     assert.equal(as.requestCount('token') - before, 1);
@@ -114,6 +114,47 @@ describe('refreshing short-lived tokens with rotation', function () {
     assert.equal(cli.browserOpens, 2);
   });
 
+  describe('interrupted with Ctrl-C (SIGINT) in its own process', function () {
+    /** How long the authorization server keeps a refresh's answer back: the window the interrupt lands in. */
+    const HELD_ANSWER_MS = 1_500;
+
+    async function until(condition: () => boolean, what: string): Promise<void> {
+      for (const started = Date.now(); !condition(); await delay(10)) {
+        if (Date.now() - started > 15_000) throw new Error(`gave up waiting for ${what}`);
+      }
+    }
+
+    it('stores a refresh whose answer was on its way, so the sign-in survives rotation', async function () {
+      await delay(UNTIL_REFRESH_DUE_MS);
+      const tokenRequests = as.requestCount('token');
+      as.holdNextAnswer('token', HELD_ANSWER_MS);
+      const running = startCli(['token', mcp.url, '--store', cli.storeDirectory, '--no-browser'], { fromSource: true });
+      await until(() => as.requestCount('token') > tokenRequests, 'the refresh to reach the authorization server');
+      running.child.kill('SIGINT');
+      const interrupted = await running.done;
+      assert.equal(interrupted.signal, null, 'the command line handled the interrupt instead of dying of it');
+      assert.match(interrupted.stderr, /stopping/);
+      // The refresh above used up the old refresh token; only the stored new one can still work.
+      const call = await cli.run('call', mcp.url, 'echo', '--args', '{"text":"still signed in"}');
+      assert.equal(call.code, 0, call.stderr);
+      assert.equal(call.stdout.trim(), 'still signed in');
+      assert.equal(cli.browserOpens, 1, 'no second sign-in');
+    });
+
+    it('stops waiting for the browser, exits 130 and keeps the earlier sign-in', async function () {
+      const storedBefore = await cli.storeContents();
+      const running = startCli(['login', mcp.url, '--store', cli.storeDirectory, '--no-browser'], { fromSource: true });
+      let printed = '';
+      running.child.stderr!.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+      await until(() => printed.includes('Open this URL'), 'the sign-in URL');
+      running.child.kill('SIGINT');
+      const interrupted = await running.done;
+      assert.equal(interrupted.code, 130, interrupted.stderr);
+      assert.match(interrupted.stderr, /interrupted/);
+      assert.equal(storedBefore.includes(storedRefreshToken(await cli.storeContents())!), true, 'the stored credential is the earlier one');
+    });
+  });
+
   it('answers a 401 for a token the server stopped accepting by refreshing and retrying, without a prompt', async function () {
     // The server forgets the token (as after a key rotation); the grant itself stays valid.
     const store = await FileStore.open(cli.storeDirectory);
@@ -128,22 +169,3 @@ describe('refreshing short-lived tokens with rotation', function () {
     assert.equal(cli.browserOpens, 1);
   });
 });
-
-interface ProcessRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The real command line in its own process, as two terminals or CI jobs would run it. */
-function runCliProcess(args: string[]): Promise<ProcessRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}

@@ -41,7 +41,8 @@ function harness(answers: TokenAnswer[], options: { refreshAttempts?: number; an
   const server = routerFetch({
     [TOKEN_ENDPOINT]: async (_url, init) => {
       tokenRequests.push(new URLSearchParams(init?.body as URLSearchParams | string));
-      if (options.answerDelayMs) await new Promise((resolve) => setTimeout(resolve, options.answerDelayMs));
+      // Like a real fetch, a request waiting for its answer fails when its signal aborts.
+      if (options.answerDelayMs) await abortableDelay(options.answerDelayMs, init?.signal ?? undefined);
       return answers[Math.min(tokenRequests.length, answers.length) - 1]!();
     },
   });
@@ -63,6 +64,16 @@ function harness(answers: TokenAnswer[], options: { refreshAttempts?: number; an
     context: () => Promise.resolve({ as, client: options.client ?? client, policy: { serverAddressClass: 'loopback' } }),
     stored: () => repository.getCredential(binding),
   };
+}
+
+function abortableDelay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    }, { once: true });
+  });
 }
 
 /** A one-hour credential obtained `age` ago. */
@@ -130,6 +141,17 @@ describe('CredentialManager', () => {
       await Promise.all([starter, ...others]);
       assert.equal(h.tokenRequests.length, 1);
       assert.deepEqual(settled, [...Array.from({ length: 20 }, () => 'other access-1'), 'starter access-2']);
+    });
+
+    it('sees a refresh through once it was sent, even when the caller gives up, and stores the rotated refresh token', async () => {
+      const h = harness([tokens('access-2', { refresh_token: 'refresh-2' })], { answerDelayMs: 30 });
+      await h.repository.putCredential(credentialAged(h.clock, EXPIRED));
+      const caller = new AbortController();
+      const refreshed = h.manager.fresh(binding, async () => ({ ...(await h.context()), signal: caller.signal }));
+      while (h.tokenRequests.length === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+      caller.abort();
+      assert.equal((await refreshed).accessToken, 'access-2');
+      assert.equal((await h.stored())?.refreshToken, 'refresh-2');
     });
 
     it('stores the new tokens before handing them out', async () => {

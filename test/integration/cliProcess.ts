@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
 export const CLI_PATH = path.resolve(import.meta.dirname, '../../dist/cli.mjs');
+const CLI_SOURCE = path.resolve(import.meta.dirname, '../../src/cli/main.ts');
 
 export interface CliRun {
   readonly code: number | null;
@@ -16,8 +17,13 @@ export interface RunningCli {
   readonly done: Promise<CliRun>;
 }
 
-export function startCli(args: readonly string[]): RunningCli {
-  const child = spawn(process.execPath, [CLI_PATH, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts the built command line, or with `fromSource` its TypeScript source (tests then need no fresh build; the
+ * bench measures what ships).
+ */
+export function startCli(args: readonly string[], { fromSource = false } = {}): RunningCli {
+  const entry = fromSource ? ['--import', 'tsx', CLI_SOURCE] : [CLI_PATH];
+  const child = spawn(process.execPath, [...entry, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

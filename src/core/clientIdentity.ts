@@ -205,7 +205,8 @@ function isClientAuthMethod(value: unknown): value is ClientAuthMethod {
   return value === 'none' || value === 'client_secret_basic' || value === 'client_secret_post';
 }
 
-function redirectUriHint(redirectUri: string): string {
+/** The redirect URI to register, in the form that also allows every port when it is a loopback one. */
+export function redirectUriHint(redirectUri: string): string {
   try {
     const url = new URL(redirectUri);
     return url.protocol === 'http:' && isLoopbackHost(url.hostname) ? `http://${url.hostname}/callback (any port)` : redirectUri;

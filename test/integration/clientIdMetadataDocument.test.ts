@@ -98,6 +98,17 @@ describe('signing in with a client ID metadata document at an authorization serv
     assert.equal(call.stdout.trim(), 'hello from a metadata document');
   });
 
+  it('switches to the document once one is configured, even with a registration from an earlier sign-in at hand', async function () {
+    assert.equal((await cli.run('login', mcp.url)).code, 0);
+    assert.equal((await statusOf(cli)).clientOrigin, 'dynamic-registration');
+    const registrations = as.requestCount('registration');
+    assert.equal((await cli.run('login', mcp.url, '--client-metadata-url', clientId)).code, 0);
+    const status = await statusOf(cli);
+    assert.equal(status.clientId, clientId);
+    assert.equal(status.clientOrigin, 'metadata-document');
+    assert.equal(as.requestCount('registration'), registrations);
+  });
+
   it('refreshes a short-lived token as the same client, without a sign-in', async function () {
     assert.equal((await cli.run('login', mcp.url, '--client-metadata-url', clientId)).code, 0);
     const first = (await cli.run('token', mcp.url)).stdout.trim();

@@ -98,7 +98,9 @@ async function runCommand(keyring: Keyring, options: CliOptions, signIn: SignInO
     }
     case 'tools':
     case 'call': {
-      const session = await openMcpSession(serverUrl, keyring.fetchFor(serverUrl, { ...signIn, interactive: true }), options.requestTimeoutMs, io.interruption);
+      // Any MCP request may wait for the person in the browser (the first sign-in, a step-up): its bound includes
+      // that wait, or the request would give up first and hide the sign-in's own outcome.
+      const session = await openMcpSession(serverUrl, keyring.fetchFor(serverUrl, { ...signIn, interactive: true }), options.requestTimeoutMs + options.callbackTimeoutMs, io.interruption);
       try {
         if (options.command === 'tools') {
           const tools = await session.listTools();

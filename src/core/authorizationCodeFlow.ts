@@ -1,8 +1,9 @@
 // One interactive sign-in: pick the client identity, send the browser to the authorization endpoint, wait for the
 // callback on a receiver that is listening before the browser opens, validate it, and exchange the code.
 import type * as oauth from 'oauth4webapi';
-import type { ClientConfig, ClientIdentities } from './clientIdentity';
+import { redirectUriHint, type ClientConfig, type ClientIdentities } from './clientIdentity';
 import type { DpopBinding } from './dpop';
+import { KeyringError, isKeyringError } from './errors';
 import type { DestinationPolicy, HttpClient } from './http';
 import { buildAuthorizationRequest, exchangeCode, validateCallback, type TokenSet } from './oauthExchanges';
 import type { CreateReceiver, Logger, OpenUrl, RedirectReceiver } from './ports';
@@ -49,7 +50,9 @@ export class AuthorizationCodeFlow {
     try {
       const client = await this.deps.identities.resolve(as, input.client, receiver.redirectUri, policy, signal);
       const pending = await buildAuthorizationRequest(as, client, { redirectUri: receiver.redirectUri, scopes: input.scopes, resource: input.resource });
-      const callbackUrl = await this.waitWhileBrowsing(receiver, pending.state, pending.url, signal);
+      const callbackUrl = await this.waitWhileBrowsing(receiver, pending.state, pending.url, signal).catch((error: unknown) => {
+        throw withMetadataDocumentHint(error, client, receiver.redirectUri);
+      });
       const params = validateCallback(as, client, callbackUrl, pending);
       this.deps.logger.info(`[signIn] authorization response accepted; exchanging the code at ${redactUrl(as.token_endpoint!)}`);
       try {
@@ -79,4 +82,14 @@ export class AuthorizationCodeFlow {
       });
     });
   }
+}
+
+/**
+ * An authorization server that cannot use a client ID metadata document (unreachable, or not listing this redirect
+ * URI) says so only on its own page in the browser and never redirects back: here the wait just runs out. Name the
+ * likely cause, so the person does not take it for a slow sign-in.
+ */
+function withMetadataDocumentHint(error: unknown, client: ClientRecord, redirectUri: string): unknown {
+  if (client.origin !== 'metadata-document' || !isKeyringError(error, 'timeout')) return error;
+  return new KeyringError('timeout', `${error.message}; if the authorization server showed an error, check that the client metadata document ${client.clientId} is reachable from it and lists the redirect URI ${redirectUriHint(redirectUri)}`, { cause: error });
 }

@@ -44,12 +44,14 @@ export class ClientIdentities {
    */
   async resolve(as: oauth.AuthorizationServer, config: ClientConfig, redirectUri: string, policy: DestinationPolicy, signal?: AbortSignal): Promise<ClientRecord> {
     if (config.clientId) return this.preRegistered(as, config, [redirectUri]);
-    // A pre-registered client belongs to the servers configured with it; others never borrow it (or its secret).
-    const stored = (await this.repository.listClients(as.issuer)).find((record) => record.origin !== 'pre-registered' && isReusable(record, config, redirectUri));
-    if (stored) return stored;
+    // The document the user configured wins over a registration remembered from before it was configured, as the MCP
+    // authorization spec orders; it is used only while configured and supported, never taken from memory.
     if (config.clientMetadataUrl && as.client_id_metadata_document_supported === true) {
       return { issuer: as.issuer, clientId: config.clientMetadataUrl, authMethod: 'none', redirectUris: [redirectUri], origin: 'metadata-document', registeredAt: this.now() };
     }
+    // A pre-registered client belongs to the servers configured with it; others never borrow it (or its secret).
+    const stored = (await this.repository.listClients(as.issuer)).find((record) => record.origin === 'dynamic-registration' && isRegisteredFor(record, redirectUri));
+    if (stored) return stored;
     if (as.registration_endpoint) return this.register(as, config, { redirect_uris: [redirectUri], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'] }, policy, signal);
     throw new KeyringError('registration_unavailable', `the authorization server ${as.issuer} offers no client registration: pass a client id registered there (--client-id), allowing the redirect URI ${redirectUriHint(redirectUri)}`);
   }
@@ -168,12 +170,8 @@ function defaultPreRegisteredMethod(as: oauth.AuthorizationServer, config: Clien
   return config.clientSecret ? chooseSecretMethod(as.token_endpoint_auth_methods_supported) : 'none';
 }
 
-/**
- * A stored identity is reused unless the configuration now asks for another kind, or it was registered for a
- * redirect URI that cannot serve this sign-in (loopback URIs differing only in port are equivalent, RFC 8252 §7.3).
- */
-function isReusable(stored: ClientRecord, config: ClientConfig, redirectUri: string): boolean {
-  if (stored.origin === 'metadata-document') return stored.clientId === config.clientMetadataUrl;
+/** A registration serves a sign-in whose redirect URI it was made for (loopback URIs may differ in port, RFC 8252 §7.3). */
+function isRegisteredFor(stored: ClientRecord, redirectUri: string): boolean {
   return stored.redirectUris.some((uri) => sameRedirectUri(uri, redirectUri));
 }
 
@@ -205,7 +203,8 @@ function isClientAuthMethod(value: unknown): value is ClientAuthMethod {
   return value === 'none' || value === 'client_secret_basic' || value === 'client_secret_post';
 }
 
-function redirectUriHint(redirectUri: string): string {
+/** The redirect URI to register, in the form that also allows every port when it is a loopback one. */
+export function redirectUriHint(redirectUri: string): string {
   try {
     const url = new URL(redirectUri);
     return url.protocol === 'http:' && isLoopbackHost(url.hostname) ? `http://${url.hostname}/callback (any port)` : redirectUri;

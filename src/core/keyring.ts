@@ -481,9 +481,12 @@ function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as Partial<T>;
 }
 
+/** Every way the server offers to identify a client without a pre-registered id, in the order sign-in prefers them. */
 function describeClientOptions(discovery: StoredDiscovery): string {
   const as = discovery.authorizationServer;
-  if (as.registration_endpoint) return 'dynamic client registration is available';
-  if (as.client_id_metadata_document_supported === true) return 'client ID metadata documents are supported; no dynamic registration';
-  return 'no registration: a pre-registered client id is needed (--client-id)';
+  const offered = [
+    ...(as.client_id_metadata_document_supported === true ? ['client ID metadata documents are supported (used when a client metadata URL is configured)'] : []),
+    ...(as.registration_endpoint ? ['dynamic client registration is available'] : []),
+  ];
+  return offered.length > 0 ? offered.join('; ') : 'no registration: a pre-registered client id is needed (--client-id)';
 }

@@ -17,6 +17,7 @@ export interface CliHarness {
   readonly browser: TestBrowser;
   /** How many times the command line asked for a browser. */
   readonly browserOpens: number;
+  /** Runs with a 20 s `--timeout` unless the arguments name one. */
   run(...args: string[]): Promise<CliRun>;
   /** Everything printed by every run so far, stdout and stderr. */
   readonly transcript: string;
@@ -42,7 +43,8 @@ export async function createCliHarness(browserOptions: TestBrowserOptions = {}, 
     async run(...args) {
       let stdout = '';
       let stderr = '';
-      const code = await runCli([...args, '--store', storeDirectory, '--timeout', '20'], {
+      const timeout = args.includes('--timeout') ? [] : ['--timeout', '20'];
+      const code = await runCli([...args, '--store', storeDirectory, ...timeout], {
         stdout: (text) => (stdout += text),
         stderr: (text) => (stderr += text),
         env,

@@ -45,6 +45,21 @@ describe('choosing the client identity', () => {
     assert.equal(h.registrations(), 0);
   });
 
+  it('prefers a newly configured metadata document to a remembered registration, which serves again where documents are not supported', async () => {
+    const h = harness();
+    const url = 'https://app.example/client.json';
+    const as = authorizationServer({ client_id_metadata_document_supported: true });
+    const registered = await h.identities.resolve(as, { clientName: 'MCP Keyring' }, LOOPBACK, POLICY);
+    await h.identities.remember(registered);
+    const document = await h.identities.resolve(as, { clientName: 'MCP Keyring', clientMetadataUrl: url }, LOOPBACK, POLICY);
+    assert.deepEqual([document.clientId, document.origin], [url, 'metadata-document']);
+    await h.identities.remember(document);
+    // Where the server stops supporting documents, the remembered document identity is not presented.
+    const fallback = await h.identities.resolve(authorizationServer(), { clientName: 'MCP Keyring', clientMetadataUrl: url }, LOOPBACK, POLICY);
+    assert.deepEqual([fallback.clientId, fallback.origin], [registered.clientId, 'dynamic-registration']);
+    assert.equal(h.registrations(), 1);
+  });
+
   it('registers a native public client with the metadata MCP asks for', async () => {
     const h = harness();
     const record = await h.identities.resolve(authorizationServer({ token_endpoint_auth_methods_supported: ['none', 'client_secret_basic'] }), { clientName: 'MCP Keyring' }, LOOPBACK, POLICY);

@@ -41,7 +41,7 @@ export interface EditorSoakFigures {
 
 export interface EditorSoakResult extends EditorSoakFigures {
   readonly tokenLifetimeSeconds: number;
-  /** The runner's checks after the suite that failed (leaked tokens, a 401 or 403 in the editor's MCP logs). */
+  /** The runner's checks after the suite that failed (leaked tokens, a 401 or 403 in the editor's MCP logs), each with its first complaint. */
   readonly failedRunnerChecks: readonly string[];
 }
 
@@ -55,6 +55,7 @@ export async function runEditorSoak(scratchDirectory: string, durationMs = EDITO
   });
   const figures = editorBenchFigures<EditorSoakFigures>(result.output);
   if (!figures) throw new Error(`the in-editor soak printed no figures (exit ${result.exitCode})`);
-  const failedRunnerChecks = result.runnerChecks.filter((check) => check.failures.length > 0).map((check) => check.title);
+  // Title and first complaint: the runner's messages name files and counts, never a token.
+  const failedRunnerChecks = result.runnerChecks.filter((check) => check.failures.length > 0).map((check) => `${check.title} (${check.failures[0]!.split('\n')[0]!.slice(0, 200)})`);
   return { ...figures, tokenLifetimeSeconds: SOAK_TOKEN_LIFETIME_SECONDS, failedRunnerChecks };
 }

@@ -32,7 +32,11 @@ export interface CredentialManagerDeps {
   readonly refreshAttempts?: number;
   /** Proof handles for DPoP-bound credentials, shared with whoever else signs requests with the same keys. */
   readonly dpopKeys?: DpopKeys;
+  /** How long a caller holding a still-valid token waits for another caller's refresh before using the token it has. */
+  readonly inFlightPatienceMs?: number;
 }
+
+const DEFAULT_IN_FLIGHT_PATIENCE_MS = 1_000;
 
 /**
  * How a credential without a refresh token gets new tokens without a person: a machine grant run again. Given the
@@ -52,10 +56,12 @@ export class CredentialManager {
   private readonly inflight = new Map<string, Promise<Credential>>();
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   private readonly dpopKeys: DpopKeys;
+  private readonly inFlightPatienceMs: number;
 
   constructor(private readonly deps: CredentialManagerDeps) {
     this.sleep = deps.sleep ?? sleepFor;
     this.dpopKeys = deps.dpopKeys ?? new DpopKeys();
+    this.inFlightPatienceMs = deps.inFlightPatienceMs ?? DEFAULT_IN_FLIGHT_PATIENCE_MS;
   }
 
   /** Builds and stores the credential from a completed sign-in. */
@@ -93,8 +99,10 @@ export class CredentialManager {
     if (rejectedToken === undefined && !isRefreshDue(stored, now)) return stored;
     // During an outage, do not hammer the token endpoint on every call while the current token still works.
     if (rejectedToken === undefined && isStillValid(stored, now) && isInRetryPause(stored, now)) return stored;
-    // Nor make callers wait on a refresh already under way (it may be slow) while the current token still works.
-    if (rejectedToken === undefined && isStillValid(stored, now) && this.inflight.has(credentialKey(binding))) return stored;
+    // A refresh already under way usually answers at once, and its token is the freshest to hand out; but a slow one
+    // (a stalled token endpoint) keeps no caller waiting long while the current token still works.
+    const running = this.inflight.get(credentialKey(binding));
+    if (rejectedToken === undefined && running && isStillValid(stored, now)) return settledWithin(running, this.inFlightPatienceMs, stored);
     if (rejectedToken !== undefined && stored.accessToken !== rejectedToken && isStillValid(stored, now)) return stored;
     return this.refreshWithRetries(binding, context, trigger, renew);
   }
@@ -242,6 +250,23 @@ function boundKey(tokens: TokenSet): Pick<Credential, 'dpopKey'> {
 
 function expiry(tokens: TokenSet, now: number): number | undefined {
   return tokens.expiresInSeconds === undefined ? undefined : now + tokens.expiresInSeconds * 1000;
+}
+
+/** `work`'s outcome if it settles within `ms`, else `fallback` (the work goes on for whoever else awaits it). */
+function settledWithin<T>(work: Promise<T>, ms: number, fallback: T): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => resolve(fallback), ms);
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
 }
 
 export function sleepFor(ms: number, signal?: AbortSignal): Promise<void> {

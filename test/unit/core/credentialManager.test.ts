@@ -32,7 +32,7 @@ interface Harness {
 }
 
 /** A manager whose token endpoint answers with `answers` in turn (the last one repeats). */
-function harness(answers: TokenAnswer[], options: { refreshAttempts?: number; answerDelayMs?: number; client?: ClientRecord } = {}): Harness {
+function harness(answers: TokenAnswer[], options: { refreshAttempts?: number; answerDelayMs?: number; client?: ClientRecord; inFlightPatienceMs?: number } = {}): Harness {
   const store = new MemoryStore();
   const repository = new KeyringRepository(store);
   const clock = fakeClock();
@@ -58,6 +58,7 @@ function harness(answers: TokenAnswer[], options: { refreshAttempts?: number; an
       return Promise.resolve();
     },
     refreshAttempts: options.refreshAttempts,
+    inFlightPatienceMs: options.inFlightPatienceMs,
   });
   return {
     manager, store, repository, clock, tokenRequests, sleeps,
@@ -132,15 +133,27 @@ describe('CredentialManager', () => {
       assert.ok(results.every((result) => result.accessToken === 'access-2'));
     });
 
-    it('hands the still-valid token to callers arriving while a due refresh is under way, without waiting for it', async () => {
-      const h = harness([tokens('access-2')], { answerDelayMs: 50 });
-      await h.repository.putCredential(credentialAged(h.clock, DUE_BUT_VALID));
+    /** The refresh's first caller and 20 arriving while it runs, in the order their answers came. */
+    async function callersDuringARefresh(h: Harness): Promise<string[]> {
       const settled: string[] = [];
       const starter = h.manager.fresh(binding, h.context).then((credential) => settled.push(`starter ${credential.accessToken}`));
       const others = Array.from({ length: 20 }, () => h.manager.fresh(binding, h.context).then((credential) => settled.push(`other ${credential.accessToken}`)));
       await Promise.all([starter, ...others]);
+      return settled;
+    }
+
+    it('lets callers arriving while a due refresh is under way wait for its token when it answers promptly', async () => {
+      const h = harness([tokens('access-2')], { answerDelayMs: 20, inFlightPatienceMs: 2_000 });
+      await h.repository.putCredential(credentialAged(h.clock, DUE_BUT_VALID));
+      assert.deepEqual(await callersDuringARefresh(h), ['starter access-2', ...Array.from({ length: 20 }, () => 'other access-2')]);
       assert.equal(h.tokenRequests.length, 1);
-      assert.deepEqual(settled, [...Array.from({ length: 20 }, () => 'other access-1'), 'starter access-2']);
+    });
+
+    it('hands the still-valid token to callers arriving while a slow refresh is under way, instead of holding them', async () => {
+      const h = harness([tokens('access-2')], { answerDelayMs: 300, inFlightPatienceMs: 20 });
+      await h.repository.putCredential(credentialAged(h.clock, DUE_BUT_VALID));
+      assert.deepEqual(await callersDuringARefresh(h), [...Array.from({ length: 20 }, () => 'other access-1'), 'starter access-2']);
+      assert.equal(h.tokenRequests.length, 1);
     });
 
     it('sees a refresh through once it was sent, even when the caller gives up, and stores the rotated refresh token', async () => {

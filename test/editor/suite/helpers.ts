@@ -145,14 +145,22 @@ export function fixtureEchoTool(): vscode.LanguageModelToolInformation | undefin
   return vscode.lm.tools.find((tool) => /fixture/i.test(tool.name) && !/loopback/i.test(tool.name) && tool.name.endsWith('echo'));
 }
 
+/**
+ * Has the editor's MCP client start one of the keyring's servers and waits until `find` sees what it brought.
+ * Definitions reach the workbench a little after they change, and starting an id the editor does not know yet does
+ * nothing: so the start is repeated until the tools are there. Only this server is started: waiting for every
+ * server's tools would wait on any other server's sign-in too.
+ */
+export function startServerAndFind<T>(definitionId: string, what: string, find: () => T | undefined, timeoutMs = 45_000): Promise<T> {
+  return eventually(what, timeoutMs, async () => {
+    await vscode.commands.executeCommand('workbench.mcp.startServer', definitionId, { waitForLiveTools: true });
+    return find();
+  });
+}
+
 /** Has the editor's MCP client connect to the fixture MCP server (signed in already) and waits for its `echo` tool. */
 export function startFixtureEchoTool(): Promise<vscode.LanguageModelToolInformation> {
-  // Definitions reach the workbench a little after activation; starting finds tools only once they have.
-  return eventually('the fixture echo tool did not appear in vscode.lm.tools', 45_000, async () => {
-    // Only this server: waiting for every server's tools would wait on any other server's sign-in too.
-    await vscode.commands.executeCommand('workbench.mcp.startServer', fixtureDefinitionId, { waitForLiveTools: true });
-    return fixtureEchoTool();
-  });
+  return startServerAndFind(fixtureDefinitionId, 'the fixture echo tool did not appear in vscode.lm.tools', fixtureEchoTool);
 }
 
 /** One `echo` call through the editor's MCP client, as a chat participant makes it; resolves with the text returned. */

@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { Commands } from '../../../src/vscode/ids';
 import { runnerCannotPlayThePerson, suiteOutsideDesktop } from './desktop';
 import { mochaLinePrefix } from './editorTestConfig';
-import { accountLabels, assertNoFailures, currentToken, eventually, extensionId, fixtureConfig, callEcho, nextEvent, signInThroughBrowser, type KeyringApi } from './helpers';
+import { accountLabels, assertNoFailures, currentToken, eventually, extensionId, fixtureConfig, callEcho, nextEvent, signInThroughBrowser, startServerAndFind, type KeyringApi } from './helpers';
 import { runner, type RunnerState, type StaticServerTraffic } from './runner';
 
 interface SettingsEntry {
@@ -38,12 +38,9 @@ function definitionIdFor(url: string): string {
 }
 
 /** Starts one of the keyring's servers in the editor's MCP client and finds the echo tool it brought. */
-async function startAndFindEcho(definitionId: string, timeoutMs = 45_000): Promise<vscode.LanguageModelToolInformation> {
+function startAndFindEcho(definitionId: string, timeoutMs = 45_000): Promise<vscode.LanguageModelToolInformation> {
   const before = new Set(vscode.lm.tools.map((tool) => tool.name));
-  return eventually(`no new echo tool after starting ${definitionId}`, timeoutMs, async () => {
-    await vscode.commands.executeCommand('workbench.mcp.startServer', definitionId, { waitForLiveTools: true });
-    return vscode.lm.tools.find((tool) => !before.has(tool.name) && tool.name.endsWith('echo'));
-  });
+  return startServerAndFind(definitionId, `no new echo tool after starting ${definitionId}`, () => vscode.lm.tools.find((tool) => !before.has(tool.name) && tool.name.endsWith('echo')), timeoutMs);
 }
 
 suiteOutsideDesktop('Managing servers in the editor', runnerCannotPlayThePerson, function () {

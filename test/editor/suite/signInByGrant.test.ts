@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { runnerCannotPlayThePerson, suiteOutsideDesktop } from './desktop';
 import { readEditorTestConfig } from './editorTestConfig';
-import { activateWithServer, eventually, extensionId, resultText, type KeyringApi } from './helpers';
+import { activateWithServer, extensionId, resultText, startServerAndFind, type KeyringApi } from './helpers';
 import { runner } from './runner';
 
 suiteOutsideDesktop('MCP Keyring with a machine grant', runnerCannotPlayThePerson, () => {
@@ -49,9 +49,8 @@ suiteOutsideDesktop('MCP Keyring with a machine grant', runnerCannotPlayThePerso
     const traffic = await runner.state();
     const whoamiTools = () => vscode.lm.tools.filter((tool) => tool.name.endsWith('whoami')).map((tool) => tool.name);
     const before = whoamiTools();
-    await vscode.commands.executeCommand('workbench.mcp.startServer', `${extensionId}/${label}`, { waitForLiveTools: true });
     // The editor names tools after the server's own name, which all fixture servers share: the new one is this server's.
-    const whoami = await eventually(`a new whoami tool in vscode.lm.tools (had ${before.join(', ')})`, 30_000, () => Promise.resolve(whoamiTools().find((name) => !before.includes(name))));
+    const whoami = await startServerAndFind(`${extensionId}/${label}`, `a new whoami tool in vscode.lm.tools (had ${before.join(', ')})`, () => whoamiTools().find((name) => !before.includes(name)));
     const cancellation = new vscode.CancellationTokenSource();
     try {
       const result = await vscode.lm.invokeTool(whoami, { input: {}, toolInvocationToken: undefined }, cancellation.token);

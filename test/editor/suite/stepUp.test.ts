@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { runnerCannotPlayThePerson, suiteOutsideDesktop } from './desktop';
 import { readEditorTestConfig } from './editorTestConfig';
-import { activateWithServer, eventually, extensionId, popupsSince, resultText, signInThroughBrowser, type KeyringApi } from './helpers';
+import { activateWithServer, extensionId, popupsSince, resultText, signInThroughBrowser, startServerAndFind, type KeyringApi } from './helpers';
 import { runner } from './runner';
 
 const label = 'Step-up MCP server';
@@ -32,8 +32,7 @@ suiteOutsideDesktop('MCP Keyring stepping up in the editor', runnerCannotPlayThe
   test('a tool needing more scope: the editor reconnects, the sign-in asks for the union, the call succeeds with the wider token', async function () {
     this.timeout(120_000);
     await signInThroughBrowser(api, serverUrl);
-    const tools = await eventually(`the ${label} tools did not appear in vscode.lm.tools`, 45_000, async () => {
-      await vscode.commands.executeCommand('workbench.mcp.startServer', `${extensionId}/${label}`, { waitForLiveTools: true });
+    const tools = await startServerAndFind(`${extensionId}/${label}`, `the ${label} tools did not appear in vscode.lm.tools`, () => {
       // The editor prefixes tool names with the server's name from its initialize answer ('step-up').
       const own = vscode.lm.tools.filter((tool) => tool.name.startsWith('mcp_step-up_'));
       const admin = own.find((tool) => tool.name.endsWith(adminToolName));

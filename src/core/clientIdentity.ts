@@ -44,15 +44,22 @@ export class ClientIdentities {
    */
   async resolve(as: oauth.AuthorizationServer, config: ClientConfig, redirectUri: string, policy: DestinationPolicy, signal?: AbortSignal): Promise<ClientRecord> {
     if (config.clientId) return this.preRegistered(as, config, [redirectUri]);
+    const documentSupported = config.clientMetadataUrl !== undefined && as.client_id_metadata_document_supported === true;
     // The document the user configured wins over a registration remembered from before it was configured, as the MCP
-    // authorization spec orders; it is used only while configured and supported, never taken from memory.
-    if (config.clientMetadataUrl && as.client_id_metadata_document_supported === true) {
+    // authorization spec orders; it is used only while configured and supported, never taken from memory. It lists
+    // loopback redirects (see media/client-metadata.json): the editor's vscode:// URI, or its web callback that carries
+    // a per-page counter, cannot be in it, and presenting it there would end on the server's error page.
+    if (documentSupported && isLoopbackRedirect(redirectUri)) {
       return { issuer: as.issuer, clientId: config.clientMetadataUrl, authMethod: 'none', redirectUris: [redirectUri], origin: 'metadata-document', registeredAt: this.now() };
     }
     // A pre-registered client belongs to the servers configured with it; others never borrow it (or its secret).
     const stored = (await this.repository.listClients(as.issuer)).find((record) => record.origin === 'dynamic-registration' && isRegisteredFor(record, redirectUri));
     if (stored) return stored;
     if (as.registration_endpoint) return this.register(as, config, { redirect_uris: [redirectUri], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'] }, policy, signal);
+    if (documentSupported) {
+      // A failure another redirect can avoid: the loopback one can use the document.
+      throw new KeyringError('registration_failed', `the client metadata document serves loopback redirects only, and ${as.issuer} offers no registration for the redirect URI ${redirectUri}; sign in with the loopback redirect`);
+    }
     throw new KeyringError('registration_unavailable', `the authorization server ${as.issuer} offers no client registration: pass a client id registered there (--client-id), allowing the redirect URI ${redirectUriHint(redirectUri)}`);
   }
 
@@ -205,10 +212,15 @@ function isClientAuthMethod(value: unknown): value is ClientAuthMethod {
 
 /** The redirect URI to register, in the form that also allows every port when it is a loopback one. */
 export function redirectUriHint(redirectUri: string): string {
+  return isLoopbackRedirect(redirectUri) ? `http://${new URL(redirectUri).hostname}/callback (any port)` : redirectUri;
+}
+
+/** An RFC 8252 loopback redirect: plain http to a loopback address, on whatever port. */
+function isLoopbackRedirect(redirectUri: string): boolean {
   try {
     const url = new URL(redirectUri);
-    return url.protocol === 'http:' && isLoopbackHost(url.hostname) ? `http://${url.hostname}/callback (any port)` : redirectUri;
+    return url.protocol === 'http:' && isLoopbackHost(url.hostname);
   } catch {
-    return redirectUri;
+    return false;
   }
 }

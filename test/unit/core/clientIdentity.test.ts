@@ -45,6 +45,20 @@ describe('choosing the client identity', () => {
     assert.equal(h.registrations(), 0);
   });
 
+  it('registers instead of presenting the metadata document for a redirect the document cannot list (the editor\'s vscode:// one)', async () => {
+    const h = harness();
+    const record = await h.identities.resolve(authorizationServer({ client_id_metadata_document_supported: true }), { clientName: 'MCP Keyring', clientMetadataUrl: 'https://app.example/client.json' }, 'vscode://mcp-keyring.mcp-keyring/callback', POLICY);
+    assert.deepEqual([record.clientId, record.origin], ['registered-1', 'dynamic-registration']);
+  });
+
+  it('fails such a redirect with registration_failed, which another redirect can avoid, where the server has documents but no registration', async () => {
+    const h = harness();
+    const as = authorizationServer({ client_id_metadata_document_supported: true, registration_endpoint: undefined });
+    const error = await rejectsWithCode(h.identities.resolve(as, { clientName: 'MCP Keyring', clientMetadataUrl: 'https://app.example/client.json' }, 'vscode://mcp-keyring.mcp-keyring/callback', POLICY), 'registration_failed');
+    assert.match(error.message, /loopback/);
+    assert.equal(h.registrations(), 0);
+  });
+
   it('prefers a newly configured metadata document to a remembered registration, which serves again where documents are not supported', async () => {
     const h = harness();
     const url = 'https://app.example/client.json';

@@ -254,19 +254,9 @@ function expiry(tokens: TokenSet, now: number): number | undefined {
 
 /** `work`'s outcome if it settles within `ms`, else `fallback` (the work goes on for whoever else awaits it). */
 function settledWithin<T>(work: Promise<T>, ms: number, fallback: T): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => resolve(fallback), ms);
-    work.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const waited = new Promise<T>((resolve) => (timer = setTimeout(() => resolve(fallback), ms)));
+  return Promise.race([work, waited]).finally(() => clearTimeout(timer));
 }
 
 export function sleepFor(ms: number, signal?: AbortSignal): Promise<void> {

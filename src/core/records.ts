@@ -1,6 +1,7 @@
 // The engine's persistent records and where they live in a KeyringStore. Every read is validated, so a damaged or
 // hand-edited store gives a clear error instead of a crash deep in a flow.
 import type * as oauth from 'oauth4webapi';
+import type { Challenge } from './challenge';
 import { KeyringError } from './errors';
 import type { KeyringStore } from './ports';
 
@@ -69,10 +70,8 @@ export interface StoredDiscovery {
   readonly challenge?: AnnouncedChallenge;
 }
 
-export interface AnnouncedChallenge {
-  readonly scheme: string;
-  readonly params: Readonly<Record<string, string>>;
-}
+/** A challenge as kept: its token68 credentials, if any, are not. */
+export type AnnouncedChallenge = Pick<Challenge, 'scheme' | 'params'>;
 
 export function credentialKey(parts: Pick<Credential, 'resource' | 'issuer' | 'clientId' | 'account'>): string {
   return `credential:${JSON.stringify([parts.resource, parts.issuer, parts.clientId, parts.account])}`;

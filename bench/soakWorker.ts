@@ -10,6 +10,7 @@ import { createKeyringOver } from '../test/integration/testKeyring';
 import { MemoryStore } from '../test/unit/core/fakes';
 import { startBenchServers } from './lib/benchServers';
 import { bearerOf, tokenTimes } from './lib/jwtClaims';
+import { callOnTimetable } from './lib/timetable';
 import { completePrompt, InMemoryOAuthProvider, sdkFetch, signInWithSdk } from './lib/sdkClient';
 import { SOAK_TOKEN_LIFETIME_SECONDS, type SoakSide } from './sections/soak';
 
@@ -81,7 +82,6 @@ loadStartedAt = Date.now();
 let ok = 0;
 const failures = new Map<string, number>();
 const latencies: number[] = [];
-const inFlight = new Set<Promise<void>>();
 const call = async (index: number) => {
   const started = performance.now();
   try {
@@ -93,15 +93,7 @@ const call = async (index: number) => {
   }
   latencies.push(performance.now() - started);
 };
-const totalCalls = Math.round((durationMs / 1000) * CALLS_PER_SECOND);
-for (let index = 0; index < totalCalls; index++) {
-  // Paced against the wall clock, so a slow call never thins out the load.
-  const due = loadStartedAt + (index * 1000) / CALLS_PER_SECOND;
-  if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
-  const running = call(index).finally(() => inFlight.delete(running));
-  inFlight.add(running);
-}
-await Promise.all(inFlight);
+await callOnTimetable(durationMs, CALLS_PER_SECOND, call);
 const loadMs = Date.now() - loadStartedAt;
 const memoryAtEnd = memory();
 await client.close();
@@ -109,9 +101,9 @@ await client.close();
 const result: SoakSide = {
   side,
   durationMs: loadMs,
-  calls: totalCalls,
+  calls: latencies.length,
   okCalls: ok,
-  failedCalls: totalCalls - ok,
+  failedCalls: latencies.length - ok,
   failureKinds: Object.fromEntries(failures),
   callsThatSaw401: servers.mcp.unauthorizedCount - unauthorizedBefore,
   refreshes: servers.as.requestCount('token') - tokenRequestsBefore,

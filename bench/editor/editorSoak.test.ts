@@ -4,6 +4,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { benchLine } from '../lib/editorBenchLine';
+import { callOnTimetable } from '../lib/timetable';
 import { mochaLinePrefix, readEditorTestConfig } from '../../test/editor/suite/editorTestConfig';
 import { callEcho, extensionId, fixtureConfig, signInThroughBrowser, startFixtureEchoTool, type KeyringApi } from '../../test/editor/suite/helpers';
 import { runner, type RunnerState } from '../../test/editor/suite/runner';
@@ -26,26 +27,6 @@ async function timedCall(tool: vscode.LanguageModelToolInformation, text: string
   } catch (error) {
     return { latencyMs: performance.now() - started, failure: error instanceof Error ? `${error.name}: ${error.message.slice(0, 100)}` : 'non-error thrown' };
   }
-}
-
-/**
- * One call every 1/EDITOR_SOAK_CALLS_PER_SECOND s on a fixed timetable, whether or not earlier calls have answered: a slow call
- * overlaps the next ones instead of delaying them.
- */
-async function callSteadily(tool: vscode.LanguageModelToolInformation, durationMs: number): Promise<{ records: CallRecord[]; mostInFlight: number }> {
-  const intervalMs = 1000 / EDITOR_SOAK_CALLS_PER_SECOND;
-  const calls: Promise<CallRecord>[] = [];
-  let inFlight = 0;
-  let mostInFlight = 0;
-  const started = performance.now();
-  for (let index = 0; index * intervalMs < durationMs; index += 1) {
-    const wait = started + index * intervalMs - performance.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    inFlight += 1;
-    mostInFlight = Math.max(mostInFlight, inFlight);
-    calls.push(timedCall(tool, `call ${index}`).finally(() => (inFlight -= 1)));
-  }
-  return { records: await Promise.all(calls), mostInFlight };
 }
 
 function countsByKind(records: readonly CallRecord[]): Record<string, number> {
@@ -71,7 +52,10 @@ suite('bench: soak through the editor MCP client', () => {
     const before: RunnerState = await runner.state();
     const memoryAtStart = memoryAfterGc();
     const started = performance.now();
-    const { records, mostInFlight } = await callSteadily(echo, durationMs).finally(() => {
+    const records: CallRecord[] = [];
+    const { mostInFlight } = await callOnTimetable(durationMs, EDITOR_SOAK_CALLS_PER_SECOND, async (index) => {
+      records[index] = await timedCall(echo, `call ${index}`);
+    }).finally(() => {
       counting.dispose();
     });
     const elapsedMs = performance.now() - started;

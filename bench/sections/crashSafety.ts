@@ -128,8 +128,7 @@ async function runToEnd(operation: Operation, servers: BenchServers, directory: 
 }
 
 /** Stops the command line `count` times at random moments, sign-ins and refreshes alternately, and sees what survived. */
-async function stopRepeatedly(count: number, stopSignal: StopSignal, servers: BenchServers, directory: string, killWindowMs: Record<Operation, readonly [number, number]>): Promise<Iteration[]> {
-  const store = await FileStore.open(directory);
+async function stopRepeatedly(count: number, stopSignal: StopSignal, servers: BenchServers, store: FileStore, directory: string, killWindowMs: Record<Operation, readonly [number, number]>): Promise<Iteration[]> {
   const results: Iteration[] = [];
   for (let index = 0; index < count; index++) {
     const operation: Operation = index % 2 === 0 ? 'signIn' : 'refresh';
@@ -180,11 +179,12 @@ export async function runCrashSafety(iterations = CRASH_ITERATIONS, interruption
   try {
     // Calibrate: how long each operation runs after its marker, so stops spread over all of it (and a little past).
     const signInMs = (await runToEnd('signIn', servers, directory)).afterMarkerMs ?? 0;
-    await expireStoredCredential(await FileStore.open(directory));
+    const store = await FileStore.open(directory);
+    await expireStoredCredential(store);
     const refreshMs = (await runToEnd('refresh', servers, directory)).afterMarkerMs ?? 0;
     const killWindowMs: Record<Operation, readonly [number, number]> = { signIn: [0, signInMs * 1.1], refresh: [0, refreshMs * 1.1] };
-    const killed = tally(await stopRepeatedly(iterations, 'SIGKILL', servers, directory, killWindowMs));
-    const interrupted = tally(await stopRepeatedly(interruptions, 'SIGINT', servers, directory, killWindowMs));
+    const killed = tally(await stopRepeatedly(iterations, 'SIGKILL', servers, store, directory, killWindowMs));
+    const interrupted = tally(await stopRepeatedly(interruptions, 'SIGINT', servers, store, directory, killWindowMs));
     return { ...killed, killWindowMs, interrupted };
   } finally {
     await rm(directory, { recursive: true, force: true });

@@ -2,9 +2,11 @@
 // configured one, a client ID metadata document when the server supports it, dynamic registration (RFC 7591)
 // otherwise. Identities are remembered per issuer and never shown to another issuer.
 import * as oauth from 'oauth4webapi';
+import { clientSecretBasic } from './clientSecretBasic';
 import { KeyringError, toKeyringError } from './errors';
 import type { DestinationPolicy, HttpClient } from './http';
 import type { ClientAuthMethod, ClientRecord, KeyringRepository } from './records';
+import { normalizeRegistrationResponse } from './registrationResponse';
 import { importPrivateKeyPem } from './signingKeys';
 import { isLoopbackHost } from './urls';
 
@@ -105,7 +107,7 @@ export class ClientIdentities {
         token_endpoint_auth_method: authMethod,
         application_type: 'native',
       }, this.http.oauthOptions('registration', policy, signal));
-      registered = await oauth.processDynamicClientRegistrationResponse(response);
+      registered = await oauth.processDynamicClientRegistrationResponse(await normalizeRegistrationResponse(response));
     } catch (error) {
       const failure = toKeyringError(error, 'client registration');
       if (failure.code === 'network' || failure.code === 'timeout' || failure.code === 'cancelled' || failure.code === 'forbidden_address' || failure.code === 'response_too_large') throw failure;
@@ -131,7 +133,7 @@ export class ClientIdentities {
 export function clientAuthentication(record: ClientRecord): oauth.ClientAuth {
   switch (record.authMethod) {
     case 'client_secret_basic':
-      return oauth.ClientSecretBasic(requireSecret(record));
+      return clientSecretBasic(requireSecret(record));
     case 'client_secret_post':
       return oauth.ClientSecretPost(requireSecret(record));
     case 'private_key_jwt':

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type * as oauth from 'oauth4webapi';
 import { ClientIdentities, chooseRegistrationAuthMethod } from '../../../src/core/clientIdentity';
 import { KeyringRepository } from '../../../src/core/records';
-import { httpClientOver, MemoryStore, rejectsWithCode, routerFetch, type FakeFetch } from './fakes';
+import { httpClientOver, json, MemoryStore, rejectsWithCode, routerFetch, type FakeFetch } from './fakes';
 
 const ISSUER = 'https://as.example';
 const REGISTER = `${ISSUER}/register`;
@@ -83,6 +83,34 @@ describe('choosing the client identity', () => {
       response_types: ['code'], token_endpoint_auth_method: 'none', application_type: 'native',
     });
     assert.deepEqual([record.clientId, record.origin], ['registered-1', 'dynamic-registration']);
+  });
+
+  describe('registration answers as deployed servers send them', () => {
+    const register = (answer: Response) => new ClientIdentities(httpClientOver(routerFetch({ [REGISTER]: () => answer }).fetch), new KeyringRepository(new MemoryStore()), () => 1_000);
+    const confidential = authorizationServer({ token_endpoint_auth_methods_supported: ['client_secret_basic'] });
+
+    it('keeps the secret of a registration without client_secret_expires_at, read as never expiring', async () => {
+      const identities = register(json({ client_id: 'c1', client_secret: 's1', token_endpoint_auth_method: 'client_secret_basic' }, 201));
+      const record = await identities.resolve(confidential, { clientName: 'MCP Keyring' }, LOOPBACK, POLICY);
+      assert.deepEqual([record.clientId, record.clientSecret, record.authMethod], ['c1', 's1', 'client_secret_basic']);
+    });
+
+    it('takes a registration answered with 200 instead of 201', async () => {
+      const identities = register(json({ client_id: 'c2', client_secret: 's2', client_secret_expires_at: 0 }, 200));
+      assert.equal((await identities.resolve(confidential, { clientName: 'MCP Keyring' }, LOOPBACK, POLICY)).clientId, 'c2');
+    });
+
+    const refused: [string, Response][] = [
+      ['without a client id', json({ client_secret: 's3' }, 201)],
+      ['with a secret that is not a string', json({ client_id: 'c4', client_secret: 42 }, 201)],
+      ['with an expiry that is not a number', json({ client_id: 'c5', client_secret: 's5', client_secret_expires_at: 'never' }, 201)],
+      ['as an error', json({ error: 'invalid_client_metadata' }, 400)],
+    ];
+    for (const [name, answer] of refused) {
+      it(`still refuses a registration ${name}`, async () => {
+        await rejectsWithCode(register(answer).resolve(confidential, { clientName: 'MCP Keyring' }, LOOPBACK, POLICY), 'registration_failed');
+      });
+    }
   });
 
   it('reuses a remembered registration for a loopback redirect on another port, but not one with another query', async () => {

@@ -4,6 +4,7 @@
 // then accepts as a JWT bearer assertion. Each exchange is an oauth4webapi request/process pair.
 import * as oauth from 'oauth4webapi';
 import { clientAuthentication, oauthClient } from './clientIdentity';
+import { clientSecretBasic } from './clientSecretBasic';
 import { withDpopNonceRetry, type DpopBinding } from './dpop';
 import { KeyringError, toKeyringError } from './errors';
 import type { DestinationPolicy, HttpClient } from './http';
@@ -88,7 +89,7 @@ async function requestIdJag(idp: IdentityProvider, request: MachineGrantRequest)
   const idpClient: oauth.Client = { client_id: idp.clientId };
   const subjectToken = await readSecret(idp.idToken, 'the identity provider ID token');
   try {
-    const response = await oauth.genericTokenEndpointRequest(idpServer, idpClient, idp.clientSecret ? oauth.ClientSecretBasic(idp.clientSecret) : oauth.None(), TOKEN_EXCHANGE_GRANT, {
+    const response = await oauth.genericTokenEndpointRequest(idpServer, idpClient, idp.clientSecret ? clientSecretBasic(idp.clientSecret) : oauth.None(), TOKEN_EXCHANGE_GRANT, {
       requested_token_type: ID_JAG_TOKEN_TYPE,
       audience: request.as.issuer,
       resource: request.resource,

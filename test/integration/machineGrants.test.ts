@@ -20,6 +20,9 @@ import type { MachineGrant } from '../../src/core/machineGrants';
 const TOKEN_LIFETIME_SECONDS = 3;
 const CLIENT_SECRET = `ci-secret-${randomUUID()}`;
 const WORKLOAD_ISSUER = 'https://workload-identity.example';
+/** RFC 6749 Appendix B: unreserved characters travel as they are, reserved ones form-encoded, in both halves. */
+const BASIC_CLIENT_ID = 'ci-basic.client_~id:+/&';
+const BASIC_CLIENT_SECRET = `${CLIENT_SECRET}-._~:+/%& !*`;
 
 interface TestKey {
   readonly pem: string;
@@ -58,6 +61,7 @@ describe('machine grants', function () {
       accessTokenTtlSeconds: TOKEN_LIFETIME_SECONDS,
       clients: [
         machineClient('ci-secret', ['client_credentials'], { secret: CLIENT_SECRET }),
+        machineClient(BASIC_CLIENT_ID, ['client_credentials'], { secret: BASIC_CLIENT_SECRET }),
         machineClient('ci-ec-key', ['client_credentials'], { jwks: [{ ...ecKey.publicJwk, alg: 'ES256' }] }),
         machineClient('ci-rsa-key', ['client_credentials'], { jwks: [{ ...rsaKey.publicJwk, alg: 'RS256' }] }),
         machineClient('workload', [JWT_BEARER_GRANT], { secret: CLIENT_SECRET }),
@@ -101,6 +105,18 @@ describe('machine grants', function () {
       assert.equal(result.code, 0, result.stderr);
       assert.match(result.stdout, /whoami/);
       assert.ok(mcp.seenTokens.length > 0);
+    });
+
+    it('with client_secret_basic and reserved and unreserved characters in the client id and secret, which oidc-provider decodes', async function () {
+      const basic = await createCliHarness({}, { MCP_KEYRING_CLIENT_SECRET: BASIC_CLIENT_SECRET });
+      try {
+        const result = await basic.run('tools', mcp.url, '--grant', 'client_credentials', '--client-id', BASIC_CLIENT_ID, '--client-auth', 'client_secret_basic');
+        assert.equal(result.code, 0, result.stderr);
+        assert.match(result.stdout, /whoami/);
+        assert.ok(!basic.transcript.includes(BASIC_CLIENT_SECRET), 'the client secret is never printed');
+      } finally {
+        await basic.dispose();
+      }
     });
 
     for (const [kind, clientId] of [['EC P-256 (ES256)', 'ci-ec-key'], ['RSA (RS256)', 'ci-rsa-key']] as const) {

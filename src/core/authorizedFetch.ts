@@ -1,6 +1,6 @@
 // The fetch an MCP client uses: attaches the current access token (only ever to the server's own origin), and
 // answers the server's challenges on any request — 401: refresh, then sign in; 403 insufficient_scope: step up
-// with the union of granted and challenged scopes, at most three times — before retrying the request.
+// with the union of granted and challenged scopes, at most twice — before retrying the request.
 import { findAuthorizationChallenge, parseChallenges, type Challenge } from './challenge';
 import { sendWithDpop, type DpopKeys } from './dpop';
 import { KeyringError } from './errors';
@@ -8,7 +8,11 @@ import type { FetchFn } from './ports';
 import type { Credential } from './records';
 import { parseScope, unionScopes } from './scopes';
 
-export const MAX_STEP_UPS = 3;
+/**
+ * With the sign-in a request may start with, at most three authorizations for one request: a server that keeps
+ * answering insufficient_scope does not keep the person in the browser (the MCP conformance suite's bound).
+ */
+export const MAX_STEP_UPS = 2;
 
 /** What the authorized fetch needs from the keyring; kept narrow so it can be tested on its own. */
 export interface CredentialSource {

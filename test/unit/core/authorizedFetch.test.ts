@@ -165,6 +165,15 @@ describe('createAuthorizedFetch', () => {
     assert.equal(server.sent.length, MAX_STEP_UPS + 1);
   });
 
+  it('makes at most three authorizations for one request that starts signed out, the sign-in included', async () => {
+    // The MCP conformance suite's scope-retry-limit bound: a server that keeps answering insufficient_scope must
+    // not keep the person in the browser.
+    const server = scriptedServer(unauthorized, insufficientScope('admin'));
+    const source = fakeSource('none');
+    await rejectsWithCode(createAuthorizedFetch(SERVER, source, server.fetch, new DpopKeys())(SERVER), 'step_up_exhausted');
+    assert.equal(source.calls.recover.length + source.calls.stepUp.length, 3);
+  });
+
   const passThrough: [string, () => Response][] = [
     ['a 200', () => new Response('x', { status: 200 })],
     ['a 202 without body', () => new Response(null, { status: 202 })],

@@ -12,7 +12,7 @@ import {
 
 const debianPackages = ['chromium', 'libkrb5-dev'];
 /** Written last, so a half-finished install (killed, out of disk) is detected and redone from scratch. */
-const completeMarker = '.install-complete.json';
+export const completeMarker = '.install-complete.json';
 
 function log(message: string): void {
   console.log(`[install] ${message}`);
@@ -60,7 +60,7 @@ async function ensureDebianPackages(): Promise<void> {
   await aptGet('install', '-y', '-qq', '--no-install-recommends', ...missing);
 }
 
-function readJson(file: string): unknown {
+export function readJson(file: string): unknown {
   try {
     return JSON.parse(readFileSync(file, 'utf8'));
   } catch {
@@ -68,7 +68,7 @@ function readJson(file: string): unknown {
   }
 }
 
-function isComplete(dir: string, expected: Record<string, string>): boolean {
+export function isComplete(dir: string, expected: Record<string, string>): boolean {
   const found = readJson(path.join(dir, completeMarker));
   return JSON.stringify(found) === JSON.stringify(expected);
 }
@@ -83,7 +83,7 @@ function nodeBinaryVersion(): string | undefined {
  * `allowScripts` names the package, and both of ours need theirs (the `node` package fetches its binary in
  * preinstall; code-server builds VS Code's native modules in postinstall).
  */
-async function installIsolated(dir: string, dependencies: Record<string, string>, allowScripts: Record<string, boolean>, env: NodeJS.ProcessEnv): Promise<void> {
+export async function installIsolated(dir: string, dependencies: Record<string, string>, allowScripts: Record<string, boolean>, env: NodeJS.ProcessEnv): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: path.basename(dir), private: true, dependencies, allowScripts }, null, 2));
@@ -95,11 +95,11 @@ async function installIsolated(dir: string, dependencies: Record<string, string>
  * configuration, so an inherited `npm_config_user_agent` (naming Node 20) would reach code-server's postinstall
  * check even though npm now runs on Node 24.
  */
-function withoutNpmRunVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+export function withoutNpmRunVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([name]) => !/^npm_/i.test(name)));
 }
 
-async function ensureNode(): Promise<void> {
+export async function ensureNode(): Promise<void> {
   const expected = { node: nodeVersion };
   if (isComplete(nodeInstallDir, expected) && nodeBinaryVersion() === `v${nodeVersion}`) return;
   log(`installing node@${nodeVersion} into ${path.relative(process.cwd(), nodeInstallDir)}`);

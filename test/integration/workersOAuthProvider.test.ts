@@ -1,0 +1,206 @@
+// Signing in to @cloudflare/workers-oauth-provider, the library behind Cloudflare's and many other remote MCP
+// servers, running in workerd as those servers do: the MCP endpoint behind the provider's apiHandler, the sign-in
+// page in its default handler. The checklist of issue #17 through the real command line.
+import assert from 'node:assert/strict';
+import { FileStore } from '../../src/node/fileStore';
+import { listenOnLoopback } from '../fixtures/listenOnLoopback';
+import { startWorkersOAuthServer, type WorkersOAuthServer } from '../fixtures/workersOAuthServer';
+import { createCliHarness, type CliHarness } from './cliHarness';
+import { startCli } from './cliProcess';
+
+/** The provider's shortest access token lifetime, which the fixture uses. */
+const ACCESS_TOKEN_LIFETIME_SECONDS = 60;
+
+interface StoredCredential {
+  accessToken: string;
+  refreshToken?: string;
+  expiresAt?: number;
+  obtainedAt: number;
+}
+
+async function storedCredential(cli: CliHarness): Promise<{ key: string; credential: StoredCredential; store: FileStore }> {
+  const store = await FileStore.open(cli.storeDirectory);
+  const [key] = await store.keys('credential:');
+  return { key: key!, credential: JSON.parse((await store.get(key!))!) as StoredCredential, store };
+}
+
+/**
+ * Lets a token lifetime and a second pass on both sides: the Worker's clock moves, and the stored credential is
+ * dated back by as much, as if this process had slept through it.
+ */
+async function letTokenExpire(server: WorkersOAuthServer, cli: CliHarness): Promise<void> {
+  const elapsedMs = (ACCESS_TOKEN_LIFETIME_SECONDS + 1) * 1000;
+  await server.advanceClock(elapsedMs / 1000);
+  const { key, credential, store } = await storedCredential(cli);
+  await store.set(key, JSON.stringify({ ...credential, obtainedAt: credential.obtainedAt - elapsedMs, expiresAt: credential.expiresAt! - elapsedMs }));
+}
+
+async function statusOf(cli: CliHarness): Promise<Record<string, unknown>> {
+  const status = await cli.run('status', '--json');
+  assert.equal(status.code, 0, status.stderr);
+  return (JSON.parse(status.stdout) as Record<string, unknown>[])[0]!;
+}
+
+function mcpAnswerTo(server: WorkersOAuthServer, accessToken: string): Promise<Response> {
+  return fetch(server.mcpUrl, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+    signal: AbortSignal.timeout(5_000),
+  });
+}
+
+async function freePort(): Promise<number> {
+  const listener = await listenOnLoopback();
+  await listener.close();
+  return listener.port;
+}
+
+describe('@cloudflare/workers-oauth-provider in workerd', function () {
+  let cli: CliHarness;
+
+  beforeEach(async function () {
+    cli = await createCliHarness();
+  });
+  afterEach(async function () {
+    await cli.dispose();
+  });
+
+  describe('the current release', function () {
+    let server: WorkersOAuthServer;
+
+    before(async function () {
+      server = await startWorkersOAuthServer();
+    });
+    after(async function () {
+      await server?.close();
+    });
+
+    it('lists the tools from a cold store: discovery from the 401, dynamic registration, sign-in on its page', async function () {
+      const before = await server.requestCounts();
+      const result = await cli.run('tools', server.mcpUrl);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /^echo — /m);
+      assert.match(result.stdout, /^whoami — /m);
+      assert.equal(cli.browserOpens, 1);
+      assert.deepEqual(cli.browser.history.map((visit) => `${visit.method} ${visit.status}`), ['GET 200', 'POST 302']);
+      const after = await server.requestCounts();
+      const increase = (path: string) => (after[path] ?? 0) - (before[path] ?? 0);
+      assert.equal(increase('/.well-known/oauth-protected-resource/mcp'), 1);
+      assert.equal(increase('/register'), 1);
+      assert.equal(increase('/token'), 1);
+    });
+
+    it('calls a tool as the person who signed in', async function () {
+      assert.equal((await cli.run('login', server.mcpUrl)).code, 0);
+      const echo = await cli.run('call', server.mcpUrl, 'echo', '--args', '{"text":"through workerd"}');
+      assert.equal(echo.code, 0, echo.stderr);
+      assert.equal(echo.stdout.trim(), 'through workerd');
+      const whoami = await cli.run('call', server.mcpUrl, 'whoami');
+      assert.equal((JSON.parse(whoami.stdout) as { sub: string }).sub, 'alice');
+    });
+
+    it('refreshes an expired access token with no browser, and the old token is refused', async function () {
+      assert.equal((await cli.run('login', server.mcpUrl)).code, 0);
+      const { credential: before } = await storedCredential(cli);
+      await letTokenExpire(server, cli);
+      const tokenRequests = (await server.requestCounts())['/token'] ?? 0;
+      const call = await cli.run('call', server.mcpUrl, 'echo', '--args', '{"text":"after expiry"}');
+      assert.equal(call.code, 0, call.stderr);
+      assert.equal(call.stdout.trim(), 'after expiry');
+      assert.equal(cli.browserOpens, 1, 'no second sign-in');
+      assert.equal((await server.requestCounts())['/token'], tokenRequests + 1);
+      const { credential: after } = await storedCredential(cli);
+      assert.notEqual(after.accessToken, before.accessToken);
+      assert.notEqual(after.refreshToken, before.refreshToken, 'the provider rotates refresh tokens');
+      assert.equal((await mcpAnswerTo(server, before.accessToken)).status, 401);
+    });
+
+    it('refreshes once when two processes sharing a store ask at the same moment, and the credential works after', async function () {
+      assert.equal((await cli.run('login', server.mcpUrl)).code, 0);
+      await letTokenExpire(server, cli);
+      const tokenRequests = (await server.requestCounts())['/token'] ?? 0;
+      const runs = await Promise.all([1, 2].map(() => startCli(['token', server.mcpUrl, '--store', cli.storeDirectory, '--no-browser'], { fromSource: true }).done));
+      for (const run of runs) assert.equal(run.code, 0, run.stderr);
+      assert.equal(runs[0]!.stdout, runs[1]!.stdout);
+      assert.equal((await server.requestCounts())['/token'], tokenRequests + 1);
+      const call = await cli.run('call', server.mcpUrl, 'echo', '--args', '{"text":"still signed in"}');
+      assert.equal(call.code, 0, call.stderr);
+      assert.equal(cli.browserOpens, 1);
+    });
+
+    it('shows the stored sign-in in status without printing a secret', async function () {
+      assert.equal((await cli.run('login', server.mcpUrl)).code, 0);
+      const status = await statusOf(cli);
+      assert.equal(status.issuer, server.origin);
+      assert.equal(status.resource, server.mcpUrl);
+      assert.equal(status.clientOrigin, 'dynamic-registration');
+      assert.equal(status.hasRefreshToken, true);
+      assert.equal(status.needsSignIn, false);
+      assert.ok(typeof status.expiresAt === 'number' && typeof status.obtainedAt === 'number');
+      assert.equal(status.expiresAt - status.obtainedAt, ACCESS_TOKEN_LIFETIME_SECONDS * 1000);
+      const { credential } = await storedCredential(cli);
+      assert.equal((await cli.run('status', server.mcpUrl)).code, 0);
+      assert.ok(!cli.transcript.includes(credential.accessToken) && !cli.transcript.includes(credential.refreshToken!));
+    });
+
+    it('logs out by revoking at the token endpoint: the refresh token and the access token are dead at the server', async function () {
+      assert.equal((await cli.run('login', server.mcpUrl)).code, 0);
+      const { credential } = await storedCredential(cli);
+      const clientId = (await statusOf(cli)).clientId as string;
+      const logout = await cli.run('logout', server.mcpUrl);
+      assert.equal(logout.code, 0, logout.stderr);
+      assert.equal(await cli.storeContents().then((contents) => contents.includes(credential.refreshToken!)), false);
+      const refresh = await fetch(server.tokenEndpoint, {
+        method: 'POST',
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: credential.refreshToken!, client_id: clientId }),
+        signal: AbortSignal.timeout(5_000),
+      });
+      assert.equal(refresh.status, 400);
+      assert.equal(((await refresh.json()) as { error: string }).error, 'invalid_grant');
+      assert.equal((await mcpAnswerTo(server, credential.accessToken)).status, 401);
+    });
+  });
+
+  // The 0.1 release, which deployed servers still run, and which MCP Keyring cannot sign in to today (issue #17). These
+  // tests pin down how, so that a change that makes it work shows here first.
+  describe('the 0.1.0 release', function () {
+    let server: WorkersOAuthServer;
+
+    before(async function () {
+      server = await startWorkersOAuthServer({ release: '0.1' });
+    });
+    after(async function () {
+      await server?.close();
+    });
+
+    it('serves no resource metadata, and its 401 names none', async function () {
+      for (const path of ['/.well-known/oauth-protected-resource/mcp', '/.well-known/oauth-protected-resource']) {
+        assert.equal((await fetch(`${server.origin}${path}`, { signal: AbortSignal.timeout(5_000) })).status, 404, path);
+      }
+      const challenge = await fetch(server.mcpUrl, { method: 'POST', signal: AbortSignal.timeout(5_000) });
+      assert.equal(challenge.status, 401);
+      assert.doesNotMatch(challenge.headers.get('www-authenticate') ?? '', /resource_metadata/);
+    });
+
+    it('fails today: its MCP endpoint refuses the token for its audience, and a second sign-in from a new port is refused', async function () {
+      const result = await cli.run('tools', server.mcpUrl, '--timeout', '3');
+      assert.equal(result.code, 1);
+      // The engine sent `resource` = the MCP URL, which 0.1 makes the token's audience and then compares with the
+      // origin; so it signs in again, from a new loopback port that 0.1 (exact redirect matching) refuses on its page.
+      assert.deepEqual(cli.browser.history.map((visit) => `${visit.method} ${visit.status}`), ['GET 200', 'POST 302', 'GET 500']);
+      assert.match(result.stderr, /^mcp-keyring: timeout: no sign-in callback arrived within 3 s$/m);
+      const { credential } = await storedCredential(cli);
+      const refused = await mcpAnswerTo(server, credential.accessToken);
+      assert.equal(refused.status, 401);
+      assert.match(refused.headers.get('www-authenticate') ?? '', /Invalid audience/);
+    });
+
+    it('fails today with a fixed --port as well: both sign-ins succeed and both tokens are refused for their audience', async function () {
+      const result = await cli.run('tools', server.mcpUrl, '--port', String(await freePort()), '--timeout', '3');
+      assert.equal(result.code, 1);
+      assert.equal(cli.browserOpens, 2);
+      assert.match(result.stderr, /^mcp-keyring: unauthorized: the server refused a freshly obtained token$/m);
+    });
+  });
+});

@@ -160,6 +160,15 @@ describe('@cloudflare/workers-oauth-provider in workerd', function () {
       assert.equal(((await refresh.json()) as { error: string }).error, 'invalid_grant');
       assert.equal((await mcpAnswerTo(server, credential.accessToken)).status, 401);
     });
+    it('offers neither device authorization nor DPoP: --device stops at once, saying so', async function () {
+      const metadata = (await (await fetch(`${server.origin}/.well-known/oauth-authorization-server`, { signal: AbortSignal.timeout(5_000) })).json()) as Record<string, unknown>;
+      assert.equal(metadata.device_authorization_endpoint, undefined);
+      assert.equal(metadata.dpop_signing_alg_values_supported, undefined);
+      const result = await cli.run('tools', server.mcpUrl, '--device');
+      assert.equal(result.code, 1);
+      assert.match(result.stderr, /^mcp-keyring: device_flow_unavailable: /m);
+      assert.equal(cli.browserOpens, 0);
+    });
   });
 
   // The 0.1 release, which deployed servers still run, and which MCP Keyring cannot sign in to today (issue #17). These

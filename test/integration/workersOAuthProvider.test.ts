@@ -100,6 +100,17 @@ describe('@cloudflare/workers-oauth-provider in workerd', function () {
       assert.equal((JSON.parse(whoami.stdout) as { sub: string }).sub, 'alice');
     });
 
+    it('signs in again from another loopback port with the registration made before (RFC 8252 §7.3)', async function () {
+      const before = await server.requestCounts();
+      for (const port of [await freePort(), await freePort()]) {
+        const login = await cli.run('login', server.mcpUrl, '--port', String(port));
+        assert.equal(login.code, 0, login.stderr);
+      }
+      const after = await server.requestCounts();
+      assert.equal((after['/register'] ?? 0) - (before['/register'] ?? 0), 1);
+      assert.equal(cli.browserOpens, 2);
+    });
+
     it('refreshes an expired access token with no browser, and the old token is refused', async function () {
       assert.equal((await cli.run('login', server.mcpUrl)).code, 0);
       const { credential: before } = await storedCredential(cli);

@@ -21,6 +21,7 @@ interface Status {
   expiresAt: number;
   hasRefreshToken: boolean;
   needsSignIn: boolean;
+  dpopBound: boolean;
 }
 
 describe('signing in to the MCP TypeScript SDK authorization server (mcpAuthRouter, requireBearerAuth)', function () {
@@ -146,12 +147,30 @@ describe('signing in to the MCP TypeScript SDK authorization server (mcpAuthRout
     assert.deepEqual(await status(), []);
   });
 
+  it('registers and signs in again, once, after the server restarted and forgot every registration and token', async function () {
+    assert.equal((await cli.run('login', mcp.url)).code, 0);
+    const { clientId } = (await status())[0]!;
+    as.restart();
+    const result = await cli.run('call', mcp.url, 'echo', '--args', '{"text":"after the restart"}');
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout.trim(), 'after the restart');
+    assert.equal(cli.browserOpens, 2);
+    assert.notEqual((await status())[0]!.clientId, clientId, 'a new registration replaced the forgotten one');
+  });
+
   it('stops at once with device_flow_unavailable when asked for the device flow, which the SDK does not offer', async function () {
     const result = await cli.run('tools', mcp.url, '--device');
     assert.equal(result.code, 1);
     assert.match(result.stderr, /^mcp-keyring: device_flow_unavailable: /);
     assert.equal(cli.browserOpens, 0);
     assert.deepEqual(await status(), []);
+  });
+
+  it('takes the Bearer token the server issues when asked for DPoP, which the SDK does not offer, and stores it as unbound', async function () {
+    const result = await cli.run('call', mcp.url, 'echo', '--args', '{"text":"no dpop here"}', '--dpop');
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout.trim(), 'no dpop here');
+    assert.equal((await status())[0]!.dpopBound, false);
   });
 
   /** A refresh-token grant sent straight to the server's token endpoint, as an attacker holding the token would. */

@@ -63,6 +63,19 @@ describe('signing in to the MCP TypeScript SDK authorization server (mcpAuthRout
     assert.ok(secrets.every((secret) => !cli.transcript.includes(secret)), 'a token appeared in the output');
   });
 
+  it('ends with access_denied and stores nothing when the person declines on the consent page', async function () {
+    const declining = await createCliHarness({ consent: 'deny' });
+    try {
+      const result = await declining.run('tools', mcp.url);
+      assert.equal(result.code, 1);
+      assert.match(result.stderr, /^mcp-keyring: access_denied: /);
+      assert.equal(declining.browser.history.at(-1)?.url.replace(/^http:\/\/[^/]+/, ''), '/consent/deny');
+      assert.equal(JSON.parse((await declining.run('status', mcp.url, '--json')).stdout).length, 0);
+    } finally {
+      await declining.dispose();
+    }
+  });
+
   it('calls a tool with the stored credential, with no second sign-in and no token request', async function () {
     assert.equal((await cli.run('login', mcp.url)).code, 0);
     const before = { ...as.events };
@@ -84,7 +97,7 @@ describe('signing in to the MCP TypeScript SDK authorization server (mcpAuthRout
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout.trim(), 'after expiry');
     assert.equal(as.events.refreshes, refreshes + 1);
-    assert.ok(!mcp.seenTokens.slice(-1).includes(expired), 'the call went out with the refreshed token');
+    assert.notEqual(mcp.seenTokens.at(-1), expired, 'the call went out with the refreshed token');
     assert.equal(cli.browserOpens, 1, 'no sign-in was needed');
   });
 

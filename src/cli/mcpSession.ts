@@ -1,6 +1,6 @@
 // Speaks MCP to a server through the keyring's authorized fetch, with the official 2.x client negotiating the
 // protocol revision (stateful 2025-11-25 or stateless 2026-07-28) on its own.
-import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { Client, SdkHttpError, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { KeyringError, isKeyringError } from '../core/errors';
 import type { FetchFn } from '../core/ports';
 
@@ -46,8 +46,9 @@ async function mcpCall<T>(operation: () => Promise<T>): Promise<T> {
   } catch (error) {
     const keyringError = findKeyringError(error);
     if (keyringError) throw keyringError;
-    // The SDK's message may quote the server's response body: untrusted text, so only its kind is shown.
-    throw new KeyringError('mcp_failed', `the MCP request failed (${error instanceof Error ? error.name : 'unknown error'})`, { cause: error });
+    // The SDK's message may quote the server's response body: untrusted text, so only its status or kind is shown.
+    const what = error instanceof SdkHttpError ? `the MCP server answered HTTP ${error.status}` : `the MCP request failed (${error instanceof Error ? error.name : 'unknown error'})`;
+    throw new KeyringError('mcp_failed', what, { cause: error });
   }
 }
 

@@ -2,10 +2,9 @@
 // private key for private_key_jwt. Parsing is pure; reading the files happens when the grant runs, so a token file
 // that the platform rotates (a workload identity) is read afresh on every renewal.
 import { KeyringError } from '../core/errors';
-import type { MachineGrant, MachineGrantKind, SecretSource } from '../core/machineGrants';
+import type { MachineGrant, SecretSource } from '../core/machineGrants';
 import { SIGNING_ALGS, isSigningAlg } from '../core/signingKeys';
-
-export const GRANT_KINDS: readonly MachineGrantKind[] = ['client_credentials', 'jwt-bearer', 'token-exchange'];
+import { isOneOf, MACHINE_GRANT_KINDS } from '../core/vocabulary';
 
 /** Where a secret comes from: a value (from the command line or the environment), or a file read when needed. */
 export type SecretInput = { readonly value: string } | { readonly file: string };
@@ -64,10 +63,10 @@ function parseGrant(values: GrantValues, env: NodeJS.ProcessEnv): GrantSpec | un
     if (values.assertion !== undefined || values['assertion-file'] !== undefined || idpOptionGiven) throw new KeyringError('usage', 'assertion and identity provider options need --grant');
     return undefined;
   }
-  if (!GRANT_KINDS.includes(kind as MachineGrantKind)) throw new KeyringError('usage', `--grant must be one of ${GRANT_KINDS.join(', ')}`);
+  if (!isOneOf(MACHINE_GRANT_KINDS, kind)) throw new KeyringError('usage', `--grant must be one of ${MACHINE_GRANT_KINDS.join(', ')}`);
   if (kind !== 'jwt-bearer' && (values.assertion !== undefined || values['assertion-file'] !== undefined)) throw new KeyringError('usage', '--assertion and --assertion-file are for --grant jwt-bearer');
   if (kind !== 'token-exchange' && idpOptionGiven) throw new KeyringError('usage', 'the --idp-… options are for --grant token-exchange');
-  switch (kind as MachineGrantKind) {
+  switch (kind) {
     case 'client_credentials':
       return { kind: 'client_credentials' };
     case 'jwt-bearer':

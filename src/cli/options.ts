@@ -2,8 +2,8 @@
 import { parseArgs } from 'node:util';
 import type { ClientConfig } from '../core/clientIdentity';
 import { KeyringError } from '../core/errors';
-import type { ClientAuthMethod } from '../core/records';
 import { parseScope } from '../core/scopes';
+import { CLIENT_AUTH_METHODS, isOneOf, MACHINE_GRANT_KINDS } from '../core/vocabulary';
 import { parseGrantOptions, type GrantSpec } from './grantOptions';
 
 export const COMMANDS = ['login', 'tools', 'call', 'token', 'status', 'logout', 'diagnose'] as const;
@@ -23,7 +23,7 @@ Commands:
 Options:
   --client-id <id>              a client registered at the authorization server
   --client-secret <secret>      its secret (or the environment variable MCP_KEYRING_CLIENT_SECRET)
-  --client-auth <method>        none | client_secret_basic | client_secret_post | private_key_jwt
+  --client-auth <method>        ${CLIENT_AUTH_METHODS.join(' | ')}
   --private-key <file>          PKCS#8 PEM key for private_key_jwt (RFC 7523; implies that method)
   --signing-alg <alg>           its algorithm: ES256, ES384, RS256, PS256 or EdDSA (default: from the key)
   --client-metadata-url <url>   an https URL of a client ID metadata document to use as the client id
@@ -32,7 +32,7 @@ Options:
   --no-dpop                     never use DPoP
 
 Grants without a browser (login, tools, call, token):
-  --grant <grant>               client_credentials | jwt-bearer | token-exchange
+  --grant <grant>               ${MACHINE_GRANT_KINDS.join(' | ')}
   --assertion <jwt>             jwt-bearer: the assertion (or MCP_KEYRING_ASSERTION)
   --assertion-file <file>       jwt-bearer: read the assertion from a file, afresh on each renewal
   --idp-token-endpoint <url>    token-exchange: the identity provider's token endpoint
@@ -57,7 +57,6 @@ Other options:
 
 /** The commands that may sign in. */
 const SIGN_IN_COMMANDS: ReadonlySet<Command> = new Set(['login', 'tools', 'call', 'token']);
-const CLIENT_AUTH_METHODS: readonly ClientAuthMethod[] = ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'];
 const DEFAULT_CALLBACK_WAIT_SECONDS = 300;
 const DEFAULT_REQUEST_TIMEOUT_SECONDS = 10;
 
@@ -173,7 +172,7 @@ function parseRaw(argv: readonly string[]) {
 
 function clientConfig(values: ReturnType<typeof parseRaw>['values'], env: NodeJS.ProcessEnv): Partial<ClientConfig> {
   const authMethod = values['client-auth'];
-  if (authMethod !== undefined && !CLIENT_AUTH_METHODS.includes(authMethod as ClientAuthMethod)) {
+  if (authMethod !== undefined && !isOneOf(CLIENT_AUTH_METHODS, authMethod)) {
     throw new KeyringError('usage', `--client-auth must be one of ${CLIENT_AUTH_METHODS.join(', ')}`);
   }
   const clientSecret = values['client-secret'] ?? (env.MCP_KEYRING_CLIENT_SECRET || undefined);
@@ -185,7 +184,7 @@ function clientConfig(values: ReturnType<typeof parseRaw>['values'], env: NodeJS
   return {
     clientId: values['client-id'],
     clientSecret,
-    authMethod: authMethod as ClientAuthMethod | undefined,
+    authMethod,
     clientMetadataUrl: metadataUrl,
   };
 }

@@ -5,8 +5,9 @@ import * as oauth from 'oauth4webapi';
 import { clientSecretBasic } from './clientSecretBasic';
 import { KeyringError, toKeyringError } from './errors';
 import type { DestinationPolicy, HttpClient } from './http';
-import type { ClientAuthMethod, ClientRecord, KeyringRepository } from './records';
+import type { ClientRecord, KeyringRepository } from './records';
 import { normalizeRegistrationResponse } from './registrationResponse';
+import type { ClientAuthMethod } from './vocabulary';
 import { importPrivateKeyPem } from './signingKeys';
 import { isLoopbackHost } from './urls';
 

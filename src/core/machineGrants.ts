@@ -33,8 +33,6 @@ export type MachineGrant =
   | { readonly kind: 'jwt-bearer'; readonly assertion: SecretSource }
   | { readonly kind: 'token-exchange'; readonly identityProvider: IdentityProvider };
 
-export type MachineGrantKind = MachineGrant['kind'];
-
 export interface MachineGrantRequest {
   readonly http: HttpClient;
   readonly policy: DestinationPolicy;

@@ -4,8 +4,8 @@ import type * as oauth from 'oauth4webapi';
 import type { Challenge } from './challenge';
 import { KeyringError } from './errors';
 import type { KeyringStore } from './ports';
+import type { ClientAuthMethod } from './vocabulary';
 
-export type ClientAuthMethod = 'none' | 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
 export type ClientOrigin = 'pre-registered' | 'metadata-document' | 'dynamic-registration';
 
 export interface ClientRecord {

@@ -4,7 +4,6 @@ export const EXTENSION_ID = 'mcp-keyring.mcp-keyring';
 export const AUTH_PROVIDER_ID = 'mcp-keyring';
 export const AUTH_PROVIDER_LABEL = 'MCP Keyring';
 export const MCP_PROVIDER_ID = 'mcpKeyring.servers';
-export const VIEW_CONTAINER_ID = 'mcpKeyring';
 export const SERVERS_VIEW_ID = 'mcpKeyring.serversView';
 export const URI_CALLBACK_PATH = '/callback';
 /** A scope entry of an authentication session request that names the MCP server: `resource:<server URL>`. */

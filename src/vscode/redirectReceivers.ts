@@ -3,7 +3,7 @@
 import type { CreateReceiver, Logger, RedirectReceiver } from '../core/ports';
 import { LoopbackReceiver } from '../node/loopbackReceiver';
 import { PasteUrlReceiver } from './pasteUrlReceiver';
-import type { RedirectStrategy } from './redirectStrategy';
+import type { RedirectStrategy } from '../core/vocabulary';
 
 /** How long one strategy may wait for the browser before the person is offered the next one. */
 export const WAIT_FOR_BROWSER_MS = 5 * 60_000;

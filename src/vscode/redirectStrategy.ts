@@ -1,14 +1,13 @@
 // Which redirect strategies a sign-in tries, in order: a pure function of where the extension host runs, what the
 // server supports and the user's preference, read from a small table in which every row says why.
 
-export type RedirectStrategy = 'uriHandler' | 'loopback' | 'deviceCode' | 'pasteUrl';
-export type RedirectPreference = 'auto' | RedirectStrategy;
+import type { RedirectPreference, RedirectStrategy } from '../core/vocabulary';
 
 /** `desktop`: the editor and the extension host share a machine. `remote`: SSH, WSL, containers. `web`: code-server, vscode.dev. */
 export type HostKind = 'desktop' | 'remote' | 'web';
 
 /** When a row applies: always, never, or only if the server supports something. */
-export type StrategyCondition = 'always' | 'never' | 'serverSupportsDeviceCode' | 'serverAcceptsCustomSchemes';
+export type StrategyCondition = 'always' | 'never' | 'serverSupportsDeviceCode';
 
 export interface StrategyRow {
   readonly host: HostKind;
@@ -24,18 +23,16 @@ export interface RedirectStrategyInput {
   readonly remoteName: string | undefined;
   readonly preference: RedirectPreference;
   readonly serverSupportsDeviceCode: boolean;
-  /** Undefined while unknown: the URI handler is tried, and a refusal shows up as a failed attempt. */
-  readonly serverAcceptsCustomSchemes: boolean | undefined;
 }
 
 /** Per host kind, in order of preference. A strategy a host cannot use has a `never` row saying why. */
 export const REDIRECT_STRATEGY_TABLE: readonly StrategyRow[] = [
-  { host: 'desktop', strategy: 'uriHandler', condition: 'serverAcceptsCustomSchemes', why: 'the editor owns its vscode:// scheme, so the browser hands the callback straight back to this window; a server that refuses custom-scheme redirect URIs rules it out' },
+  { host: 'desktop', strategy: 'uriHandler', condition: 'always', why: 'the editor owns its vscode:// scheme, so the browser hands the callback straight back to this window; a server that refuses custom-scheme redirect URIs fails the attempt, and the next strategy is offered' },
   { host: 'desktop', strategy: 'loopback', condition: 'always', why: 'the browser and the extension host share 127.0.0.1, and RFC 8252 §7.3 has authorization servers accept loopback redirects on any port' },
   { host: 'desktop', strategy: 'deviceCode', condition: 'serverSupportsDeviceCode', why: 'RFC 8628 needs no redirect at all, but only servers that advertise a device authorization endpoint offer it' },
   { host: 'desktop', strategy: 'pasteUrl', condition: 'always', why: 'works wherever a browser does, at the cost of copying the final address by hand' },
 
-  { host: 'remote', strategy: 'uriHandler', condition: 'serverAcceptsCustomSchemes', why: 'the local editor receives the vscode:// callback and routes it to the remote extension host; a server that refuses custom-scheme redirect URIs rules it out' },
+  { host: 'remote', strategy: 'uriHandler', condition: 'always', why: 'the local editor receives the vscode:// callback and routes it to the remote extension host; a server that refuses custom-scheme redirect URIs fails the attempt, and the next strategy is offered' },
   { host: 'remote', strategy: 'deviceCode', condition: 'serverSupportsDeviceCode', why: 'needs no redirect, so nothing has to reach the remote machine' },
   { host: 'remote', strategy: 'loopback', condition: 'always', why: 'the listener runs on the remote machine: the browser reaches its 127.0.0.1 only through a forwarded port, which must match the registered redirect URI exactly' },
   { host: 'remote', strategy: 'pasteUrl', condition: 'always', why: 'works wherever a browser does, at the cost of copying the final address by hand' },
@@ -50,7 +47,7 @@ export interface RedirectPlan {
   readonly host: HostKind;
   /** The strategies to try, in order; never empty (pasting the URL always works). */
   readonly strategies: readonly RedirectStrategy[];
-  /** The rows behind `strategies`, in the same order, so the log can say why each was chosen. */
+  /** The rows behind `strategies`, in the same order: the log says why each was chosen. */
   readonly rows: readonly StrategyRow[];
   /** A preference that could not be honoured here, and the row that explains why. */
   readonly ignoredPreference?: StrategyRow;
@@ -76,10 +73,6 @@ export function planRedirectStrategies(input: RedirectStrategyInput): RedirectPl
   return { host, strategies: rows.map((row) => row.strategy), rows };
 }
 
-export function chooseRedirectStrategies(input: RedirectStrategyInput): RedirectStrategy[] {
-  return [...planRedirectStrategies(input).strategies];
-}
-
 function holds(condition: StrategyCondition, input: RedirectStrategyInput): boolean {
   switch (condition) {
     case 'always':
@@ -88,7 +81,5 @@ function holds(condition: StrategyCondition, input: RedirectStrategyInput): bool
       return false;
     case 'serverSupportsDeviceCode':
       return input.serverSupportsDeviceCode;
-    case 'serverAcceptsCustomSchemes':
-      return input.serverAcceptsCustomSchemes !== false;
   }
 }

@@ -1,10 +1,8 @@
 // The shape of one configured server (`mcpKeyring.servers`): no secrets, ever. Validated on every read because
 // settings are hand-edited JSON.
-import type { MachineGrantKind } from '../core/machineGrants';
-import type { ClientAuthMethod } from '../core/records';
 import { isSigningAlg } from '../core/signingKeys';
+import { CLIENT_AUTH_METHODS, isOneOf, MACHINE_GRANT_KINDS, REDIRECT_PREFERENCES, type ClientAuthMethod, type MachineGrantKind, type RedirectPreference } from '../core/vocabulary';
 
-export type RedirectPreference = 'auto' | 'uriHandler' | 'loopback' | 'deviceCode' | 'pasteUrl';
 export type StaticCredentialKind = 'none' | 'bearer' | 'apiKeyHeader';
 
 export interface ServerEntry {
@@ -33,9 +31,6 @@ export interface ServerEntry {
   readonly dpop?: boolean;
 }
 
-const REDIRECTS: readonly RedirectPreference[] = ['auto', 'uriHandler', 'loopback', 'deviceCode', 'pasteUrl'];
-const AUTH_METHODS: readonly ClientAuthMethod[] = ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'];
-const GRANTS: readonly MachineGrantKind[] = ['client_credentials', 'jwt-bearer', 'token-exchange'];
 const STATIC_KINDS: readonly StaticCredentialKind[] = ['none', 'bearer', 'apiKeyHeader'];
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/;
 /** Headers a configuration may not set: the credential is ours to attach, the rest belong to the transport. */
@@ -49,12 +44,12 @@ export function parseServerEntry(value: unknown): ServerEntry | undefined {
   const entry: { -readonly [K in keyof ServerEntry]: ServerEntry[K] } = { url: raw.url };
   if (typeof raw.label === 'string' && raw.label.trim()) entry.label = raw.label.trim();
   if (typeof raw.clientId === 'string' && raw.clientId.trim()) entry.clientId = raw.clientId.trim();
-  if (AUTH_METHODS.includes(raw.clientAuthMethod as ClientAuthMethod)) entry.clientAuthMethod = raw.clientAuthMethod as ClientAuthMethod;
+  if (isOneOf(CLIENT_AUTH_METHODS, raw.clientAuthMethod)) entry.clientAuthMethod = raw.clientAuthMethod;
   if (Array.isArray(raw.scopes) && raw.scopes.every((scope) => typeof scope === 'string')) entry.scopes = raw.scopes.filter(Boolean);
-  if (REDIRECTS.includes(raw.redirect as RedirectPreference)) entry.redirect = raw.redirect as RedirectPreference;
-  if (STATIC_KINDS.includes(raw.staticCredential as StaticCredentialKind)) entry.staticCredential = raw.staticCredential as StaticCredentialKind;
+  if (isOneOf(REDIRECT_PREFERENCES, raw.redirect)) entry.redirect = raw.redirect;
+  if (isOneOf(STATIC_KINDS, raw.staticCredential)) entry.staticCredential = raw.staticCredential;
   if (typeof raw.apiKeyHeader === 'string' && HEADER_NAME.test(raw.apiKeyHeader)) entry.apiKeyHeader = raw.apiKeyHeader;
-  if (GRANTS.includes(raw.grant as MachineGrantKind)) entry.grant = raw.grant as MachineGrantKind;
+  if (isOneOf(MACHINE_GRANT_KINDS, raw.grant)) entry.grant = raw.grant;
   if (typeof raw.signingAlg === 'string' && isSigningAlg(raw.signingAlg)) entry.signingAlg = raw.signingAlg;
   if (typeof raw.assertionFile === 'string' && raw.assertionFile.trim()) entry.assertionFile = raw.assertionFile.trim();
   if (typeof raw.idpTokenEndpoint === 'string' && isHttpUrl(raw.idpTokenEndpoint)) entry.idpTokenEndpoint = raw.idpTokenEndpoint;

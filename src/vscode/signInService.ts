@@ -8,7 +8,8 @@ import type { Logger } from '../core/ports';
 import type { Credential } from '../core/records';
 import { Settings } from './ids';
 import type { RedirectReceivers } from './redirectReceivers';
-import { chooseRedirectStrategies, type RedirectStrategy } from './redirectStrategy';
+import { planRedirectStrategies } from './redirectStrategy';
+import type { RedirectStrategy } from '../core/vocabulary';
 import type { ConfiguredServer } from './configuredServer';
 import { showDeviceCode } from './deviceCodeNotification';
 
@@ -59,19 +60,22 @@ export class SignInService {
   }
 
   private async tryStrategies(server: ConfiguredServer, scopes: readonly string[] | undefined, signal: AbortSignal, report: (message: string) => void): Promise<Credential> {
-    const strategies = chooseRedirectStrategies({
+    const plan = planRedirectStrategies({
       uiKind: vscode.env.uiKind === vscode.UIKind.Web ? 'web' : 'desktop',
       remoteName: vscode.env.remoteName,
       preference: server.entry.redirect ?? vscode.workspace.getConfiguration(Settings.section).get(Settings.redirectStrategy, 'auto'),
       serverSupportsDeviceCode: await this.offersDeviceCode(server, signal),
-      serverAcceptsCustomSchemes: undefined,
     });
+    if (plan.ignoredPreference) {
+      this.deps.logger.warn(`[signIn] the preferred ${plan.ignoredPreference.strategy} redirect is not possible in a ${plan.host} editor: ${plan.ignoredPreference.why}`);
+    }
+    const strategies = plan.strategies;
     let lastError: unknown;
     for (const [index, strategy] of strategies.entries()) {
       if (index > 0 && !(await this.confirmFallback(strategies[index - 1]!, strategy, lastError))) break;
       this.deps.receivers.use(server.canonicalUrl, strategy);
       report(strategyMessage(strategy));
-      this.deps.logger.info(`[signIn] ${server.canonicalUrl} with the ${strategy} redirect`);
+      this.deps.logger.info(`[signIn] ${server.canonicalUrl} with the ${strategy} redirect (${plan.rows[index]!.why})`);
       try {
         return await this.deps.keyring.signIn(server.entry.url, {
           scopes,

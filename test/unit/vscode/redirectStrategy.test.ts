@@ -1,30 +1,30 @@
 import assert from 'node:assert/strict';
+import { REDIRECT_PREFERENCES, type RedirectStrategy } from '../../../src/core/vocabulary';
 import {
-  chooseRedirectStrategies,
   hostKindOf,
   planRedirectStrategies,
   REDIRECT_STRATEGY_TABLE,
   type HostKind,
-  type RedirectStrategy,
   type RedirectStrategyInput,
 } from '../../../src/vscode/redirectStrategy';
 
-const DESKTOP: RedirectStrategyInput = { uiKind: 'desktop', remoteName: undefined, preference: 'auto', serverSupportsDeviceCode: false, serverAcceptsCustomSchemes: undefined };
+const DESKTOP: RedirectStrategyInput = { uiKind: 'desktop', remoteName: undefined, preference: 'auto', serverSupportsDeviceCode: false };
 const REMOTE: RedirectStrategyInput = { ...DESKTOP, remoteName: 'ssh-remote' };
 const WEB: RedirectStrategyInput = { ...DESKTOP, uiKind: 'web' };
 
-describe('chooseRedirectStrategies', () => {
+/** The strategies a plan tries, in order. */
+function chooseRedirectStrategies(input: RedirectStrategyInput): readonly RedirectStrategy[] {
+  return planRedirectStrategies(input).strategies;
+}
+
+describe('the order of redirect strategies', () => {
   const cases: [string, RedirectStrategyInput, RedirectStrategy[]][] = [
     ['desktop: URI handler, then loopback, then paste', DESKTOP, ['uriHandler', 'loopback', 'pasteUrl']],
     ['desktop with device code: device code before paste', { ...DESKTOP, serverSupportsDeviceCode: true }, ['uriHandler', 'loopback', 'deviceCode', 'pasteUrl']],
-    ['desktop, server known to accept custom schemes', { ...DESKTOP, serverAcceptsCustomSchemes: true }, ['uriHandler', 'loopback', 'pasteUrl']],
-    ['desktop, server refuses custom schemes: no URI handler', { ...DESKTOP, serverAcceptsCustomSchemes: false }, ['loopback', 'pasteUrl']],
     ['remote: URI handler, then loopback (no device code), then paste', REMOTE, ['uriHandler', 'loopback', 'pasteUrl']],
     ['remote with device code: device code before loopback', { ...REMOTE, serverSupportsDeviceCode: true }, ['uriHandler', 'deviceCode', 'loopback', 'pasteUrl']],
-    ['remote, server refuses custom schemes (the local editor still gets vscode://)', { ...REMOTE, serverAcceptsCustomSchemes: false, serverSupportsDeviceCode: true }, ['deviceCode', 'loopback', 'pasteUrl']],
     ['web: URI handler, never loopback, then paste', WEB, ['uriHandler', 'pasteUrl']],
     ['web with device code', { ...WEB, serverSupportsDeviceCode: true }, ['uriHandler', 'deviceCode', 'pasteUrl']],
-    ['web, server refuses custom schemes: the http(s) callback still works', { ...WEB, serverAcceptsCustomSchemes: false }, ['uriHandler', 'pasteUrl']],
     ['web with a remote name (code-server): still web', { ...WEB, remoteName: 'code-server' }, ['uriHandler', 'pasteUrl']],
     ['desktop, preference loopback: loopback first', { ...DESKTOP, preference: 'loopback' }, ['loopback', 'uriHandler', 'pasteUrl']],
     ['desktop, preference paste: paste first', { ...DESKTOP, preference: 'pasteUrl' }, ['pasteUrl', 'uriHandler', 'loopback']],
@@ -32,7 +32,6 @@ describe('chooseRedirectStrategies', () => {
     ['remote, preference device code the server offers', { ...REMOTE, preference: 'deviceCode', serverSupportsDeviceCode: true }, ['deviceCode', 'uriHandler', 'loopback', 'pasteUrl']],
     ['web, preference loopback: impossible, ignored', { ...WEB, preference: 'loopback' }, ['uriHandler', 'pasteUrl']],
     ['desktop, preference device code the server lacks: ignored', { ...DESKTOP, preference: 'deviceCode' }, ['uriHandler', 'loopback', 'pasteUrl']],
-    ['desktop, preference URI handler the server refuses: ignored', { ...DESKTOP, preference: 'uriHandler', serverAcceptsCustomSchemes: false }, ['loopback', 'pasteUrl']],
   ];
   for (const [name, input, expected] of cases) {
     it(name, () => assert.deepEqual(chooseRedirectStrategies(input), expected));
@@ -41,13 +40,11 @@ describe('chooseRedirectStrategies', () => {
   it('always ends with pasting the URL, whatever the input', () => {
     for (const uiKind of ['desktop', 'web'] as const) {
       for (const remoteName of [undefined, 'wsl']) {
-        for (const preference of ['auto', 'uriHandler', 'loopback', 'deviceCode', 'pasteUrl'] as const) {
+        for (const preference of REDIRECT_PREFERENCES) {
           for (const serverSupportsDeviceCode of [false, true]) {
-            for (const serverAcceptsCustomSchemes of [undefined, false, true]) {
-              const strategies = chooseRedirectStrategies({ uiKind, remoteName, preference, serverSupportsDeviceCode, serverAcceptsCustomSchemes });
-              assert.ok(strategies.includes('pasteUrl'));
-              assert.equal(new Set(strategies).size, strategies.length, 'no strategy twice');
-            }
+            const strategies = chooseRedirectStrategies({ uiKind, remoteName, preference, serverSupportsDeviceCode });
+            assert.ok(strategies.includes('pasteUrl'));
+            assert.equal(new Set(strategies).size, strategies.length, 'no strategy twice');
           }
         }
       }
@@ -95,7 +92,6 @@ describe('REDIRECT_STRATEGY_TABLE', () => {
     return {
       ...base,
       serverSupportsDeviceCode: condition === 'serverSupportsDeviceCode' ? holds : true,
-      serverAcceptsCustomSchemes: condition === 'serverAcceptsCustomSchemes' ? holds : true,
     };
   }
 

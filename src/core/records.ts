@@ -74,15 +74,39 @@ export interface StoredDiscovery {
 export type AnnouncedChallenge = Pick<Challenge, 'scheme' | 'params'>;
 
 export function credentialKey(parts: Pick<Credential, 'resource' | 'issuer' | 'clientId' | 'account'>): string {
-  return `credential:${JSON.stringify([parts.resource, parts.issuer, parts.clientId, parts.account])}`;
+  return `${CREDENTIAL_KEY_PREFIX}${JSON.stringify([parts.resource, parts.issuer, parts.clientId, parts.account])}`;
 }
+
+const SERVER_KEY_PREFIX = 'server:';
+const CREDENTIAL_KEY_PREFIX = 'credential:';
 
 const keys = {
   client: (issuer: string, clientId: string) => `client:${JSON.stringify([issuer, clientId])}`,
   clientsOf: (issuer: string) => `client:${JSON.stringify([issuer]).slice(0, -1)},`,
-  server: (serverUrl: string) => `server:${serverUrl}`,
+  server: (serverUrl: string) => `${SERVER_KEY_PREFIX}${serverUrl}`,
   discovery: (serverUrl: string) => `discovery:${serverUrl}`,
 };
+
+/** What a store key names, for a reader of store changes: a server's binding, a credential, or something else. */
+export type StoreKeySubject =
+  | { readonly kind: 'server'; readonly serverUrl: string }
+  | { readonly kind: 'credential'; readonly credential: Pick<Credential, 'resource' | 'issuer' | 'clientId' | 'account'> }
+  | { readonly kind: 'other' };
+
+/** The inverse of the key format above, for server and credential keys; anything unreadable is `other`. */
+export function decodeStoreKey(key: string): StoreKeySubject {
+  if (key.startsWith(SERVER_KEY_PREFIX)) return { kind: 'server', serverUrl: key.slice(SERVER_KEY_PREFIX.length) };
+  if (!key.startsWith(CREDENTIAL_KEY_PREFIX)) return { kind: 'other' };
+  let parts: unknown;
+  try {
+    parts = JSON.parse(key.slice(CREDENTIAL_KEY_PREFIX.length));
+  } catch {
+    return { kind: 'other' };
+  }
+  if (!Array.isArray(parts) || parts.length !== 4 || !parts.every((part) => typeof part === 'string')) return { kind: 'other' };
+  const [resource, issuer, clientId, account] = parts;
+  return { kind: 'credential', credential: { resource: resource!, issuer: issuer!, clientId: clientId!, account: account! } };
+}
 
 /** Typed access to the store. Writes replace whole records, so a reader never sees half an update. */
 export class KeyringRepository {
@@ -118,7 +142,7 @@ export class KeyringRepository {
   }
   async listServers(): Promise<ServerBinding[]> {
     const found: ServerBinding[] = [];
-    for (const key of await this.store.keys('server:')) {
+    for (const key of await this.store.keys(SERVER_KEY_PREFIX)) {
       const binding = await this.read(key, isServerBinding);
       if (binding) found.push(binding);
     }

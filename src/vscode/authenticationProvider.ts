@@ -6,7 +6,7 @@ import type { CredentialChange } from '../core/events';
 import type { Keyring } from '../core/keyring';
 import type { Logger } from '../core/ports';
 import type { Credential } from '../core/records';
-import { includesAll } from '../core/scopes';
+import { includesAll, unionScopes } from '../core/scopes';
 import { canonicalServerUrl, parseServerUrl } from '../core/urls';
 import { RESOURCE_SCOPE_PREFIX } from './ids';
 import { toConfiguredServer, type ConfiguredServer } from './configuredServer';
@@ -55,7 +55,7 @@ export class KeyringAuthenticationProvider implements vscode.AuthenticationProvi
     if (!request.serverUrl) throw new Error(vscode.l10n.t('Name the MCP server with a scope entry "resource:<server URL>".'));
     const server = this.registry.find(request.serverUrl) ?? adHocServer(request.serverUrl);
     const current = await this.keyring.status(server.canonicalUrl);
-    const scopesToRequest = request.oauthScopes.length > 0 ? [...new Set([...(current[0]?.scopes ?? []), ...request.oauthScopes])] : undefined;
+    const scopesToRequest = request.oauthScopes.length > 0 ? unionScopes(current[0]?.scopes, request.oauthScopes) : undefined;
     this.logger.info(`[createSession] signing in to ${server.canonicalUrl}`);
     const credential = await this.signIns.signIn(server, scopesToRequest);
     return toSession(credential, server.canonicalUrl);

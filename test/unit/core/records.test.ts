@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { KeyringRepository, credentialKey, type ClientRecord, type Credential, type ServerBinding, type StoredDiscovery } from '../../../src/core/records';
+import { KeyringRepository, credentialKey, decodeStoreKey, type ClientRecord, type Credential, type ServerBinding, type StoredDiscovery } from '../../../src/core/records';
 import { MemoryStore, rejectsWithCode } from './fakes';
 
 const client: ClientRecord = {
@@ -129,5 +129,23 @@ describe('KeyringRepository', () => {
       const error = await rejectsWithCode(read(repository), 'store_failed');
       assert.ok(!error.message.includes('client-secret-value'), error.message);
     });
+  }
+});
+
+describe('decodeStoreKey', () => {
+  it('reads back the parts of a credential key, separators inside values included', () => {
+    const parts = { resource: 'https://h/a', issuer: 'x:y', clientId: '["z"]', account: 'w' };
+    assert.deepEqual(decodeStoreKey(credentialKey(parts)), { kind: 'credential', credential: parts });
+  });
+
+  it('reads the server URL of a server binding key', async () => {
+    const store = new MemoryStore();
+    await new KeyringRepository(store).putServer({ serverUrl: 'https://h/mcp', resource: 'https://h/mcp', issuer: 'x', clientId: 'y', account: 'w' });
+    assert.deepEqual([...store.values.keys()].map(decodeStoreKey), [{ kind: 'server', serverUrl: 'https://h/mcp' }]);
+  });
+
+  const others = ['discovery:https://h/mcp', 'client:["x","y"]', 'credential:not json', 'credential:["a","b"]', 'credential:[1,2,3,4]'];
+  for (const key of others) {
+    it(`takes ${key} for something else`, () => assert.deepEqual(decodeStoreKey(key), { kind: 'other' }));
   }
 });

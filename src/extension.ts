@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { CredentialChange } from './core/events';
 import { KeyringError } from './core/errors';
 import { Keyring } from './core/keyring';
-import { systemClock } from './core/ports';
+import { systemClock, systemTimers } from './core/ports';
 import { AuthorizingRelay } from './node/authorizingRelay';
 import { readSecretFile } from './node/readSecretFile';
 import { resolveHost } from './node/resolveHost';
@@ -18,7 +18,7 @@ import { AUTH_PROVIDER_ID, AUTH_PROVIDER_LABEL, MCP_PROVIDER_ID, SERVERS_VIEW_ID
 import { channelLogger } from './vscode/log';
 import { KeyringMcpDefinitionProvider } from './vscode/mcpDefinitionProvider';
 import { PendingSignIns } from './vscode/pendingSignIns';
-import { RefreshScheduler } from './vscode/refreshScheduler';
+import { RefreshScheduler } from './core/refreshScheduler';
 import { createUpstreamResolver } from './vscode/relayUpstreams';
 import { SecretStorageStore } from './vscode/secretStorageStore';
 import { ServerActivity } from './vscode/serverActivity';
@@ -28,7 +28,6 @@ import { registerServerSecretCommand } from './vscode/serverSecretCommand';
 import { ServerTokenOptions } from './vscode/serverTokenOptions';
 import { ServerTreeProvider } from './vscode/serverTree';
 import { SignInService } from './vscode/signInService';
-import { systemTimers } from './vscode/timers';
 import { RedirectReceivers, WAIT_FOR_BROWSER_MS } from './vscode/redirectReceivers';
 import { UriHandlerCallbacks } from './vscode/uriHandlerReceiver';
 
@@ -99,7 +98,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<McpKey
     timers: systemTimers,
     random: Math.random,
     logger,
-    refreshBeforeExpirySeconds: vscode.workspace.getConfiguration(Settings.section).get(Settings.refreshBeforeExpirySeconds, 60),
+    // Read at each planning; a change replans at once (below).
+    refreshBeforeExpirySeconds: () => vscode.workspace.getConfiguration(Settings.section).get(Settings.refreshBeforeExpirySeconds, 60),
     listCredentials: async () => (await keyring.status()).map((status) => ({
       serverUrl: status.serverUrl,
       expiresAt: status.expiresAt,
@@ -109,9 +109,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<McpKey
     })),
     // The scheduler decides when (refreshBeforeExpirySeconds, jitter); the engine refreshes now, or skips it when
     // another window has just done so.
-    refresh: async (serverUrl) => {
-      await activity.run(serverUrl, 'refreshing', () => keyring.refresh(serverUrl));
+    refresh: async (serverUrl, signal) => {
+      await activity.run(serverUrl, 'refreshing', () => keyring.refresh(serverUrl, signal));
     },
+  }));
+  own(vscode.workspace.onDidChangeConfiguration((event) => {
+    if (event.affectsConfiguration(`${Settings.section}.${Settings.refreshBeforeExpirySeconds}`)) void scheduler.reschedule();
   }));
 
   // Credential changes from this window come from the engine; those from other windows through SecretStorage.

@@ -215,14 +215,14 @@ export class Keyring {
   }
 
   /** Refreshes now, due or not (the user asked); a credential that cannot be refreshed is marked as needing sign-in. */
-  async refresh(serverUrl: string): Promise<Credential> {
+  async refresh(serverUrl: string, signal?: AbortSignal): Promise<Credential> {
     const url = parseServerUrl(serverUrl);
     const binding = await this.repository.getServer(canonicalServerUrl(url));
     if (!binding) throw new KeyringError('not_signed_in', `not signed in to ${canonicalServerUrl(url)}`);
     const current = await this.repository.getCredential(binding);
     // A server configured with a machine grant renews by running it again when it has no refresh token.
-    const renewal = this.renewalFor(url, binding, await this.withServerOptions<TokenOptions>(url, { interactive: false }));
-    return this.credentials.fresh(binding, () => this.refreshContext(url, binding), { kind: 'forced', token: current?.accessToken ?? '' }, renewal);
+    const renewal = this.renewalFor(url, binding, await this.withServerOptions<TokenOptions>(url, { interactive: false, signal }));
+    return this.credentials.fresh(binding, () => this.refreshContext(url, binding, signal), { kind: 'forced', token: current?.accessToken ?? '' }, renewal);
   }
 
   /** Stops announcing changes; the keyring is not used after this. */

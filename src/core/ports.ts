@@ -18,6 +18,17 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => Date.now() };
 
+/** Timer functions, injectable so that tests move time themselves. */
+export interface Timers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const systemTimers: Timers = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
 /** The platform's fetch (web-standard). The engine wraps it with timeouts, size caps and address checks. */
 export type FetchFn = (input: string | URL, init?: RequestInit) => Promise<Response>;
 

@@ -1,5 +1,5 @@
 // When a credential is refreshed and how failures back off: pure functions of the credential and the time, shared
-// by on-demand token requests and the editor's background scheduler.
+// by on-demand token requests and the background refresh scheduler.
 import type { Credential } from './records';
 
 const MINIMUM_LEAD_MS = 60_000;
@@ -10,13 +10,14 @@ export const BACKOFF_BASE_MS = 500;
 export const BACKOFF_MAX_MS = 60_000;
 
 /**
- * The moment refresh becomes due: the last 10% of the lifetime but at least a minute before expiry — capped at
- * half the lifetime, so that a token living seconds is still used before it is replaced.
+ * The moment refresh becomes due: the last 10% of the lifetime but at least a minute (or `requestedLeadMs`, the
+ * editor's setting, when longer) before expiry — capped at half the lifetime, so that a token living seconds is still
+ * used before it is replaced, and a lead longer than the token lives does not make each new token due at once.
  */
-export function refreshDueAt(credential: Pick<Credential, 'expiresAt' | 'obtainedAt'>): number | undefined {
+export function refreshDueAt(credential: Pick<Credential, 'expiresAt' | 'obtainedAt'>, requestedLeadMs = 0): number | undefined {
   if (credential.expiresAt === undefined) return undefined;
   const lifetime = Math.max(0, credential.expiresAt - credential.obtainedAt);
-  const lead = Math.min(Math.max(MINIMUM_LEAD_MS, lifetime * LIFETIME_FRACTION), lifetime / 2);
+  const lead = Math.min(Math.max(MINIMUM_LEAD_MS, requestedLeadMs, lifetime * LIFETIME_FRACTION), lifetime / 2);
   return credential.expiresAt - lead;
 }
 

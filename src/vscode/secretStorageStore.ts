@@ -4,9 +4,8 @@
 import type * as vscode from 'vscode';
 import { KeyringError } from '../core/errors';
 import { Emitter, type Disposable, type Listener } from '../core/events';
-import { systemClock, type Clock, type KeyringStore, type Logger } from '../core/ports';
+import { systemClock, systemTimers, type Clock, type KeyringStore, type Logger, type Timers } from '../core/ports';
 import { SECRET_KEY_PREFIX } from './ids';
-import { systemTimers, type Timers } from './timers';
 
 /** The parts of `vscode.SecretStorage` the store uses (`context.secrets`). */
 export type SecretStorageLike = Pick<vscode.SecretStorage, 'get' | 'store' | 'delete' | 'keys' | 'onDidChange'>;

@@ -3,9 +3,8 @@
 import type * as vscode from 'vscode';
 import { KeyringError } from '../core/errors';
 import type { Disposable } from '../core/events';
-import type { Logger, RedirectReceiver } from '../core/ports';
+import { systemTimers, type Logger, type RedirectReceiver, type Timers } from '../core/ports';
 import { EXTENSION_ID, URI_CALLBACK_PATH } from './ids';
-import { systemTimers, type Timers } from './timers';
 
 /** The parts of a `vscode.Uri` the handler reads. */
 export type CallbackUri = Pick<vscode.Uri, 'path' | 'query'>;

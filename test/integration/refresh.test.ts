@@ -65,6 +65,14 @@ describe('refreshing short-lived tokens with rotation', function () {
     assert.equal(as.requestCount('token') - before, 1);
   });
 
+  it('gives up retrying a refresh in an outage once its caller has aborted, instead of retrying after a pause', async function () {
+    const keyring = await createTestKeyring(cli.storeDirectory, cli.browser);
+    const before = as.requestCount('token');
+    as.failNext('token', 1, 503);
+    await assert.rejects(keyring.refresh(mcp.url, AbortSignal.abort()), (error) => isKeyringError(error, 'cancelled'));
+    assert.equal(as.requestCount('token'), before + 1, 'the refresh was sent once (it is never cut off) and not retried');
+  });
+
   it('refreshes exactly once when two processes sharing a store ask at the same moment, without tripping rotation', async function () {
     await delay(UNTIL_REFRESH_DUE_MS);
     const before = as.requestCount('token');

@@ -1,9 +1,9 @@
-// Fakes of the engine's ports (store, clock, fetch, DNS, logger) shared by the core unit tests, and assertion
+// Fakes of the engine's ports (store, clock and timers, fetch, DNS, logger) shared by the unit tests, and assertion
 // helpers for KeyringError codes.
 import assert from 'node:assert/strict';
 import { isKeyringError, type ErrorCode, type KeyringError } from '../../../src/core/errors';
 import { HttpClient } from '../../../src/core/http';
-import type { FetchFn, KeyringStore, Logger, ResolveHost } from '../../../src/core/ports';
+import type { Clock, FetchFn, KeyringStore, Logger, ResolveHost, Timers } from '../../../src/core/ports';
 
 /** An in-memory KeyringStore whose `withLock` really serialises work on a key. */
 export class MemoryStore implements KeyringStore {
@@ -133,4 +133,95 @@ export function throwsWithCode(work: () => unknown, code: ErrorCode): KeyringErr
 function assertKeyringError(error: unknown, code: ErrorCode): asserts error is KeyringError {
   assert.ok(isKeyringError(error), `expected a KeyringError ${code}, got ${String(error)}`);
   assert.equal(error.code, code, `expected code ${code}, got ${error.code}: ${error.message}`);
+}
+
+/** Lets every pending promise chain and setImmediate callback run. */
+export async function flush(rounds = 20): Promise<void> {
+  for (let round = 0; round < rounds; round++) await new Promise<void>((done) => setImmediate(done));
+}
+
+const LONGEST_NODE_TIMEOUT_MS = 2 ** 31 - 1;
+
+interface FakeTimer {
+  readonly at: number;
+  readonly order: number;
+  readonly callback: () => void;
+}
+
+/**
+ * Wall clock and timers under the test's control. Timers run on their own time line, like the OS's monotonic clock
+ * that stops while the machine sleeps; `advance` moves both, `jumpWallClock` only the wall clock.
+ */
+export class FakeTime implements Clock, Timers {
+  private wall: number;
+  private timerTime = 0;
+  private nextHandle = 1;
+  private readonly timers = new Map<number, FakeTimer>();
+
+  constructor(start = Date.UTC(2026, 0, 1)) {
+    this.wall = start;
+  }
+
+  now(): number {
+    return this.wall;
+  }
+
+  /** Like Node's, a delay beyond 2^31 - 1 ms fires after 1 ms. */
+  setTimeout(callback: () => void, ms: number): unknown {
+    const handle = this.nextHandle++;
+    const delay = ms > LONGEST_NODE_TIMEOUT_MS ? 1 : Math.max(0, ms);
+    this.timers.set(handle, { at: this.timerTime + delay, order: handle, callback });
+    return handle;
+  }
+
+  clearTimeout(handle: unknown): void {
+    this.timers.delete(handle as number);
+  }
+
+  get pendingTimers(): number {
+    return this.timers.size;
+  }
+
+  /** Moves both clocks forward, firing due timers in order and letting promise chains settle after each. */
+  async advance(ms: number): Promise<void> {
+    const target = this.timerTime + ms;
+    for (;;) {
+      // A few turns are enough between timers: the code under test chains promises, not further event-loop turns.
+      await flush(3);
+      const next = [...this.timers.entries()]
+        .filter(([, timer]) => timer.at <= target)
+        .sort(([, a], [, b]) => a.at - b.at || a.order - b.order)[0];
+      if (!next) break;
+      const [handle, timer] = next;
+      this.wall += timer.at - this.timerTime;
+      this.timerTime = timer.at;
+      this.timers.delete(handle);
+      timer.callback();
+    }
+    this.wall += target - this.timerTime;
+    this.timerTime = target;
+    await flush();
+  }
+
+  /** The machine slept (or the clock was set): wall time moves, timers do not notice. */
+  jumpWallClock(ms: number): void {
+    this.wall += ms;
+  }
+}
+
+/** A promise with its settle functions exposed. */
+export interface Deferred<T> {
+  readonly promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+export function deferred<T = void>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((done, fail) => {
+    resolve = done;
+    reject = fail;
+  });
+  return { promise, resolve, reject };
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { CachedSecrets } from '../../../src/vscode/cachedSecrets';
-import { SecretBackend, flush } from './fakes';
+import { flush } from '../core/fakes';
+import { SecretBackend } from './fakes';
 
 const KEY = 'mcpKeyring/clientSecret/https://a.example/mcp';
 

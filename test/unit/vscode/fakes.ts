@@ -1,15 +1,8 @@
 // Fakes of the VS Code objects the editor adapters touch: SecretStorage (several windows sharing one backing store,
-// with change events delivered asynchronously like IPC), a clock with timers that can jump wall time to simulate
-// sleep, and a logger that records its lines.
+// with change events delivered asynchronously like IPC), and a logger that records its lines.
 import type { Disposable } from '../../../src/core/events';
-import type { Clock, Logger } from '../../../src/core/ports';
-import type { Timers } from '../../../src/vscode/timers';
+import type { Logger } from '../../../src/core/ports';
 import type { SecretStorageLike } from '../../../src/vscode/secretStorageStore';
-
-/** Lets every pending promise chain and setImmediate callback run. */
-export async function flush(rounds = 20): Promise<void> {
-  for (let round = 0; round < rounds; round++) await new Promise<void>((done) => setImmediate(done));
-}
 
 /** What the backing store saw, in order: `<window> <operation> <key>`. */
 export type SecretOperation = `${string} ${'get' | 'store' | 'delete' | 'keys'} ${string}`;
@@ -112,75 +105,6 @@ async function turns(count: number): Promise<void> {
   for (let turn = 0; turn < count; turn++) await new Promise<void>((done) => setImmediate(done));
 }
 
-const LONGEST_NODE_TIMEOUT_MS = 2 ** 31 - 1;
-
-interface FakeTimer {
-  readonly at: number;
-  readonly order: number;
-  readonly callback: () => void;
-}
-
-/**
- * Wall clock and timers under the test's control. Timers run on their own time line, like the OS's monotonic clock
- * that stops while the machine sleeps; `advance` moves both, `jumpWallClock` only the wall clock.
- */
-export class FakeTime implements Clock, Timers {
-  private wall: number;
-  private timerTime = 0;
-  private nextHandle = 1;
-  private readonly timers = new Map<number, FakeTimer>();
-
-  constructor(start = Date.UTC(2026, 0, 1)) {
-    this.wall = start;
-  }
-
-  now(): number {
-    return this.wall;
-  }
-
-  /** Like Node's, a delay beyond 2^31 - 1 ms fires after 1 ms. */
-  setTimeout(callback: () => void, ms: number): unknown {
-    const handle = this.nextHandle++;
-    const delay = ms > LONGEST_NODE_TIMEOUT_MS ? 1 : Math.max(0, ms);
-    this.timers.set(handle, { at: this.timerTime + delay, order: handle, callback });
-    return handle;
-  }
-
-  clearTimeout(handle: unknown): void {
-    this.timers.delete(handle as number);
-  }
-
-  get pendingTimers(): number {
-    return this.timers.size;
-  }
-
-  /** Moves both clocks forward, firing due timers in order and letting promise chains settle after each. */
-  async advance(ms: number): Promise<void> {
-    const target = this.timerTime + ms;
-    for (;;) {
-      // A few turns are enough between timers: the code under test chains promises, not further event-loop turns.
-      await flush(3);
-      const next = [...this.timers.entries()]
-        .filter(([, timer]) => timer.at <= target)
-        .sort(([, a], [, b]) => a.at - b.at || a.order - b.order)[0];
-      if (!next) break;
-      const [handle, timer] = next;
-      this.wall += timer.at - this.timerTime;
-      this.timerTime = timer.at;
-      this.timers.delete(handle);
-      timer.callback();
-    }
-    this.wall += target - this.timerTime;
-    this.timerTime = target;
-    await flush();
-  }
-
-  /** The machine slept (or the clock was set): wall time moves, timers do not notice. */
-  jumpWallClock(ms: number): void {
-    this.wall += ms;
-  }
-}
-
 export class RecordingLogger implements Logger {
   readonly lines: string[] = [];
   debug(message: string): void {
@@ -195,23 +119,6 @@ export class RecordingLogger implements Logger {
   error(message: string): void {
     this.lines.push(`error ${message}`);
   }
-}
-
-/** A promise with its settle functions exposed. */
-export interface Deferred<T> {
-  readonly promise: Promise<T>;
-  resolve(value: T): void;
-  reject(error: unknown): void;
-}
-
-export function deferred<T = void>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((done, fail) => {
-    resolve = done;
-    reject = fail;
-  });
-  return { promise, resolve, reject };
 }
 
 /** A sequence of "random" numbers for code that takes `random: () => number`; repeats the last one. */

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { isKeyringError } from '../../../src/core/errors';
 import { SECRET_KEY_PREFIX } from '../../../src/vscode/ids';
 import { SecretStorageStore, type LeaseOptions, type SecretStorageStoreOptions } from '../../../src/vscode/secretStorageStore';
-import { deferred, FakeTime, flush, RecordingLogger, SecretBackend, type FakeSecretStorage } from './fakes';
+import { deferred, FakeTime, flush } from '../core/fakes';
+import { RecordingLogger, SecretBackend, type FakeSecretStorage } from './fakes';
 
 /** Short lease timings, so lock tests run on real timers in milliseconds. */
 const QUICK_LEASE: Partial<LeaseOptions> = { leaseMs: 2_000, renewEveryMs: 500, settleMs: 10, timeoutMs: 5_000, firstRetryMs: 2, longestRetryMs: 20 };

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { isKeyringError } from '../../../src/core/errors';
 import { EXTENSION_ID, URI_CALLBACK_PATH } from '../../../src/vscode/ids';
 import { UriHandlerCallbacks, type UriHandlerCallbacksOptions } from '../../../src/vscode/uriHandlerReceiver';
-import { FakeTime, RecordingLogger } from './fakes';
+import { FakeTime } from '../core/fakes';
+import { RecordingLogger } from './fakes';
 
 /** Stands in for vscode.Uri: prints as the URI it was made from. */
 class FakeUri {

@@ -1,11 +1,10 @@
 // Background refresh of every credential: each one in the last part of its lifetime with jitter, a few at a time,
 // backing off on network trouble and stopping when the server wants a new sign-in. Timers are only alarms; the wall
 // clock decides what is due, so schedules survive sleep and clock changes.
-import { isKeyringError, isTransient, type ErrorCode } from '../core/errors';
-import { Emitter, type Disposable, type Listener } from '../core/events';
-import type { Clock, Logger } from '../core/ports';
-import { backoffDelay, refreshDueAt, RETRY_PAUSE_MS } from '../core/refreshPolicy';
-import type { Timers } from './timers';
+import { isKeyringError, isTransient, type ErrorCode } from './errors';
+import type { Disposable } from './events';
+import type { Clock, Logger, Timers } from './ports';
+import { backoffDelay, refreshDueAt, RETRY_PAUSE_MS } from './refreshPolicy';
 
 /** What the scheduler needs to know about one stored credential (no token in it). */
 export interface ScheduledCredential {
@@ -21,9 +20,9 @@ export interface ScheduledCredential {
  * and another attempt is scheduled. `needsSignIn`: the server rejected the grant; nothing more happens in the
  * background. `failed`: any other error; background attempts stop until the credential changes.
  */
-export type BackgroundRefreshOutcome = 'ok' | 'retrying' | 'needsSignIn' | 'failed';
+type BackgroundRefreshOutcome = 'ok' | 'retrying' | 'needsSignIn' | 'failed';
 
-export interface BackgroundRefreshResult {
+interface BackgroundRefreshResult {
   readonly at: number;
   readonly outcome: BackgroundRefreshOutcome;
   readonly code?: ErrorCode;
@@ -38,8 +37,8 @@ export interface RefreshSchedulerOptions {
   /** Refreshes silently (never prompts); may throw a KeyringError. The signal aborts when the scheduler is disposed. */
   readonly refresh: (serverUrl: string, signal: AbortSignal) => Promise<void>;
   readonly logger: Logger;
-  /** The `refreshBeforeExpirySeconds` setting: refresh at least this long before expiry. */
-  readonly refreshBeforeExpirySeconds: number;
+  /** The `refreshBeforeExpirySeconds` setting: refresh at least this long before expiry. Read at each planning. */
+  readonly refreshBeforeExpirySeconds: () => number;
   /** At most this many refreshes run at once. Default 4. */
   readonly maxConcurrent?: number;
   /** How often the wall clock is compared with the timers to notice sleep. Default 30 s. */
@@ -73,7 +72,6 @@ interface Track {
   isStopped: boolean;
   nextAt?: number;
   timer?: unknown;
-  lastResult?: BackgroundRefreshResult;
 }
 
 export class RefreshScheduler implements Disposable {
@@ -89,11 +87,7 @@ export class RefreshScheduler implements Disposable {
   private queuedPlan: Promise<void> | undefined;
   private planTail: Promise<void> = Promise.resolve();
   private readonly abort = new AbortController();
-  private readonly stateEmitter = new Emitter<string>();
   private isDisposed = false;
-
-  /** Fires with a server URL whenever its next refresh time, running state or last result changes. */
-  readonly onDidChangeState: (listener: Listener<string>) => Disposable = this.stateEmitter.event;
 
   constructor(private readonly options: RefreshSchedulerOptions) {
     this.maxConcurrent = Math.max(1, options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT);
@@ -102,20 +96,10 @@ export class RefreshScheduler implements Disposable {
     this.armWakeCheck();
   }
 
-  /** When the next background refresh of this server is planned; undefined when none is (or one is running). */
-  nextRefreshAt(serverUrl: string): number | undefined {
-    return this.tracks.get(serverUrl)?.nextAt;
-  }
-
-  lastResult(serverUrl: string): BackgroundRefreshResult | undefined {
-    return this.tracks.get(serverUrl)?.lastResult;
-  }
-
-  isRefreshing(serverUrl: string): boolean {
-    return this.running.has(serverUrl);
-  }
-
-  /** Recomputes every schedule from the stored credentials. Call it whenever credentials change. Never rejects. */
+  /**
+   * Recomputes every schedule from the stored credentials and the setting. Call it whenever either changes. Never
+   * rejects.
+   */
   reschedule(): Promise<void> {
     if (this.isDisposed) return Promise.resolve();
     if (this.queuedPlan) return this.queuedPlan;
@@ -136,7 +120,6 @@ export class RefreshScheduler implements Disposable {
     for (const track of this.tracks.values()) this.clearTimer(track);
     this.queue.length = 0;
     this.abort.abort();
-    this.stateEmitter.dispose();
   }
 
   private async plan(): Promise<void> {
@@ -159,7 +142,6 @@ export class RefreshScheduler implements Disposable {
       this.clearTimer(track);
       this.dequeue(serverUrl);
       this.tracks.delete(serverUrl);
-      this.stateEmitter.fire(serverUrl);
     }
     this.pump();
   }
@@ -168,7 +150,6 @@ export class RefreshScheduler implements Disposable {
     const { serverUrl } = credential;
     if (this.running.has(serverUrl)) return; // planned again when the attempt ends
     const track = this.trackFor(credential);
-    const previous = track.nextAt;
     this.clearTimer(track);
     const at = this.nextAttemptAt(credential, track);
     track.nextAt = at;
@@ -178,7 +159,6 @@ export class RefreshScheduler implements Disposable {
       this.dequeue(serverUrl);
       if (at !== undefined) this.armTimer(serverUrl, track, at - now);
     }
-    if (track.nextAt !== previous) this.stateEmitter.fire(serverUrl);
   }
 
   /** The track of this credential's generation: a new sign-in or a successful refresh starts afresh. */
@@ -186,7 +166,7 @@ export class RefreshScheduler implements Disposable {
     const existing = this.tracks.get(credential.serverUrl);
     if (existing?.generation === credential.obtainedAt) return existing;
     if (existing) this.clearTimer(existing);
-    const track: Track = { generation: credential.obtainedAt, jitter: this.options.random(), attempts: 0, isStopped: false, lastResult: existing?.lastResult };
+    const track: Track = { generation: credential.obtainedAt, jitter: this.options.random(), attempts: 0, isStopped: false };
     this.tracks.set(credential.serverUrl, track);
     return track;
   }
@@ -194,10 +174,7 @@ export class RefreshScheduler implements Disposable {
   private nextAttemptAt(credential: ScheduledCredential, track: Track): number | undefined {
     const { expiresAt } = credential;
     if (credential.needsSignIn || !credential.hasRefreshToken || expiresAt === undefined || track.isStopped) return undefined;
-    // The setting may ask for more lead than the token lives; like the engine's own rule, never refresh before half
-    // the lifetime, or each new token would be due at once and refreshes would follow each other without pause.
-    const halfLife = credential.obtainedAt + Math.max(0, expiresAt - credential.obtainedAt) / 2;
-    const due = Math.max(halfLife, Math.min(refreshDueAt({ expiresAt, obtainedAt: credential.obtainedAt }) ?? expiresAt, expiresAt - this.options.refreshBeforeExpirySeconds * 1000));
+    const due = refreshDueAt({ expiresAt, obtainedAt: credential.obtainedAt }, this.options.refreshBeforeExpirySeconds() * 1000) ?? expiresAt;
     const lead = expiresAt - due;
     const scheduled = due + Math.min(track.jitter * JITTER_FRACTION * lead, Math.max(0, expiresAt - EXPIRY_SAFETY_MS - due));
     if (track.notBefore === undefined || track.lastAttemptAt === undefined) return scheduled;
@@ -229,7 +206,6 @@ export class RefreshScheduler implements Disposable {
   private async run(serverUrl: string, track: Track): Promise<void> {
     this.running.add(serverUrl);
     track.nextAt = undefined;
-    this.stateEmitter.fire(serverUrl);
     this.options.logger.info(`${LOG} refreshing ${serverUrl} in the background`);
     let result: BackgroundRefreshResult;
     try {
@@ -241,7 +217,6 @@ export class RefreshScheduler implements Disposable {
     this.running.delete(serverUrl);
     if (this.isDisposed) return;
     this.recordAttempt(track, result);
-    this.stateEmitter.fire(serverUrl);
     this.pump();
     // A refresh that stored a new credential starts a new generation; one that did not is paced by `notBefore`.
     void this.reschedule();
@@ -272,7 +247,6 @@ export class RefreshScheduler implements Disposable {
    * engine's own retry pause, which would turn an earlier attempt into a no-op.
    */
   private recordAttempt(track: Track, result: BackgroundRefreshResult): void {
-    track.lastResult = result;
     track.lastAttemptAt = result.at;
     track.attempts++;
     if (result.outcome === 'needsSignIn' || result.outcome === 'failed') {

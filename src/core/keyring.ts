@@ -84,6 +84,8 @@ export interface ProbeResult {
   readonly status: number;
   readonly challenges: readonly Challenge[];
   readonly requiresAuthorization: boolean;
+  /** The challenge that asks for OAuth (Bearer, or DPoP from a server that takes only DPoP); absent when none does. */
+  readonly authorizationChallenge?: Challenge;
 }
 
 export interface CredentialStatus {
@@ -172,7 +174,7 @@ export class Keyring {
       signal,
     }, await this.policyFor(url));
     const challenges = parseChallenges(headers.get('www-authenticate'));
-    return { status, challenges, requiresAuthorization: status === 401 || status === 403 };
+    return { status, challenges, requiresAuthorization: status === 401 || status === 403, authorizationChallenge: findAuthorizationChallenge(challenges) };
   }
 
   /**
@@ -198,7 +200,7 @@ export class Keyring {
    */
   private async announcedChallenge(url: URL, signal: AbortSignal | undefined): Promise<Challenge | undefined> {
     const remembered = await this.discoveries.rememberedChallenge(canonicalServerUrl(url));
-    return remembered ?? findAuthorizationChallenge((await this.probe(url.href, signal)).challenges);
+    return remembered ?? (await this.probe(url.href, signal)).authorizationChallenge;
   }
 
   /**
@@ -326,7 +328,7 @@ export class Keyring {
     let probe: DiagnoseReport['probe'];
     try {
       probe = await this.probe(serverUrl, signal);
-      const discovery = await this.discoverer.discover(url, findAuthorizationChallenge(probe.challenges), await this.policyFor(url), signal, steps);
+      const discovery = await this.discoverer.discover(url, probe.authorizationChallenge, await this.policyFor(url), signal, steps);
       const { trace, ...record } = discovery;
       return { serverUrl: canonical, probe, steps, discovery: record, clientIdentity: describeClientOptions(record) };
     } catch (error) {

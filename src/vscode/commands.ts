@@ -1,6 +1,5 @@
 // The palette and tree commands. Each handler takes the server from the tree item it was invoked on, or asks.
 import * as vscode from 'vscode';
-import { findChallenge } from '../core/challenge';
 import { isKeyringError } from '../core/errors';
 import type { DiagnoseReport, Keyring } from '../core/keyring';
 import type { Logger } from '../core/ports';
@@ -67,8 +66,9 @@ class KeyringCommands {
       () => this.deps.keyring.diagnose(url.trim()),
     );
     let entry: ServerEntry = { url: url.trim() };
-    // No Bearer challenge: the server is open, or it wants a key of its own (a bare 401) that OAuth cannot get.
-    if (findings.probe && !findChallenge(findings.probe.challenges, 'bearer')) {
+    // No OAuth challenge (Bearer or DPoP): the server is open, or it wants a key of its own (a bare 401) that OAuth
+    // cannot get.
+    if (findings.probe && !findings.probe.authorizationChallenge) {
       const staticKind = await this.askStaticCredential();
       if (staticKind === undefined) return;
       entry = await this.withStaticCredential(entry, staticKind);

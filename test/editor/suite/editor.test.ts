@@ -43,14 +43,11 @@ suite('The editor under test', () => {
 
   test('activates MCP Keyring', async function () {
     const extension = vscode.extensions.getExtension(extensionId);
-    const main = (extension?.packageJSON as { main?: string } | undefined)?.main;
-    if (!extension || !main) this.skip();
-    try {
-      await vscode.workspace.fs.stat(vscode.Uri.joinPath(extension.extensionUri, main));
-    } catch {
-      // The build has not produced the extension yet; say so instead of failing on a missing file.
-      this.skip();
-    }
+    assert.ok(extension, `the editor has not loaded ${extensionId}`);
+    const main = (extension.packageJSON as { main?: string }).main;
+    assert.ok(main, 'package.json names no main module');
+    // A missing build is a failure to say plainly, not a reason to skip: the suite would pass testing nothing.
+    await vscode.workspace.fs.stat(vscode.Uri.joinPath(extension.extensionUri, main)).then(undefined, () => assert.fail(`no build output at ${main}: run npm run build first`));
     await extension.activate();
     assert.equal(extension.isActive, true);
   });

@@ -26,11 +26,16 @@ export interface Config {
   readonly bearerServerUrl: string;
   readonly apiKeyServerUrl: string;
   readonly apiKeyHeader: string;
+  readonly deviceServerUrl: string;
+  readonly stepUpServerUrl: string;
+  /** Accepts only DPoP-bound tokens. */
+  readonly machineServerUrl: string;
+  readonly machineClientId: string;
 }
 
 export function fixtureConfig(): Config {
   const config = readEditorTestConfig();
-  for (const name of ['serverUrl', 'loopbackServerUrl', 'login', 'issuer', 'bearerServerUrl', 'apiKeyServerUrl', 'apiKeyHeader']) {
+  for (const name of ['serverUrl', 'loopbackServerUrl', 'login', 'issuer', 'bearerServerUrl', 'apiKeyServerUrl', 'apiKeyHeader', 'deviceServerUrl', 'stepUpServerUrl', 'machineServerUrl', 'machineClientId']) {
     if (typeof config[name] !== 'string') throw new Error(`the runner gave no ${name}: run the suite through test/editor/runEditorTests.ts`);
   }
   return config as unknown as Config;

@@ -112,6 +112,27 @@ suiteOutsideDesktop('Managing servers in the editor', runnerCannotPlayThePerson,
     });
   });
 
+  suite('a server that accepts only DPoP', () => {
+    test('Add Server takes its DPoP challenge for OAuth: no static credential is offered and the entry asks for none', async function () {
+      this.timeout(60_000);
+      const url = config.machineServerUrl;
+      assert.ok(!userServers().some((entry) => entry.url === url), 'the DPoP-only server is configured before the test');
+      const adding = vscode.commands.executeCommand(Commands.addServer);
+      try {
+        await runner.answerQuickInput('Add MCP Server', { text: url });
+        // The entry is stored before the notification that offers to sign in. Taken for a server without OAuth, it
+        // would wait for the static-credential question, which nobody answers here, and never be stored.
+        const entry = await eventually('Add Server did not store the DPoP-only server', 20_000, () => Promise.resolve(userServers().find((each) => each.url === url)));
+        assert.deepEqual(entry, { url });
+      } finally {
+        await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+        await vscode.commands.executeCommand('notifications.clearAll');
+        await adding;
+        await setUserServers(userServers().filter((each) => each.url !== url));
+      }
+    });
+  });
+
   suite('import and edit', () => {
     test('Import from mcp.json adds the HTTP servers it finds, without their headers', async function () {
       this.timeout(60_000);

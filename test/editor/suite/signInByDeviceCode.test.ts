@@ -4,18 +4,16 @@
 // the main suite (files run in name order) and leaves the settings as it found them.
 import assert from 'node:assert/strict';
 import { runnerCannotPlayThePerson, suiteOutsideDesktop } from './desktop';
-import { readEditorTestConfig } from './editorTestConfig';
-import { activateWithServer, eventually, type KeyringApi } from './helpers';
+import { activateWithServer, fixtureConfig, eventually, type KeyringApi } from './helpers';
 import { runner } from './runner';
 
 suiteOutsideDesktop('MCP Keyring signing in by device code', runnerCannotPlayThePerson, () => {
-  const config = readEditorTestConfig();
-  const serverUrl = config.deviceServerUrl as string;
+  const config = fixtureConfig();
+  const serverUrl = config.deviceServerUrl;
   let api: KeyringApi;
   let restoreServers: (() => Thenable<void>) | undefined;
 
   suiteSetup(async function () {
-    if (typeof serverUrl !== 'string') this.skip();
     ({ api, restoreServers } = await activateWithServer({ url: serverUrl, label: 'Device code MCP server', redirect: 'deviceCode' }));
   });
 
@@ -37,7 +35,7 @@ suiteOutsideDesktop('MCP Keyring signing in by device code', runnerCannotPlayThe
     const popups = after.popups.slice(before.popups.length);
     assert.equal(popups.length, 1, `the editor opened ${popups.length} tabs: ${JSON.stringify(popups)}`);
     assert.equal(popups[0]!.error, undefined);
-    const issuerOrigin = new URL(config.issuer as string).origin;
+    const issuerOrigin = new URL(config.issuer).origin;
     assert.equal(popups[0]!.openedAt, `${issuerOrigin}/device`, 'the editor opened the verification page');
     assert.ok(popups[0]!.finishedAt?.startsWith(`${issuerOrigin}/device/`), `the page ended at ${popups[0]!.finishedAt}, not on the authorization server's own page`);
     const registrations = after.registrations.slice(before.registrations.length);

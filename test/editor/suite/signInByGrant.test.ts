@@ -5,21 +5,17 @@
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { runnerCannotPlayThePerson, suiteOutsideDesktop } from './desktop';
-import { readEditorTestConfig } from './editorTestConfig';
-import { activateWithServer, extensionId, resultText, startServerAndFind, type KeyringApi } from './helpers';
+import { activateWithServer, fixtureConfig, extensionId, resultText, startServerAndFind, type KeyringApi } from './helpers';
 import { runner } from './runner';
 
 suiteOutsideDesktop('MCP Keyring with a machine grant', runnerCannotPlayThePerson, () => {
-  const config = readEditorTestConfig();
-  const serverUrl = config.machineServerUrl as string;
-  const clientId = config.machineClientId as string;
+  const { machineServerUrl: serverUrl, machineClientId: clientId } = fixtureConfig();
   const label = 'Machine MCP server';
   const settings = () => vscode.workspace.getConfiguration('mcpKeyring');
   let api: KeyringApi;
   let restoreServers: (() => Thenable<void>) | undefined;
 
   suiteSetup(async function () {
-    if (typeof serverUrl !== 'string' || typeof clientId !== 'string') this.skip();
     ({ api, restoreServers } = await activateWithServer({ url: serverUrl, label, clientId, clientAuthMethod: 'client_secret_basic', grant: 'client_credentials' }));
   });
 

@@ -6,8 +6,7 @@
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { runnerCannotPlayThePerson, suiteOutsideDesktop } from './desktop';
-import { readEditorTestConfig } from './editorTestConfig';
-import { activateWithServer, extensionId, popupsSince, resultText, signInThroughBrowser, startServerAndFind, type KeyringApi } from './helpers';
+import { activateWithServer, fixtureConfig, extensionId, popupsSince, resultText, signInThroughBrowser, startServerAndFind, type KeyringApi } from './helpers';
 import { runner } from './runner';
 
 const label = 'Step-up MCP server';
@@ -15,13 +14,12 @@ const label = 'Step-up MCP server';
 const adminToolName = 'admin_action';
 
 suiteOutsideDesktop('MCP Keyring stepping up in the editor', runnerCannotPlayThePerson, () => {
-  const config = readEditorTestConfig();
-  const serverUrl = config.stepUpServerUrl as string;
+  const config = fixtureConfig();
+  const serverUrl = config.stepUpServerUrl;
   let api: KeyringApi;
   let restoreServers: (() => Thenable<void>) | undefined;
 
   suiteSetup(async function () {
-    if (typeof serverUrl !== 'string') this.skip();
     ({ api, restoreServers } = await activateWithServer({ url: serverUrl, label }));
   });
 

@@ -1,6 +1,6 @@
 // Runs one command line: parse, compose the engine, run the command, print, and map failures to exit codes
 // (0 success, 1 failure with a one-line reason naming the failed check, 2 usage). Never prints a stack trace.
-import { KeyringError, toKeyringError } from '../core/errors';
+import { KeyringError, toKeyringError, type MissingConfiguration } from '../core/errors';
 import type { Keyring, SignInOptions } from '../core/keyring';
 import type { Logger, OpenUrl } from '../core/ports';
 import { redact, redactingLogger } from '../core/redact';
@@ -27,6 +27,14 @@ export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 /** 128 + SIGINT, as shells report a command stopped by Ctrl-C. */
 export const EXIT_INTERRUPTED = 130;
+
+/** The command line's words for what the engine found missing; the editor has its own. */
+const HOW_TO_GIVE: Record<MissingConfiguration, string> = {
+  clientId: 'pass --client-id',
+  clientSecret: 'pass --client-secret or set MCP_KEYRING_CLIENT_SECRET',
+  privateKey: 'pass --private-key',
+  scopes: 'pass --scope',
+};
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   let options: CliOptions;
@@ -73,7 +81,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return EXIT_INTERRUPTED;
     }
     const failure = toKeyringError(error, options.command);
-    io.stderr(`mcp-keyring: ${failure.code}: ${redact(failure.message, secrets)}\n`);
+    const remedy = failure.missing ? ` (${HOW_TO_GIVE[failure.missing]})` : '';
+    io.stderr(`mcp-keyring: ${failure.code}: ${redact(failure.message, secrets)}${remedy}\n`);
     return failure.code === 'usage' ? EXIT_USAGE : EXIT_FAILURE;
   }
 }

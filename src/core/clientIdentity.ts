@@ -63,7 +63,7 @@ export class ClientIdentities {
       // A failure another redirect can avoid: the loopback one can use the document.
       throw new KeyringError('registration_failed', `the client metadata document serves loopback redirects only, and ${as.issuer} offers no registration for the redirect URI ${redirectUri}; sign in with the loopback redirect`);
     }
-    throw new KeyringError('registration_unavailable', `the authorization server ${as.issuer} offers no client registration: pass a client id registered there (--client-id), allowing the redirect URI ${redirectUriHint(redirectUri)}`);
+    throw new KeyringError('registration_unavailable', `the authorization server ${as.issuer} offers no client registration: a client id registered there is needed, allowing the redirect URI ${redirectUriHint(redirectUri)}`, { missing: 'clientId' });
   }
 
   /**
@@ -76,13 +76,13 @@ export class ClientIdentities {
     const stored = (await this.repository.listClients(as.issuer)).find((record) => record.origin === 'dynamic-registration' && record.grantTypes?.includes(DEVICE_CODE_GRANT));
     if (stored) return stored;
     if (as.registration_endpoint) return this.register(as, config, { redirect_uris: [], grant_types: [DEVICE_CODE_GRANT, 'refresh_token'], response_types: [] }, policy, signal);
-    throw new KeyringError('registration_unavailable', `the authorization server ${as.issuer} offers no client registration: pass a client id registered there for the device flow (--client-id)`);
+    throw new KeyringError('registration_unavailable', `the authorization server ${as.issuer} offers no client registration: a client id registered there for the device flow is needed`, { missing: 'clientId' });
   }
 
   /** The client the user configured (a machine grant has no redirect URIs). */
   async preRegistered(as: oauth.AuthorizationServer, config: ClientConfig, redirectUris: readonly string[] = []): Promise<ClientRecord> {
     const { clientId } = config;
-    if (!clientId) throw new KeyringError('usage', 'this grant needs a client registered at the authorization server (--client-id)');
+    if (!clientId) throw new KeyringError('usage', 'this grant needs a client registered at the authorization server', { missing: 'clientId' });
     const record = preRegistered(as, { ...config, clientId }, redirectUris, this.now());
     // A key that cannot sign is a configuration error: say so before anything is sent.
     if (record.privateKey) await importPrivateKeyPem(record.privateKey, record.signingAlg);
@@ -151,7 +151,7 @@ export function oauthClient(record: ClientRecord): oauth.Client {
 /** RFC 7523 §2.2 assertions (iss = sub = client id, aud = issuer, 60 s, random jti), signed by oauth4webapi. */
 function privateKeyJwt(record: ClientRecord): oauth.ClientAuth {
   const pem = record.privateKey;
-  if (!pem) throw new KeyringError('usage', `client ${record.clientId} authenticates with private_key_jwt, but no private key is configured (--private-key)`);
+  if (!pem) throw new KeyringError('usage', `client ${record.clientId} authenticates with private_key_jwt, but no private key is configured`, { missing: 'privateKey' });
   return async (as, client, body, headers) => {
     const { key } = await importPrivateKeyPem(pem, record.signingAlg);
     await oauth.PrivateKeyJwt({ key })(as, client, body, headers);
@@ -159,7 +159,7 @@ function privateKeyJwt(record: ClientRecord): oauth.ClientAuth {
 }
 
 function requireSecret(record: ClientRecord): string {
-  if (!record.clientSecret) throw new KeyringError('usage', `client ${record.clientId} authenticates with a secret, but none is configured (--client-secret or MCP_KEYRING_CLIENT_SECRET)`);
+  if (!record.clientSecret) throw new KeyringError('usage', `client ${record.clientId} authenticates with a secret, but none is configured`, { missing: 'clientSecret' });
   return record.clientSecret;
 }
 
@@ -168,10 +168,10 @@ function preRegistered(as: oauth.AuthorizationServer, config: ClientConfig & { c
   const base = { issuer: as.issuer, clientId: config.clientId, authMethod, redirectUris, origin: 'pre-registered', registeredAt: now } as const;
   if (authMethod === 'none') return base;
   if (authMethod === 'private_key_jwt') {
-    if (!config.privateKey) throw new KeyringError('usage', '--client-auth private_key_jwt needs a private key (--private-key)');
+    if (!config.privateKey) throw new KeyringError('usage', 'the client authentication method private_key_jwt needs a private key', { missing: 'privateKey' });
     return { ...base, privateKey: config.privateKey, signingAlg: config.signingAlg };
   }
-  if (!config.clientSecret) throw new KeyringError('usage', `--client-auth ${authMethod} needs a client secret (--client-secret or MCP_KEYRING_CLIENT_SECRET)`);
+  if (!config.clientSecret) throw new KeyringError('usage', `the client authentication method ${authMethod} needs a client secret`, { missing: 'clientSecret' });
   return { ...base, clientSecret: config.clientSecret };
 }
 

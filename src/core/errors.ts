@@ -39,14 +39,22 @@ export const ErrorCodes = [
 
 export type ErrorCode = (typeof ErrorCodes)[number];
 
+/**
+ * A piece of configuration the engine found missing. Each front end names it in its own words: the command line as
+ * its flag, the editor as a setting or a command; the engine's message names neither.
+ */
+export type MissingConfiguration = 'clientId' | 'clientSecret' | 'privateKey' | 'scopes';
+
 export class KeyringError extends Error {
   override readonly name = 'KeyringError';
+  readonly missing?: MissingConfiguration;
   constructor(
     readonly code: ErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; missing?: MissingConfiguration },
   ) {
     super(message, options);
+    this.missing = options?.missing;
   }
 }
 

@@ -371,7 +371,7 @@ export class Keyring {
     const run = options.flow === 'device' ? this.deviceFlow.run({ ...input, showDeviceCode: options.showDeviceCode }) : this.codeFlow.run(input);
     return run.catch((error: unknown) => {
       throw input.scopes.length === 0 && isKeyringError(error, 'access_denied')
-        ? new KeyringError('access_denied', `${error.message}; no scope was requested because the server suggested none — name the scopes to request (--scope)`, { cause: error })
+        ? new KeyringError('access_denied', `${error.message}; no scope was requested because the server suggested none — name the scopes to request`, { cause: error, missing: 'scopes' })
         : error;
     });
   }
@@ -490,5 +490,5 @@ function describeClientOptions(discovery: StoredDiscovery): string {
     ...(as.client_id_metadata_document_supported === true ? ['client ID metadata documents are supported (used when a client metadata URL is configured)'] : []),
     ...(as.registration_endpoint ? ['dynamic client registration is available'] : []),
   ];
-  return offered.length > 0 ? offered.join('; ') : 'no registration: a pre-registered client id is needed (--client-id)';
+  return offered.length > 0 ? offered.join('; ') : 'no registration: a pre-registered client id is needed';
 }

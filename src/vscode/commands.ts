@@ -1,6 +1,6 @@
 // The palette and tree commands. Each handler takes the server from the tree item it was invoked on, or asks.
 import * as vscode from 'vscode';
-import { isKeyringError } from '../core/errors';
+import { isKeyringError, type MissingConfiguration } from '../core/errors';
 import type { DiagnoseReport, Keyring } from '../core/keyring';
 import type { Logger } from '../core/ports';
 import { formatDiagnosis } from '../core/reportText';
@@ -250,7 +250,22 @@ export async function reportFailure(work: Promise<unknown>, logger: Logger, comm
     if (error instanceof vscode.CancellationError || isKeyringError(error, 'cancelled')) return;
     const code = isKeyringError(error) ? error.code : 'failed';
     logger.error(`[${commandId}] ${error instanceof Error ? error.message : 'failed'}`);
-    void vscode.window.showErrorMessage(vscode.l10n.t('MCP Keyring: {0}', describeError(code)));
+    const missing = isKeyringError(error) ? error.missing : undefined;
+    void vscode.window.showErrorMessage(vscode.l10n.t('MCP Keyring: {0}', missing ? describeMissing(missing) : describeError(code)));
+  }
+}
+
+/** The editor's words for what the engine found missing: where in the editor to give it. */
+function describeMissing(missing: MissingConfiguration): string {
+  switch (missing) {
+    case 'clientId':
+      return vscode.l10n.t('The authorization server does not allow registration; add a "clientId" registered there to this server\'s entry in the mcpKeyring.servers setting.');
+    case 'clientSecret':
+      return vscode.l10n.t('This server\'s client needs its secret: use "MCP Keyring: Set Server Secret…".');
+    case 'privateKey':
+      return vscode.l10n.t('This server\'s client needs its private key: use "MCP Keyring: Set Server Secret…".');
+    case 'scopes':
+      return vscode.l10n.t('The server suggested no scope to request; add "scopes" to this server\'s entry in the mcpKeyring.servers setting.');
   }
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type * as oauth from 'oauth4webapi';
-import { ClientIdentities, chooseRegistrationAuthMethod } from '../../../src/core/clientIdentity';
+import { ClientIdentities, chooseRegistrationAuthMethod, type ClientConfig } from '../../../src/core/clientIdentity';
 import { KeyringRepository } from '../../../src/core/records';
 import { httpClientOver, json, MemoryStore, rejectsWithCode, routerFetch, type FakeFetch } from './fakes';
 
@@ -143,9 +143,23 @@ describe('choosing the client identity', () => {
   it('explains which client id and redirect URI to use when nothing else is possible', async () => {
     const h = harness();
     const error = await rejectsWithCode(h.identities.resolve(authorizationServer({ registration_endpoint: undefined }), { clientName: 'MCP Keyring' }, LOOPBACK, POLICY), 'registration_unavailable');
-    assert.match(error.message, /--client-id/);
+    assert.equal(error.missing, 'clientId');
     assert.match(error.message, /http:\/\/127\.0\.0\.1\/callback \(any port\)/);
   });
+
+  // The editor shows these too: the engine says what is missing, and each front end names it in its own words.
+  const missingPieces: [string, ClientConfig, 'clientId' | 'clientSecret' | 'privateKey'][] = [
+    ['a client id for a machine grant', { clientName: 'MCP Keyring' }, 'clientId'],
+    ['the secret of client_secret_basic', { clientName: 'MCP Keyring', clientId: 'app', authMethod: 'client_secret_basic' }, 'clientSecret'],
+    ['the key of private_key_jwt', { clientName: 'MCP Keyring', clientId: 'app', authMethod: 'private_key_jwt' }, 'privateKey'],
+  ];
+  for (const [name, config, missing] of missingPieces) {
+    it(`says that ${name} is missing without naming a command-line flag`, async () => {
+      const error = await rejectsWithCode(harness().identities.preRegistered(authorizationServer(), config), 'usage');
+      assert.equal(error.missing, missing);
+      assert.doesNotMatch(error.message, /--|MCP_KEYRING_/);
+    });
+  }
 
   const methods: [string, string[] | undefined, string][] = [
     ['nothing listed', undefined, 'none'],

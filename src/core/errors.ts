@@ -123,6 +123,26 @@ function describeNetworkCause(error: TypeError): string {
   return typeof cause?.code === 'string' ? cause.code : error.message;
 }
 
+/**
+ * The code a platform error carries (Node's ENOENT, EEXIST, ECONNREFUSED…), read without trusting the shape of
+ * whatever was thrown.
+ */
+export function platformErrorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * A short token naming a failure, for logs and answers that must never carry an error's text (which may quote a
+ * secret or a server's words): the engine's code, else the platform's (of the cause first), else the error's name.
+ */
+export function shortErrorCode(error: unknown): string {
+  if (isKeyringError(error)) return error.code;
+  const platformCode = platformErrorCode((error as { cause?: unknown } | null | undefined)?.cause) ?? platformErrorCode(error);
+  if (platformCode) return platformCode;
+  return error instanceof Error ? error.name : 'unknown error';
+}
+
 /** No usable credential is stored: the person has to sign in (again). */
 export function isSignInRequired(error: unknown): error is KeyringError {
   return isKeyringError(error) && (error.code === 'not_signed_in' || error.code === 'needs_sign_in');

@@ -1,7 +1,7 @@
 // Background refresh of every credential: each one in the last part of its lifetime with jitter, a few at a time,
 // backing off on network trouble and stopping when the server wants a new sign-in. Timers are only alarms; the wall
 // clock decides what is due, so schedules survive sleep and clock changes.
-import { isKeyringError, isTransient, type ErrorCode } from './errors';
+import { isKeyringError, isTransient, shortErrorCode, type ErrorCode } from './errors';
 import type { Disposable } from './events';
 import type { Clock, Logger, Timers } from './ports';
 import { backoffDelay, refreshDueAt, RETRY_PAUSE_MS } from './refreshPolicy';
@@ -127,7 +127,7 @@ export class RefreshScheduler implements Disposable {
     try {
       credentials = await this.options.listCredentials();
     } catch (error) {
-      this.options.logger.warn(`${LOG} could not list credentials (${describe(error)})`);
+      this.options.logger.warn(`${LOG} could not list credentials (${shortErrorCode(error)})`);
       return;
     }
     if (this.isDisposed) return;
@@ -225,7 +225,7 @@ export class RefreshScheduler implements Disposable {
   private classifyFailure(serverUrl: string, error: unknown): BackgroundRefreshResult {
     const at = this.options.clock.now();
     if (!isKeyringError(error)) {
-      this.options.logger.error(`${LOG} refreshing ${serverUrl} failed unexpectedly (${describe(error)}); background refresh stops for it`);
+      this.options.logger.error(`${LOG} refreshing ${serverUrl} failed unexpectedly (${shortErrorCode(error)}); background refresh stops for it`);
       return { at, outcome: 'failed' };
     }
     if (isTransient(error)) {
@@ -291,9 +291,4 @@ export class RefreshScheduler implements Disposable {
     this.options.logger.info(`${LOG} the clock moved ${Math.round(drift / 1000)} s more than the timers (sleep or clock change); rescheduling`);
     void this.reschedule();
   }
-}
-
-function describe(error: unknown): string {
-  if (isKeyringError(error)) return error.code;
-  return error instanceof Error ? error.name : 'unknown error';
 }

@@ -7,10 +7,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
-import { isKeyringError, needsInteractiveSignIn } from '../core/errors';
+import { needsInteractiveSignIn, shortErrorCode } from '../core/errors';
 import type { FetchFn, Logger } from '../core/ports';
 import { constantTimeEqual } from './constantTimeEqual';
-import { errorCode } from './errorCode';
 import { LOOPBACK_HOST, listenOnLoopback } from './listenOnLoopback';
 
 /** Where one route's requests go. */
@@ -105,12 +104,12 @@ export class AuthorizingRelay {
     server.on('request', (request: IncomingMessage, response: ServerResponse) => {
       // A throwing `resolve` or fetch must not become an unhandled rejection in the extension host.
       this.onRequest(request, response).catch((error: unknown) => {
-        logger.error(`[relay] request handling failed (${failureCode(error)})`);
+        logger.error(`[relay] request handling failed (${shortErrorCode(error)})`);
         response.destroy();
       });
     });
     // Without a listener, a late server error (EMFILE on accept…) would crash the extension host.
-    server.on('error', (error) => logger.warn(`[relay] listener error (${errorCode(error) ?? 'unknown error'})`));
+    server.on('error', (error) => logger.warn(`[relay] listener error (${shortErrorCode(error)})`));
   }
 
   /** Resolves once the listener accepts connections. */
@@ -171,12 +170,12 @@ export class AuthorizingRelay {
       // The editor left or the relay is stopping: nobody is waiting for an answer.
       if (controller.signal.aborted) return;
       if (response.headersSent) {
-        this.logger.debug(`[relay] ${context.routeId} ${method} stream ended early (${failureCode(error)})`);
+        this.logger.debug(`[relay] ${context.routeId} ${method} stream ended early (${shortErrorCode(error)})`);
         response.destroy();
         return;
       }
       if (needsInteractiveSignIn(error)) return this.endSession(response, context, error.code);
-      this.answer(response, 502, context, failureCode(error));
+      this.answer(response, 502, context, shortErrorCode(error));
     }
   }
 
@@ -340,10 +339,3 @@ function answerHeaders(upstream: Headers): Record<string, string> {
   return headers;
 }
 
-/** A short token for the log: the engine's code, Node's network code, or the error's name; never its message. */
-function failureCode(error: unknown): string {
-  if (isKeyringError(error)) return error.code;
-  const cause = errorCode((error as { cause?: unknown } | undefined)?.cause) ?? errorCode(error);
-  if (cause) return cause;
-  return error instanceof Error ? error.name : 'unknown';
-}

@@ -1,9 +1,8 @@
 // Opens the sign-in page in the user's browser by running a command directly (never through a shell), because
 // the authorization URL carries `&`, `;` and the state, none of which a shell may see or a log may record.
 import { spawn } from 'node:child_process';
-import { KeyringError } from '../core/errors';
+import { KeyringError, shortErrorCode } from '../core/errors';
 import type { Logger, OpenUrl } from '../core/ports';
-import { errorCode } from './errorCode';
 import { splitCommandLine } from './splitCommandLine';
 
 export interface BrowserOpenerOptions {
@@ -55,7 +54,7 @@ function run(program: string, args: string[], env: NodeJS.ProcessEnv): Promise<v
     // A browser that does not fork keeps running after the sign-in; it must not keep the command line alive.
     child.unref();
     child.once('error', (error) => {
-      reject(new KeyringError('usage', `could not start the browser command ${program} (${errorCode(error) ?? 'unknown error'})`, { cause: error }));
+      reject(new KeyringError('usage', `could not start the browser command ${program} (${shortErrorCode(error)})`, { cause: error }));
     });
     child.once('exit', (code, signal) => {
       if (code === 0) resolve();

@@ -4,8 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { link, open, readFile, rename, stat, unlink, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { KeyringError } from '../core/errors';
-import { errorCode } from './errorCode';
+import { KeyringError, platformErrorCode, shortErrorCode } from '../core/errors';
 
 export interface FileLockOptions {
   /** How long to wait for the lock before failing with `timeout`. Default 30 s. */
@@ -88,8 +87,8 @@ async function tryCreate(path: string, content: string): Promise<boolean> {
   try {
     handle = await open(path, 'wx', 0o600);
   } catch (error) {
-    if (errorCode(error) === 'EEXIST') return false;
-    throw new KeyringError('store_failed', `could not create the lock file ${path} (${errorCode(error) ?? 'unknown error'})`, { cause: error });
+    if (platformErrorCode(error) === 'EEXIST') return false;
+    throw new KeyringError('store_failed', `could not create the lock file ${path} (${shortErrorCode(error)})`, { cause: error });
   }
   try {
     await handle.writeFile(content);
@@ -98,7 +97,7 @@ async function tryCreate(path: string, content: string): Promise<boolean> {
     // An empty lock file would block everyone until it aged out.
     await handle.close().catch(() => undefined);
     await unlink(path).catch(() => undefined);
-    throw new KeyringError('store_failed', `could not write the lock file ${path} (${errorCode(error) ?? 'unknown error'})`, { cause: error });
+    throw new KeyringError('store_failed', `could not write the lock file ${path} (${shortErrorCode(error)})`, { cause: error });
   }
   return true;
 }
@@ -118,7 +117,7 @@ async function removeIfStale(path: string, staleMs: number): Promise<boolean> {
     await rename(path, aside);
   } catch (error) {
     // Anything but "already gone" (Windows says EPERM/EBUSY while another process reads it): retry later.
-    return errorCode(error) === 'ENOENT';
+    return platformErrorCode(error) === 'ENOENT';
   }
   const taken = await inspect(aside);
   if (taken !== undefined && (taken.ino !== judged.ino || taken.text !== judged.text)) {
@@ -140,8 +139,8 @@ async function inspect(path: string): Promise<LockFileState | undefined> {
     const [info, text] = await Promise.all([stat(path), readFile(path, 'utf8')]);
     return { ino: info.ino, modifiedAt: info.mtimeMs, text };
   } catch (error) {
-    if (errorCode(error) === 'ENOENT') return undefined;
-    throw new KeyringError('store_failed', `could not read the lock file ${path} (${errorCode(error) ?? 'unknown error'})`, { cause: error });
+    if (platformErrorCode(error) === 'ENOENT') return undefined;
+    throw new KeyringError('store_failed', `could not read the lock file ${path} (${shortErrorCode(error)})`, { cause: error });
   }
 }
 
@@ -168,7 +167,7 @@ function isProcessAlive(pid: number): boolean {
     return true;
   } catch (error) {
     // EPERM: the process exists but belongs to someone else.
-    return errorCode(error) === 'EPERM';
+    return platformErrorCode(error) === 'EPERM';
   }
 }
 

@@ -4,9 +4,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, posix, resolve, win32 } from 'node:path';
-import { KeyringError } from '../core/errors';
+import { KeyringError, platformErrorCode } from '../core/errors';
 import type { KeyringStore } from '../core/ports';
-import { errorCode } from './errorCode';
 import { type FileLockOptions, withFileLock } from './fileLock';
 
 const APP_DIRECTORY = 'mcp-keyring';
@@ -48,7 +47,7 @@ export class FileStore implements KeyringStore {
     try {
       text = await readFile(this.recordPath(key), 'utf8');
     } catch (error) {
-      if (errorCode(error) === 'ENOENT') return undefined;
+      if (platformErrorCode(error) === 'ENOENT') return undefined;
       throw storeFailed(`could not read a record in ${this.directory}`, error);
     }
     const record = parseRecord(text);
@@ -73,7 +72,7 @@ export class FileStore implements KeyringStore {
     try {
       await unlink(this.recordPath(key));
     } catch (error) {
-      if (errorCode(error) !== 'ENOENT') throw storeFailed(`could not delete a record in ${this.directory}`, error);
+      if (platformErrorCode(error) !== 'ENOENT') throw storeFailed(`could not delete a record in ${this.directory}`, error);
     }
   }
 
@@ -165,6 +164,6 @@ async function syncDirectory(directory: string): Promise<void> {
 }
 
 function storeFailed(message: string, cause?: unknown): KeyringError {
-  const code = errorCode(cause);
+  const code = platformErrorCode(cause);
   return new KeyringError('store_failed', code ? `${message} (${code})` : message, { cause });
 }

@@ -2,15 +2,14 @@
 // elsewhere or to IPv6 first), and reports the port it got.
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KeyringError } from '../core/errors';
-import { errorCode } from './errorCode';
+import { KeyringError, shortErrorCode } from '../core/errors';
 
 export const LOOPBACK_HOST = '127.0.0.1';
 
 export function listenOnLoopback(server: Server, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (error: Error): void => {
-      reject(new KeyringError('network', `could not listen on ${LOOPBACK_HOST}:${port} (${errorCode(error) ?? 'unknown error'})`, { cause: error }));
+      reject(new KeyringError('network', `could not listen on ${LOOPBACK_HOST}:${port} (${shortErrorCode(error)})`, { cause: error }));
     };
     server.once('error', onError);
     server.listen(port, LOOPBACK_HOST, () => {

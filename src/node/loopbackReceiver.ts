@@ -2,10 +2,9 @@
 // callback, then the listener closes. Query values (code, state, error text) never reach the page or the log.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { finished } from 'node:stream/promises';
-import { KeyringError } from '../core/errors';
+import { KeyringError, shortErrorCode } from '../core/errors';
 import type { Logger, RedirectReceiver } from '../core/ports';
 import { constantTimeEqual } from './constantTimeEqual';
-import { errorCode } from './errorCode';
 import { LOOPBACK_HOST, listenOnLoopback } from './listenOnLoopback';
 
 export interface LoopbackReceiverOptions {
@@ -50,7 +49,7 @@ export class LoopbackReceiver implements RedirectReceiver {
   ) {
     server.on('request', (request: IncomingMessage, response: ServerResponse) => this.onRequest(request, response));
     // Without a listener, a late server error (EMFILE on accept…) would crash the whole process.
-    server.on('error', (error) => logger.warn(`[loopback] listener error (${errorCode(error) ?? 'unknown error'})`));
+    server.on('error', (error) => logger.warn(`[loopback] listener error (${shortErrorCode(error)})`));
   }
 
   /** Resolves once the listener accepts connections, so the browser can be sent to `redirectUri` straight after. */

@@ -1,7 +1,6 @@
 // Reads a secret the user keeps in a file (a private key, an assertion, an ID token): small, text, never echoed.
 import { open } from 'node:fs/promises';
-import { KeyringError } from '../core/errors';
-import { errorCode } from './errorCode';
+import { KeyringError, platformErrorCode } from '../core/errors';
 
 /** Keys, assertions and ID tokens are a few KiB at most; anything larger is the wrong file. */
 export const MAX_SECRET_FILE_BYTES = 64 * 1024;
@@ -11,7 +10,7 @@ export async function readSecretFile(path: string): Promise<string> {
   try {
     handle = await open(path, 'r');
   } catch (error) {
-    throw new KeyringError('usage', `cannot read ${path} (${errorCode(error) ?? 'unreadable'})`);
+    throw new KeyringError('usage', `cannot read ${path} (${platformErrorCode(error) ?? 'unreadable'})`);
   }
   try {
     const buffer = Buffer.alloc(MAX_SECRET_FILE_BYTES + 1);

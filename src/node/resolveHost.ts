@@ -2,9 +2,8 @@
 // address policy before any request leaves the machine.
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { KeyringError } from '../core/errors';
+import { KeyringError, shortErrorCode } from '../core/errors';
 import type { ResolveHost } from '../core/ports';
-import { errorCode } from './errorCode';
 
 /** IP literals (IPv6 with or without the URL brackets) are their own address; everything else goes to DNS. */
 export const resolveHost: ResolveHost = async (hostname) => {
@@ -15,6 +14,6 @@ export const resolveHost: ResolveHost = async (hostname) => {
     const answers = await lookup(bare, { all: true, verbatim: true });
     return answers.map((answer) => answer.address);
   } catch (error) {
-    throw new KeyringError('network', `could not resolve ${bare} (${errorCode(error) ?? 'unknown error'})`, { cause: error });
+    throw new KeyringError('network', `could not resolve ${bare} (${shortErrorCode(error)})`, { cause: error });
   }
 };

@@ -1,7 +1,7 @@
 // VS Code's authentication API over the keyring: one session per signed-in MCP server. Callers name the server with
 // a `resource:<server URL>` scope entry; the other entries are OAuth scopes. getSessions never prompts.
 import * as vscode from 'vscode';
-import { isKeyringError } from '../core/errors';
+import { shortErrorCode } from '../core/errors';
 import type { CredentialChange } from '../core/events';
 import type { Keyring } from '../core/keyring';
 import type { Logger } from '../core/ports';
@@ -44,7 +44,7 @@ export class KeyringAuthenticationProvider implements vscode.AuthenticationProvi
         sessions.push(toSession(await this.keyring.getAccessToken(status.serverUrl, { interactive: false }), status.serverUrl));
       } catch (error) {
         // A credential that cannot be refreshed silently is not a session; it shows as "needs sign-in" elsewhere.
-        this.logger.debug(`[getSessions] ${status.serverUrl}: ${isKeyringError(error) ? error.code : 'unavailable'}`);
+        this.logger.debug(`[getSessions] ${status.serverUrl}: ${shortErrorCode(error)}`);
       }
     }
     return sessions;

@@ -2,7 +2,7 @@
 // cache so token reads on the hot path cost no IPC, kept honest by `secrets.onDidChange` (which also reports other
 // windows' writes), and a lock that holds across editor windows through a lease record in SecretStorage itself.
 import type * as vscode from 'vscode';
-import { KeyringError } from '../core/errors';
+import { KeyringError, shortErrorCode } from '../core/errors';
 import { Emitter, type Disposable, type Listener } from '../core/events';
 import { systemClock, systemTimers, type Clock, type KeyringStore, type Logger, type Timers } from '../core/ports';
 import { SECRET_KEY_PREFIX } from './ids';
@@ -269,7 +269,7 @@ export class SecretStorageStore implements KeyringStore, Disposable {
     };
     const schedule = (): void => {
       timer = this.timers.setTimeout(() => {
-        inFlight = renew().catch((error: unknown) => this.options.logger.warn(`${LOG} could not renew a lock lease (${describe(error)})`));
+        inFlight = renew().catch((error: unknown) => this.options.logger.warn(`${LOG} could not renew a lock lease (${shortErrorCode(error)})`));
       }, this.lease.renewEveryMs);
     };
     schedule();
@@ -288,7 +288,7 @@ export class SecretStorageStore implements KeyringStore, Disposable {
     try {
       if (parseLease(await this.read(name))?.token === lease.token) await this.options.secrets.delete(name);
     } catch (error) {
-      this.options.logger.warn(`${LOG} could not release a lock lease; it expires by itself (${describe(error)})`);
+      this.options.logger.warn(`${LOG} could not release a lock lease; it expires by itself (${shortErrorCode(error)})`);
     }
   }
 
@@ -345,9 +345,4 @@ function lockTimeout(key: string): KeyringError {
 
 function storeFailed(message: string, cause: unknown): KeyringError {
   return new KeyringError('store_failed', message, { cause });
-}
-
-function describe(error: unknown): string {
-  if (error instanceof KeyringError) return error.code;
-  return error instanceof Error ? error.name : 'unknown error';
 }

@@ -1,7 +1,7 @@
 // Nothing the keyring holds for a server outlives its settings entry: when an entry leaves the user settings, or its
 // url or client configuration changes there, the server's credential, binding and secrets are purged, not orphaned.
 import type * as vscode from 'vscode';
-import { isKeyringError } from '../core/errors';
+import { isKeyringError, shortErrorCode } from '../core/errors';
 import type { Keyring } from '../core/keyring';
 import type { Logger } from '../core/ports';
 import type { ClientSecrets, GrantSecrets, StaticCredentials } from './clientSecrets';
@@ -30,7 +30,7 @@ export async function signOutIfSignedIn(keyring: Pick<Keyring, 'signOut'>, canon
  */
 export async function purgeServer(targets: PurgeTargets, canonicalUrl: string): Promise<void> {
   await signOutIfSignedIn(targets.keyring, canonicalUrl).catch((error: unknown) => {
-    targets.logger.warn(`[purge] sign-out of ${canonicalUrl} failed (${isKeyringError(error) ? error.code : 'unknown'}); deleting its secrets anyway`);
+    targets.logger.warn(`[purge] sign-out of ${canonicalUrl} failed (${shortErrorCode(error)}); deleting its secrets anyway`);
   });
   await targets.clientSecrets.delete(canonicalUrl);
   await targets.grantSecrets.deleteAll(canonicalUrl);
@@ -73,7 +73,7 @@ export class SettingsPurge implements vscode.Disposable {
   /** Purges what the entries seen last had and the current ones do not; remembers the current ones. */
   reconcile(): Promise<void> {
     this.queue = this.queue.then(() => this.reconcileNow()).catch((error: unknown) => {
-      this.options.logger.error(`[purge] could not reconcile the stored credentials with the settings (${isKeyringError(error) ? error.code : 'failed'})`);
+      this.options.logger.error(`[purge] could not reconcile the stored credentials with the settings (${shortErrorCode(error)})`);
     });
     return this.queue;
   }

@@ -2,7 +2,7 @@
 // order the capability table gives, and the person asked before each fallback. A server configured with a machine
 // grant needs no person: its grant runs instead. The server's client and grant come from the keyring's serverOptions.
 import * as vscode from 'vscode';
-import { isKeyringError, KeyringError } from '../core/errors';
+import { isKeyringError, KeyringError, shortErrorCode } from '../core/errors';
 import type { Keyring } from '../core/keyring';
 import type { Logger } from '../core/ports';
 import type { Credential } from '../core/records';
@@ -100,7 +100,7 @@ export class SignInService {
     try {
       return await this.deps.keyring.offersDeviceAuthorization(server.entry.url, signal);
     } catch (error) {
-      this.deps.logger.warn(`[signIn] could not learn whether ${server.canonicalUrl} offers a device code (${isKeyringError(error) ? error.code : 'unknown'})`);
+      this.deps.logger.warn(`[signIn] could not learn whether ${server.canonicalUrl} offers a device code (${shortErrorCode(error)})`);
       return false;
     }
   }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import * as oauth from 'oauth4webapi';
-import { KeyringError, isKeyringError, isTransient, toKeyringError, ErrorCodes, type ErrorCode } from '../../../src/core/errors';
+import { KeyringError, isKeyringError, isTransient, shortErrorCode, toKeyringError, ErrorCodes, type ErrorCode } from '../../../src/core/errors';
 
 const as: oauth.AuthorizationServer = { issuer: 'https://as.example', token_endpoint: 'https://as.example/token' };
 const client: oauth.Client = { client_id: 'client-1' };
@@ -138,4 +138,17 @@ describe('isKeyringError', () => {
     assert.equal(isKeyringError(error, 'network'), false);
     assert.equal(isKeyringError(new Error('x')), false);
   });
+});
+
+describe('shortErrorCode', () => {
+  const cases: [string, unknown, string][] = [
+    ['the engine\'s code', new KeyringError('store_failed', 'could not read secret-value'), 'store_failed'],
+    ['the platform code of the cause before the error\'s own', Object.assign(new TypeError('fetch failed', { cause: Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }) }), { code: 'OTHER' }), 'ECONNREFUSED'],
+    ['the platform code of the error', Object.assign(new Error('open /secret/path'), { code: 'ENOENT' }), 'ENOENT'],
+    ['the error\'s name when there is no code', new RangeError('the secret-value is too long'), 'RangeError'],
+    ['a fixed word for something that is not an error', 'secret-value', 'unknown error'],
+  ];
+  for (const [name, error, expected] of cases) {
+    it(`gives ${name}, never the message`, () => assert.equal(shortErrorCode(error), expected));
+  }
 });

@@ -11,7 +11,7 @@ import { createApi, type McpKeyringApi } from './vscode/api';
 import { changeFromOtherWindow } from './vscode/storeChanges';
 import { KeyringAuthenticationProvider } from './vscode/authenticationProvider';
 import { CachedSecrets } from './vscode/cachedSecrets';
-import { ClientSecrets, GrantSecrets, StaticCredentials } from './vscode/clientSecrets';
+import { ClientSecrets, GrantSecrets, StaticCredentials } from './vscode/serverSecrets';
 import { registerCommands } from './vscode/commands';
 import { DIAGNOSIS_SCHEME, DiagnosisDocuments } from './vscode/diagnosisDocuments';
 import { AUTH_PROVIDER_ID, AUTH_PROVIDER_LABEL, MCP_PROVIDER_ID, SERVERS_VIEW_ID, Settings } from './vscode/ids';

@@ -5,7 +5,7 @@ import type { DiagnoseReport, Keyring } from '../core/keyring';
 import type { Logger } from '../core/ports';
 import { formatDiagnosis } from '../core/reportText';
 import { canonicalServerUrl, parseServerUrl } from '../core/urls';
-import type { ClientSecrets, GrantSecrets, StaticCredentials } from './clientSecrets';
+import type { ClientSecrets, GrantSecrets, StaticCredentials } from './serverSecrets';
 import type { DiagnosisDocuments } from './diagnosisDocuments';
 import { Commands } from './ids';
 import { mcpJsonLocations, readMcpJsonServers } from './mcpJsonImport';

@@ -9,7 +9,7 @@ import type { AuthorizingRelay } from '../node/authorizingRelay';
 import { displayName } from './serverEntry';
 import type { ServerRegistry } from './serverRegistry';
 import type { SignInService } from './signInService';
-import type { StaticCredentials } from './clientSecrets';
+import type { StaticCredentials } from './serverSecrets';
 import type { PendingSignIns } from './pendingSignIns';
 
 export class KeyringMcpDefinitionProvider implements vscode.McpServerDefinitionProvider<vscode.McpHttpServerDefinition>, vscode.Disposable {

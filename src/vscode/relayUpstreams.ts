@@ -3,7 +3,7 @@
 import type { Keyring } from '../core/keyring';
 import type { FetchFn } from '../core/ports';
 import type { RelayUpstream } from '../node/authorizingRelay';
-import type { StaticCredentials } from './clientSecrets';
+import type { StaticCredentials } from './serverSecrets';
 import type { PendingSignIns } from './pendingSignIns';
 import type { ServerEntry } from './serverEntry';
 import type { ServerRegistry } from './serverRegistry';

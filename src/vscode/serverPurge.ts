@@ -4,7 +4,7 @@ import type * as vscode from 'vscode';
 import { isKeyringError, shortErrorCode } from '../core/errors';
 import type { Keyring } from '../core/keyring';
 import type { Logger } from '../core/ports';
-import type { ClientSecrets, GrantSecrets, StaticCredentials } from './clientSecrets';
+import type { ClientSecrets, GrantSecrets, StaticCredentials } from './serverSecrets';
 import type { ConfiguredServer } from './configuredServer';
 import { StateKeys } from './ids';
 

@@ -5,14 +5,13 @@ import * as vscode from 'vscode';
 import { KeyringError } from '../core/errors';
 import { importPrivateKeyPem } from '../core/signingKeys';
 import { MAX_SECRET_FILE_BYTES } from '../node/readSecretFile';
-import type { ClientSecrets, GrantSecrets, ServerSecrets } from './clientSecrets';
 import type { Logger } from '../core/ports';
 import { reportFailure } from './commands';
 import type { ConfiguredServer } from './configuredServer';
 import { Commands } from './ids';
 import { displayName } from './serverEntry';
 import type { ServerRegistry } from './serverRegistry';
-import { secretKindsFor, type ServerSecretKind } from './serverSecretKinds';
+import { secretKindsFor, type ClientSecrets, type GrantSecrets, type ServerSecretKind, type ServerSecrets } from './serverSecrets';
 
 export interface ServerSecretCommandDeps {
   readonly registry: ServerRegistry;

@@ -4,7 +4,7 @@
 import { KeyringError } from '../core/errors';
 import type { ServerOptions } from '../core/keyring';
 import type { MachineGrant, SecretSource } from '../core/machineGrants';
-import type { ClientSecrets, GrantSecretKind, GrantSecrets } from './clientSecrets';
+import type { ClientSecrets, GrantSecretKind, GrantSecrets } from './serverSecrets';
 import type { ServerEntry } from './serverEntry';
 
 export interface ServerTokenOptionsDeps {

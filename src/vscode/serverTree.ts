@@ -8,7 +8,7 @@ import type { ServerActivity } from './serverActivity';
 import { displayName } from './serverEntry';
 import type { ConfiguredServer } from './configuredServer';
 import type { ServerRegistry } from './serverRegistry';
-import type { StaticCredentials } from './clientSecrets';
+import type { StaticCredentials } from './serverSecrets';
 
 const COUNTDOWN_INTERVAL_MS = 1_000;
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { routeIdFor, toConfiguredServer } from '../../../src/vscode/configuredServer';
 import { displayName, parseServerEntry, type ServerEntry } from '../../../src/vscode/serverEntry';
-import { secretKindsFor, type ServerSecretKind } from '../../../src/vscode/serverSecretKinds';
+import { secretKindsFor, type ServerSecretKind } from '../../../src/vscode/serverSecrets';
 
 describe('reading a server entry from settings', function () {
   it('keeps the known fields of a valid entry', function () {

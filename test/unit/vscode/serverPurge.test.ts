@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { KeyringError } from '../../../src/core/errors';
-import { ClientSecrets, GrantSecrets, StaticCredentials } from '../../../src/vscode/clientSecrets';
+import { ClientSecrets, GrantSecrets, StaticCredentials } from '../../../src/vscode/serverSecrets';
 import { toConfiguredServer, type ConfiguredServer } from '../../../src/vscode/configuredServer';
 import { StateKeys } from '../../../src/vscode/ids';
 import { purgeServer, SettingsPurge, type PurgeRegistry } from '../../../src/vscode/serverPurge';

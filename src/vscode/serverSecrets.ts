@@ -1,14 +1,31 @@
-// Secrets configured per server (a pre-registered client's secret or private key, a static credential for servers
-// without OAuth, a machine grant's assertion or identity-provider credentials), kept in SecretStorage under the
-// extension's prefix, never in settings.
+// The secrets configured per server (a pre-registered client's secret or private key, a static credential for servers
+// without OAuth, a machine grant's assertion or identity-provider credentials): which of them a server's entry calls
+// for, and where each is kept, in SecretStorage under the extension's prefix, never in settings.
 import type { SecretReadsAndWrites } from './cachedSecrets';
 import { SECRET_KEY_PREFIX } from './ids';
+import type { ServerEntry } from './serverEntry';
 
 /** The secrets of the machine grants and of private_key_jwt, each stored under its own key per server. */
 export const GRANT_SECRET_KINDS = ['privateKey', 'assertion', 'idpClientSecret', 'idpIdToken'] as const;
 export type GrantSecretKind = (typeof GRANT_SECRET_KINDS)[number];
 
-type SecretKind = 'clientSecret' | 'staticCredential' | GrantSecretKind;
+/** The secrets "Set Server Secret…" can take. */
+export type ServerSecretKind = 'clientSecret' | GrantSecretKind;
+
+type SecretKind = 'staticCredential' | ServerSecretKind;
+
+/** Which secrets a server's configuration calls for, so that "Set Server Secret…" offers only those. */
+export function secretKindsFor(entry: ServerEntry): ServerSecretKind[] {
+  const kinds: ServerSecretKind[] = [];
+  if (entry.clientId !== undefined) {
+    const method = entry.clientAuthMethod;
+    if (method === undefined || method === 'client_secret_basic' || method === 'client_secret_post') kinds.push('clientSecret');
+    if (method === undefined || method === 'private_key_jwt') kinds.push('privateKey');
+  }
+  if (entry.grant === 'jwt-bearer' && entry.assertionFile === undefined) kinds.push('assertion');
+  if (entry.grant === 'token-exchange') kinds.push('idpClientSecret', 'idpIdToken');
+  return kinds;
+}
 
 export class ServerSecrets {
   constructor(

@@ -5,6 +5,7 @@ import { link, open, readFile, rename, stat, unlink, utimes } from 'node:fs/prom
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { KeyringError, platformErrorCode, shortErrorCode } from '../core/errors';
+import { KeyedQueue } from '../core/keyedQueue';
 
 export interface FileLockOptions {
   /** How long to wait for the lock before failing with `timeout`. Default 30 s. */
@@ -18,24 +19,16 @@ const DEFAULT_STALE_MS = 60_000;
 const FIRST_RETRY_MS = 5;
 const LONGEST_RETRY_MS = 100;
 
-/** Tail of the queue of same-process callers per lock path; they wait on each other rather than polling the file. */
-const queues = new Map<string, Promise<void>>();
+/** Same-process callers per lock path wait on each other rather than polling the file. */
+const queue = new KeyedQueue();
 
 /** Runs `work` while holding the lock at `lockPath`; the lock is released when `work` settles. */
-export async function withFileLock<T>(lockPath: string, work: () => Promise<T>, options: FileLockOptions = {}): Promise<T> {
+export function withFileLock<T>(lockPath: string, work: () => Promise<T>, options: FileLockOptions = {}): Promise<T> {
   const path = resolve(lockPath);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const staleMs = options.staleMs ?? DEFAULT_STALE_MS;
   const deadline = Date.now() + timeoutMs;
-
-  const previous = queues.get(path) ?? Promise.resolve();
-  let leaveQueue!: () => void;
-  const turn = new Promise<void>((done) => (leaveQueue = done));
-  // The next caller waits for everyone ahead of us too, even if we give up early on a timeout.
-  const tail = previous.then(() => turn);
-  queues.set(path, tail);
-  try {
-    await waitForTurn(previous, deadline, path);
+  return queue.run(path, deadline, () => timeoutError(path), async () => {
     const held = await acquireLockFile(path, deadline, staleMs);
     const heartbeat = startHeartbeat(path, staleMs);
     try {
@@ -44,20 +37,7 @@ export async function withFileLock<T>(lockPath: string, work: () => Promise<T>, 
       clearInterval(heartbeat);
       await releaseLockFile(path, held);
     }
-  } finally {
-    leaveQueue();
-    if (queues.get(path) === tail) queues.delete(path);
-  }
-}
-
-async function waitForTurn(previous: Promise<void>, deadline: number, path: string): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<'timeout'>((done) => (timer = setTimeout(() => done('timeout'), Math.max(0, deadline - Date.now()))));
-  try {
-    if ((await Promise.race([previous, timedOut])) === 'timeout') throw timeoutError(path);
-  } finally {
-    clearTimeout(timer);
-  }
+  });
 }
 
 /** What a lock file says about its holder; `nonce` tells two locks from the same pid apart. */

@@ -1,37 +1,17 @@
 // The extension's KeyringStore: every record in the editor's SecretStorage (never in settings or globalState), a
 // cache so token reads on the hot path cost no IPC, kept honest by `secrets.onDidChange` (which also reports other
-// windows' writes), and a lock that holds across editor windows through a lease record in SecretStorage itself.
+// windows' writes), and a lock that holds within this window (a keyed queue) and across editor windows (a lease
+// record in SecretStorage itself, secretStorageLease.ts).
 import type * as vscode from 'vscode';
-import { KeyringError, shortErrorCode } from '../core/errors';
+import { KeyringError } from '../core/errors';
 import { Emitter, type Disposable, type Listener } from '../core/events';
+import { KeyedQueue } from '../core/keyedQueue';
 import { systemClock, systemTimers, type Clock, type KeyringStore, type Logger, type Timers } from '../core/ports';
 import { SECRET_KEY_PREFIX } from './ids';
+import { DEFAULT_LEASE_OPTIONS, lockTimeout, SecretStorageLeases, type LeaseOptions } from './secretStorageLease';
 
 /** The parts of `vscode.SecretStorage` the store uses (`context.secrets`). */
 export type SecretStorageLike = Pick<vscode.SecretStorage, 'get' | 'store' | 'delete' | 'keys' | 'onDidChange'>;
-
-export interface LeaseOptions {
-  /** A lease its holder has not renewed for this long is taken over (its window crashed or hangs). */
-  readonly leaseMs: number;
-  /** How often a holder renews its lease while its work runs. Well below `leaseMs`. */
-  readonly renewEveryMs: number;
-  /** The pause between writing a lease and reading it back: longer than another window's read-then-write. */
-  readonly settleMs: number;
-  /** How long `withLock` waits for the lock before failing with `timeout`. */
-  readonly timeoutMs: number;
-  /** First and longest pause between looks at a lease someone else holds (a release also ends the pause). */
-  readonly firstRetryMs: number;
-  readonly longestRetryMs: number;
-}
-
-export const DEFAULT_LEASE_OPTIONS: LeaseOptions = {
-  leaseMs: 30_000,
-  renewEveryMs: 10_000,
-  settleMs: 75,
-  timeoutMs: 60_000,
-  firstRetryMs: 25,
-  longestRetryMs: 1_000,
-};
 
 export interface SecretStorageStoreOptions {
   readonly secrets: SecretStorageLike;
@@ -46,53 +26,27 @@ export interface SecretStorageStoreOptions {
   readonly lease?: Partial<LeaseOptions>;
 }
 
-/** Records live under `mcpKeyring/store/<key>`, leases under `mcpKeyring/lease/<key>`; other modules use other names. */
+/** Records live under `mcpKeyring/store/<key>` (leases under `mcpKeyring/lease/<key>`); other modules use other names. */
 const RECORD_PREFIX = `${SECRET_KEY_PREFIX}store/`;
-const LEASE_PREFIX = `${SECRET_KEY_PREFIX}lease/`;
-const LOG = '[secretStorage]';
 /** How long after its own write a change event for that key is taken to be the echo of that write. */
 const OWN_WRITE_WINDOW_MS = 2_000;
 
-interface Lease {
-  readonly owner: string;
-  /** Unique per acquisition, so a holder never mistakes an older lease of its own window for the current one. */
-  readonly token: string;
-  readonly expiresAt: number;
-}
-
-/**
- * Cross-window locking through SecretStorage, which has no compare-and-swap: acquire = read the lease; if it is
- * absent or expired, write ours, wait `settleMs`, read it back and proceed only if it is still ours; otherwise wait
- * (woken early when the lease changes) and try again until the deadline. The holder renews the lease while its work
- * runs and deletes it afterwards only if it is still its own.
- *
- * Residual race, accepted: if window B read "no lease" but its write lands only after window A has read back its own
- * lease (B's extension host stalled for longer than `settleMs` between read and write), both proceed. The same holds
- * for a holder that is stalled past `leaseMs` (its lease is taken over while it still works), and for windows whose
- * extension hosts run on machines with clocks more than `leaseMs` apart (remote windows share one SecretStorage on
- * the client). For refresh this is tolerable: the engine re-reads the credential under the lock and skips a refresh
- * that another window has just done, and a double refresh costs at worst one rotated refresh token.
- */
 export class SecretStorageStore implements KeyringStore, Disposable {
   /** Values by record key; `undefined` caches "absent". Every change event drops the key's entry. */
   private readonly values = new Map<string, string | undefined>();
   private keyList: string[] | undefined;
   /** Bumped by every record change event; a read that saw a bump while in flight is not cached. */
   private epoch = 0;
-  /** Tail of each key's queue of callers in this window; they wait on each other rather than polling the lease. */
-  private readonly queues = new Map<string, Promise<void>>();
-  private readonly leaseWatchers = new Map<string, Set<() => void>>();
+  /** Callers in this window wait on each other rather than polling the lease. */
+  private readonly queue: KeyedQueue;
+  private readonly leases: SecretStorageLeases;
   private readonly changeEmitter = new Emitter<string>();
   private readonly otherWindowEmitter = new Emitter<string>();
   /** When this window wrote or deleted each record, so that the change events its own writes cause can be told apart. */
   private readonly ownWrites = new Map<string, number[]>();
   private readonly subscription: Disposable;
   private readonly clock: Clock;
-  private readonly timers: Timers;
-  private readonly random: () => number;
   private readonly lease: LeaseOptions;
-  readonly ownerId: string;
-  private acquisitions = 0;
 
   /** Fires with a record key whenever it was stored or deleted, by this window or any other. */
   readonly onDidChange: (listener: Listener<string>) => Disposable = this.changeEmitter.event;
@@ -106,10 +60,18 @@ export class SecretStorageStore implements KeyringStore, Disposable {
 
   constructor(private readonly options: SecretStorageStoreOptions) {
     this.clock = options.clock ?? systemClock;
-    this.timers = options.timers ?? systemTimers;
-    this.random = options.random ?? Math.random;
+    const timers = options.timers ?? systemTimers;
     this.lease = { ...DEFAULT_LEASE_OPTIONS, ...options.lease };
-    this.ownerId = options.ownerId ?? globalThis.crypto.randomUUID();
+    this.queue = new KeyedQueue(this.clock, timers);
+    this.leases = new SecretStorageLeases({
+      records: { read: (name) => this.read(name), write: (name, value) => this.write(name, value), delete: async (name) => { await this.options.secrets.delete(name); } },
+      logger: options.logger,
+      clock: this.clock,
+      timers,
+      random: options.random ?? Math.random,
+      ownerId: options.ownerId ?? globalThis.crypto.randomUUID(),
+      lease: this.lease,
+    });
     this.subscription = options.secrets.onDidChange((event) => this.onSecretChanged(event.key));
   }
 
@@ -162,31 +124,15 @@ export class SecretStorageStore implements KeyringStore, Disposable {
   }
 
   /** Serialises `work` on `key` within this window (a promise chain) and across windows (a lease). */
-  async withLock<T>(key: string, work: () => Promise<T>): Promise<T> {
+  withLock<T>(key: string, work: () => Promise<T>): Promise<T> {
     const deadline = this.clock.now() + this.lease.timeoutMs;
-    const previous = this.queues.get(key) ?? Promise.resolve();
-    let leaveQueue!: () => void;
-    const turn = new Promise<void>((done) => (leaveQueue = done));
-    // The next caller waits for everyone ahead of us too, even if we give up early on a timeout.
-    const tail = previous.then(() => turn);
-    this.queues.set(key, tail);
-    try {
-      await this.waitForTurn(previous, deadline, key);
-      const lease = await this.acquireLease(key, deadline);
+    const timeoutError = () => lockTimeout(key);
+    return this.queue.run(key, deadline, timeoutError, () => this.leases.hold(key, deadline, timeoutError, () => {
       // Another window may have written the record while we waited, and its change event may not have reached us
       // yet: the locked work must read it afresh (with refresh-token rotation, a stale read costs the sign-in).
       this.values.delete(key);
-      const renewal = this.keepRenewing(key, lease);
-      try {
-        return await work();
-      } finally {
-        await renewal.stop();
-        await this.releaseLease(key, lease);
-      }
-    } finally {
-      leaveQueue();
-      if (this.queues.get(key) === tail) this.queues.delete(key);
-    }
+      return work();
+    }));
   }
 
   dispose(): void {
@@ -217,99 +163,9 @@ export class SecretStorageStore implements KeyringStore, Disposable {
       this.keyList = undefined;
       this.changeEmitter.fire(key);
       if (!this.takeOwnWrite(key)) this.otherWindowEmitter.fire(key);
-    } else if (name.startsWith(LEASE_PREFIX)) {
-      for (const wake of this.leaseWatchers.get(name.slice(LEASE_PREFIX.length)) ?? []) wake();
+    } else {
+      this.leases.noteChange(name);
     }
-  }
-
-  private async waitForTurn(previous: Promise<void>, deadline: number, key: string): Promise<void> {
-    let timer: unknown;
-    const timedOut = new Promise<'timeout'>((done) => (timer = this.timers.setTimeout(() => done('timeout'), Math.max(0, deadline - this.clock.now()))));
-    try {
-      if ((await Promise.race([previous, timedOut])) === 'timeout') throw lockTimeout(key);
-    } finally {
-      this.timers.clearTimeout(timer);
-    }
-  }
-
-  private async acquireLease(key: string, deadline: number): Promise<Lease> {
-    const name = LEASE_PREFIX + key;
-    let pause = this.lease.firstRetryMs;
-    for (;;) {
-      const current = parseLease(await this.read(name));
-      if (!current || current.expiresAt <= this.clock.now()) {
-        if (current) this.options.logger.info(`${LOG} taking over an expired lock lease (its window stopped renewing it)`);
-        const ours: Lease = { owner: this.ownerId, token: `${this.ownerId}:${++this.acquisitions}`, expiresAt: this.clock.now() + this.lease.leaseMs };
-        await this.write(name, JSON.stringify(ours));
-        await this.sleep(this.lease.settleMs);
-        if (parseLease(await this.read(name))?.token === ours.token) return ours;
-      }
-      const remaining = deadline - this.clock.now();
-      if (remaining <= 0) throw lockTimeout(key);
-      await this.sleepUnlessLeaseChanges(key, Math.min(remaining, pause / 2 + (this.random() * pause) / 2));
-      pause = Math.min(pause * 2, this.lease.longestRetryMs);
-    }
-  }
-
-  /** Renews the lease every `renewEveryMs` until stopped; `stop` waits for a renewal in flight, so none outlives the release. */
-  private keepRenewing(key: string, lease: Lease): { stop(): Promise<void> } {
-    const name = LEASE_PREFIX + key;
-    let isStopped = false;
-    let timer: unknown;
-    let inFlight: Promise<void> = Promise.resolve();
-    const renew = async (): Promise<void> => {
-      const current = parseLease(await this.read(name));
-      if (isStopped) return;
-      if (current?.token !== lease.token) {
-        this.options.logger.warn(`${LOG} another window took over a lock lease while this one still worked under it`);
-        return;
-      }
-      await this.write(name, JSON.stringify({ ...lease, expiresAt: this.clock.now() + this.lease.leaseMs } satisfies Lease));
-      if (!isStopped) schedule();
-    };
-    const schedule = (): void => {
-      timer = this.timers.setTimeout(() => {
-        inFlight = renew().catch((error: unknown) => this.options.logger.warn(`${LOG} could not renew a lock lease (${shortErrorCode(error)})`));
-      }, this.lease.renewEveryMs);
-    };
-    schedule();
-    return {
-      stop: () => {
-        isStopped = true;
-        this.timers.clearTimeout(timer);
-        return inFlight;
-      },
-    };
-  }
-
-  /** Never throws: a lease left behind expires by itself, and the work's own outcome matters more. */
-  private async releaseLease(key: string, lease: Lease): Promise<void> {
-    const name = LEASE_PREFIX + key;
-    try {
-      if (parseLease(await this.read(name))?.token === lease.token) await this.options.secrets.delete(name);
-    } catch (error) {
-      this.options.logger.warn(`${LOG} could not release a lock lease; it expires by itself (${shortErrorCode(error)})`);
-    }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((done) => this.timers.setTimeout(done, ms));
-  }
-
-  /** A pause that a change of the key's lease (most often its release) ends early. */
-  private sleepUnlessLeaseChanges(key: string, ms: number): Promise<void> {
-    return new Promise((done) => {
-      const watchers = this.leaseWatchers.get(key) ?? new Set<() => void>();
-      this.leaseWatchers.set(key, watchers);
-      const wake = (): void => {
-        this.timers.clearTimeout(timer);
-        watchers.delete(wake);
-        if (watchers.size === 0 && this.leaseWatchers.get(key) === watchers) this.leaseWatchers.delete(key);
-        done();
-      };
-      const timer = this.timers.setTimeout(wake, ms);
-      watchers.add(wake);
-    });
   }
 
   private async read(name: string): Promise<string | undefined> {
@@ -327,20 +183,6 @@ export class SecretStorageStore implements KeyringStore, Disposable {
       throw storeFailed('could not write to the editor\'s secret storage', error);
     }
   }
-}
-
-function parseLease(text: string | undefined): Lease | undefined {
-  if (text === undefined) return undefined;
-  try {
-    const lease = JSON.parse(text) as Partial<Lease>;
-    return typeof lease.owner === 'string' && typeof lease.token === 'string' && typeof lease.expiresAt === 'number' ? (lease as Lease) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function lockTimeout(key: string): KeyringError {
-  return new KeyringError('timeout', `timed out waiting for another editor window to finish with a stored record (${key.split(':')[0]})`);
 }
 
 function storeFailed(message: string, cause: unknown): KeyringError {

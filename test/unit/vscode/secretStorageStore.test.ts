@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { isKeyringError } from '../../../src/core/errors';
 import { SECRET_KEY_PREFIX } from '../../../src/vscode/ids';
-import { SecretStorageStore, type LeaseOptions, type SecretStorageStoreOptions } from '../../../src/vscode/secretStorageStore';
+import type { LeaseOptions } from '../../../src/vscode/secretStorageLease';
+import { SecretStorageStore, type SecretStorageStoreOptions } from '../../../src/vscode/secretStorageStore';
 import { deferred, FakeTime, flush } from '../core/fakes';
 import { RecordingLogger, SecretBackend, type FakeSecretStorage } from './fakes';
 

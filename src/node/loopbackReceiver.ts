@@ -2,8 +2,9 @@
 // callback, then the listener closes. Query values (code, state, error text) never reach the page or the log.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { finished } from 'node:stream/promises';
-import { KeyringError, shortErrorCode } from '../core/errors';
-import type { Logger, RedirectReceiver } from '../core/ports';
+import { CallbackWait } from '../core/callbackWait';
+import { shortErrorCode } from '../core/errors';
+import { systemTimers, type Logger, type RedirectReceiver } from '../core/ports';
 import { constantTimeEqual } from './constantTimeEqual';
 import { LOOPBACK_HOST, listenOnLoopback } from './listenOnLoopback';
 
@@ -36,17 +37,17 @@ export class LoopbackReceiver implements RedirectReceiver {
   private waiter: Waiter | undefined;
   private parked: ParkedRequest[] = [];
   private readonly unfinished = new Set<ServerResponse>();
-  private hasWaited = false;
   private isClosed = false;
-  private cancelWait: (() => void) | undefined;
+  private readonly callbackWait: CallbackWait;
 
   private constructor(
     private readonly server: Server,
     readonly redirectUri: string,
     private readonly path: string,
     private readonly logger: Logger,
-    private readonly timeoutMs: number,
+    timeoutMs: number,
   ) {
+    this.callbackWait = new CallbackWait({ timers: systemTimers, timeoutMs, logger, logTag: '[loopback]' });
     server.on('request', (request: IncomingMessage, response: ServerResponse) => this.onRequest(request, response));
     // Without a listener, a late server error (EMFILE on accept…) would crash the whole process.
     server.on('error', (error) => logger.warn(`[loopback] listener error (${shortErrorCode(error)})`));
@@ -63,38 +64,29 @@ export class LoopbackReceiver implements RedirectReceiver {
   }
 
   waitForCallback(expectedState: string, signal: AbortSignal): Promise<URL> {
-    if (this.hasWaited || this.isClosed) {
-      return Promise.reject(new KeyringError('usage', 'this loopback receiver has already been used; start a new one'));
-    }
-    this.hasWaited = true;
-    return new Promise<URL>((resolve, reject) => {
-      const settle = (outcome: () => void): void => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        this.waiter = undefined;
-        this.cancelWait = undefined;
-        this.close();
-        outcome();
+    return this.callbackWait.wait(signal, (deliver) => {
+      // Cleared at once, so that of several parked requests carrying the state only the first counts.
+      this.waiter = {
+        expectedState,
+        resolve: (url) => {
+          this.waiter = undefined;
+          deliver(url);
+        },
       };
-      const onAbort = (): void => settle(() => reject(new KeyringError('cancelled', 'sign-in was cancelled')));
-      const timer = setTimeout(() => {
-        this.logger.warn('[loopback] timed out waiting for the browser to come back');
-        settle(() => reject(new KeyringError('timeout', `no sign-in callback arrived within ${Math.round(this.timeoutMs / 1000)} s`)));
-      }, this.timeoutMs);
-      this.cancelWait = onAbort;
-      if (signal.aborted) return onAbort();
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.waiter = { expectedState, resolve: (url) => settle(() => resolve(url)) };
       const parked = this.parked;
       this.parked = [];
       for (const { url, response } of parked) this.answerCallback(url, response);
+      return () => {
+        this.waiter = undefined;
+        this.close();
+      };
     });
   }
 
   /** Idempotent. A pending `waitForCallback` rejects with `cancelled`. */
   dispose(): void {
-    if (this.cancelWait) this.cancelWait();
-    else this.close();
+    this.callbackWait.dispose();
+    this.close();
   }
 
   private onRequest(request: IncomingMessage, response: ServerResponse): void {

@@ -1,9 +1,10 @@
 // The editor's URI handler as a RedirectReceiver: the browser comes back to `<uriScheme>://mcp-keyring.mcp-keyring/callback`
 // (or the http(s) URL `asExternalUri` maps it to) and the callback goes to the pending sign-in whose `state` it carries.
 import type * as vscode from 'vscode';
-import { KeyringError } from '../core/errors';
+import { CallbackWait } from '../core/callbackWait';
 import type { Disposable } from '../core/events';
 import { systemTimers, type Logger, type RedirectReceiver, type Timers } from '../core/ports';
+import { constantTimeEqual } from '../node/constantTimeEqual';
 import { EXTENSION_ID, URI_CALLBACK_PATH } from './ids';
 
 /** The parts of a `vscode.Uri` the handler reads. */
@@ -86,49 +87,32 @@ export class UriHandlerCallbacks<U extends { toString(skipEncoding?: boolean): s
   private findWaiter(state: string): PendingCallback | undefined {
     let found: PendingCallback | undefined;
     for (const waiter of this.pending) {
-      if (isSameState(state, waiter.expectedState) && !found) found = waiter;
+      if (constantTimeEqual(state, waiter.expectedState) && !found) found = waiter;
     }
     return found;
   }
 }
 
 class UriHandlerReceiver implements RedirectReceiver {
-  private hasWaited = false;
   private isDisposed = false;
-  private cancelWait: (() => void) | undefined;
+  private readonly callbackWait: CallbackWait;
 
   constructor(
     readonly redirectUri: string,
     private readonly pending: Set<PendingCallback>,
-    private readonly timers: Timers,
-    private readonly timeoutMs: number,
-    private readonly logger: Logger,
+    timers: Timers,
+    timeoutMs: number,
+    logger: Logger,
     private readonly onDispose: () => void,
-  ) {}
+  ) {
+    this.callbackWait = new CallbackWait({ timers, timeoutMs, logger, logTag: LOG });
+  }
 
   waitForCallback(expectedState: string, signal: AbortSignal): Promise<URL> {
-    if (this.hasWaited || this.isDisposed) {
-      return Promise.reject(new KeyringError('usage', 'this URI handler receiver has already been used; create a new one'));
-    }
-    this.hasWaited = true;
-    return new Promise<URL>((resolve, reject) => {
-      const settle = (outcome: () => void): void => {
-        this.timers.clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        this.pending.delete(waiter);
-        this.cancelWait = undefined;
-        outcome();
-      };
-      const onAbort = (): void => settle(() => reject(new KeyringError('cancelled', 'sign-in was cancelled')));
-      const waiter: PendingCallback = { expectedState, redirectUri: this.redirectUri, resolve: (url) => settle(() => resolve(url)) };
-      const timer = this.timers.setTimeout(() => {
-        this.logger.warn(`${LOG} timed out waiting for the browser to come back`);
-        settle(() => reject(new KeyringError('timeout', `no sign-in callback arrived within ${Math.round(this.timeoutMs / 1000)} s`)));
-      }, this.timeoutMs);
-      if (signal.aborted) return onAbort();
-      this.cancelWait = onAbort;
-      signal.addEventListener('abort', onAbort, { once: true });
+    return this.callbackWait.wait(signal, (deliver) => {
+      const waiter: PendingCallback = { expectedState, redirectUri: this.redirectUri, resolve: deliver };
       this.pending.add(waiter);
+      return () => this.pending.delete(waiter);
     });
   }
 
@@ -136,7 +120,7 @@ class UriHandlerReceiver implements RedirectReceiver {
   dispose(): void {
     if (this.isDisposed) return;
     this.isDisposed = true;
-    this.cancelWait?.();
+    this.callbackWait.dispose();
     this.onDispose();
   }
 }
@@ -160,16 +144,4 @@ export function callbackParams(query: string, redirectUri: string): URLSearchPar
     else params.append(pair.slice(0, separator), pair.slice(separator + 1));
   }
   return params;
-}
-
-/**
- * Constant-time for a given expected state: every character of it is compared whatever the input, and a length
- * difference only adds to the result. (A state's length is no secret: the engine's are all the same length.)
- */
-function isSameState(received: string, expected: string): boolean {
-  let difference = received.length ^ expected.length;
-  for (let index = 0; index < expected.length; index++) {
-    difference |= expected.charCodeAt(index) ^ (received.charCodeAt(index) | 0);
-  }
-  return difference === 0;
 }

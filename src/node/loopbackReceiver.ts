@@ -100,7 +100,10 @@ export class LoopbackReceiver implements RedirectReceiver {
     }
     if (this.waiter) this.answerCallback(url, response);
     else if (this.isClosed || this.parked.length >= MOST_PARKED) sendPage(response, 503, 'MCP Keyring is not waiting for this sign-in. Start the sign-in again from MCP Keyring.');
-    else this.parked.push({ url, response });
+    else {
+      this.logger.debug('[loopback] a callback arrived before the sign-in waits for one; holding it');
+      this.parked.push({ url, response });
+    }
   }
 
   private answerCallback(url: URL, response: ServerResponse): void {

@@ -101,10 +101,11 @@ describe('machine grants', function () {
 
   describe('client credentials', function () {
     it('with a client secret: lists the tools, with the resource named, and never opens a browser', async function () {
+      const tokensSeen = mcp.seenTokens.length;
       const result = await cli.run('tools', mcp.url, '--grant', 'client_credentials', '--client-id', 'ci-secret');
       assert.equal(result.code, 0, result.stderr);
       assert.match(result.stdout, /whoami/);
-      assert.ok(mcp.seenTokens.length > 0);
+      assert.ok(mcp.seenTokens.length > tokensSeen, 'the server saw no token from this run');
     });
 
     it('with client_secret_basic and reserved and unreserved characters in the client id and secret, which oidc-provider decodes', async function () {

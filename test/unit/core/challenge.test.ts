@@ -105,8 +105,7 @@ describe('parseChallenges', () => {
     assert.ok(challenges.every((challenge) => challenge.params.error === undefined));
   });
 
-  // BUG (src/core/challenge.ts): params is a plain object and `key in params` sees Object.prototype, so
-  // `constructor` is never recorded and `__proto__` is swallowed by the prototype setter.
+  // Names are data: a plain object would see Object.prototype's `constructor` and swallow `__proto__` in its setter.
   it('reads parameters whose names are also Object.prototype members', () => {
     const [challenge] = parseChallenges('Bearer constructor="a", __proto__="b", realm="r"');
     assert.ok(challenge);

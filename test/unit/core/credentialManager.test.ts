@@ -235,7 +235,7 @@ describe('CredentialManager', () => {
       let release!: () => void;
       const held = h.store.withLock(credentialKey(binding), () => new Promise<void>((resolve) => { release = resolve; }));
       const pending = h.manager.fresh(binding, h.context);
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      while (h.store.lockRequests.length < 2) await new Promise((resolve) => setImmediate(resolve));
       await h.repository.putCredential(credentialAged(h.clock, 0, { accessToken: 'access-from-elsewhere', refreshToken: 'refresh-2' }));
       release();
       await held;
@@ -282,8 +282,7 @@ describe('CredentialManager', () => {
       assert.equal(await h.repository.getClient(client.issuer, client.clientId), undefined);
       assert.equal((await h.stored())?.needsSignIn, true);
     });
-    // BUG (src/core/errors.ts, seen through the manager): the 401 + WWW-Authenticate answer becomes a transient
-    // 'network' error, so a revoked client secret is retried with backoff and never leads to sign-in.
+    // A 401 with a challenge is the client refused, not a transient failure: no backoff, and the person signs in again.
     it('marks the credential as needing sign-in when the token endpoint refuses the client secret with a 401 challenge', async () => {
       const confidential: ClientRecord = { ...client, clientSecret: 'client-secret', authMethod: 'client_secret_basic', origin: 'pre-registered' };
       const refused: TokenAnswer = () => json({ error: 'invalid_client' }, 401, { 'www-authenticate': 'Basic realm="as.example"' });

@@ -51,9 +51,8 @@ describe('toKeyringError', () => {
     });
   }
 
-  // BUG (src/core/errors.ts): oauth4webapi throws WWWAuthenticateChallengeError for a token endpoint answer carrying a
-  // WWW-Authenticate challenge (RFC 6749 §5.2 requires one when HTTP Basic client authentication fails); the translator
-  // does not know it and calls it a (transient) network error.
+  // oauth4webapi throws WWWAuthenticateChallengeError for a token endpoint answer carrying a WWW-Authenticate challenge
+  // (RFC 6749 §5.2 requires one when HTTP Basic client authentication fails); it is not a (transient) network error.
   it('maps a 401 invalid_client answer with a Basic challenge (HTTP Basic client authentication failed) to invalid_client', async () => {
     let cause: unknown;
     try {

@@ -10,6 +10,8 @@ export class MemoryStore implements KeyringStore {
   readonly values = new Map<string, string>();
   /** Called after each write, so a test can observe the order of writes and other events. */
   onSet: (key: string, value: string) => void | Promise<void> = () => {};
+  /** Every `withLock` call so far, by key: a test can see that a caller now waits for a lock. */
+  readonly lockRequests: string[] = [];
   private readonly locks = new Map<string, Promise<unknown>>();
 
   get(key: string): Promise<string | undefined> {
@@ -27,6 +29,7 @@ export class MemoryStore implements KeyringStore {
     return Promise.resolve([...this.values.keys()].filter((key) => key.startsWith(prefix)));
   }
   withLock<T>(key: string, work: () => Promise<T>): Promise<T> {
+    this.lockRequests.push(key);
     const previous = this.locks.get(key) ?? Promise.resolve();
     const next = previous.then(work, work);
     this.locks.set(key, next.catch(() => undefined));

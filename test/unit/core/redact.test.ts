@@ -42,7 +42,7 @@ describe('redact', () => {
     ['a Basic authorization header', 'Authorization: Basic YWxpY2U6aHVudGVyMg=='],
     ['a JWT in free text', `received an id token ${JWT} from the server`],
     ['a parameter name in upper case', `CODE=${SECRET}`],
-    // BUG (src/core/redact.ts): only a double quote may precede the value, so single-quoted values leak.
+    // Not only a double quote may precede the value.
     ['a single-quoted value in JavaScript object notation', `{ access_token: '${SECRET}', token_type: 'Bearer' }`],
     ['a single-quoted key and value', `{'refresh_token': '${SECRET}'}`],
   ];

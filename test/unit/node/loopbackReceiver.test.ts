@@ -99,7 +99,7 @@ describe('LoopbackReceiver', () => {
 
   it('accepts a callback that arrived before waitForCallback was called', async () => {
     const early = fetch(`${receiver.redirectUri}?code=early&state=s`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    while (!logger.lines.some((line) => line.includes('holding it'))) await new Promise((resolve) => setImmediate(resolve));
     const url = await receiver.waitForCallback('s', new AbortController().signal);
     assert.equal(url.searchParams.get('code'), 'early');
     assert.equal((await early).status, 200);

@@ -104,8 +104,11 @@ suiteOutsideDesktop('Managing servers in the editor', runnerCannotPlayThePerson,
       const before = (await runner.state()).bearer;
       // Without a key, resolving the definition declines to start it: no tools, and the server sees no key. (With the
       // old key still stored, the server starts and the call goes through.)
-      const echo = await startAndFindEcho(definitionIdFor(config.bearerServerUrl), 10_000).catch(() => undefined);
-      if (echo) await callEcho(echo, 'with a forgotten key?').catch(() => undefined);
+      const started = await startAndFindEcho(definitionIdFor(config.bearerServerUrl), 10_000).then(
+        (echo) => callEcho(echo, 'with a forgotten key?').then((answer) => `its echo tool appeared and answered ${JSON.stringify(answer)}`, () => 'its echo tool appeared'),
+        (error: unknown) => (error instanceof Error && /no new echo tool/.test(error.message) ? undefined : `starting it failed otherwise (${String(error)})`),
+      );
+      assert.equal(started, undefined, 'the server was started although its key was forgotten');
       const after = (await runner.state()).bearer;
       assert.equal(after.accepted, before.accepted, 'the server accepted a request: the key outlived its settings entry');
       await setUserServers(userServers().filter((each) => each.url !== config.bearerServerUrl));

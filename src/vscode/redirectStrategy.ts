@@ -27,21 +27,32 @@ export interface RedirectStrategyInput {
 
 /** Per host kind, in order of preference. A strategy a host cannot use has a `never` row saying why. */
 export const REDIRECT_STRATEGY_TABLE: readonly StrategyRow[] = [
-  { host: 'desktop', strategy: 'uriHandler', condition: 'always', why: 'the editor owns its vscode:// scheme, so the browser hands the callback straight back to this window; a server that refuses custom-scheme redirect URIs fails the attempt, and the next strategy is offered' },
-  { host: 'desktop', strategy: 'loopback', condition: 'always', why: 'the browser and the extension host share 127.0.0.1, and RFC 8252 §7.3 has authorization servers accept loopback redirects on any port' },
-  { host: 'desktop', strategy: 'deviceCode', condition: 'serverSupportsDeviceCode', why: 'RFC 8628 needs no redirect at all, but only servers that advertise a device authorization endpoint offer it' },
-  { host: 'desktop', strategy: 'pasteUrl', condition: 'always', why: 'works wherever a browser does, at the cost of copying the final address by hand' },
-
-  { host: 'remote', strategy: 'uriHandler', condition: 'always', why: 'the local editor receives the vscode:// callback and routes it to the remote extension host; a server that refuses custom-scheme redirect URIs fails the attempt, and the next strategy is offered' },
-  { host: 'remote', strategy: 'deviceCode', condition: 'serverSupportsDeviceCode', why: 'needs no redirect, so nothing has to reach the remote machine' },
-  { host: 'remote', strategy: 'loopback', condition: 'always', why: 'the listener runs on the remote machine: the browser reaches its 127.0.0.1 only through a forwarded port, which must match the registered redirect URI exactly' },
-  { host: 'remote', strategy: 'pasteUrl', condition: 'always', why: 'works wherever a browser does, at the cost of copying the final address by hand' },
-
-  { host: 'web', strategy: 'uriHandler', condition: 'always', why: 'asExternalUri turns the callback into an http(s) URL on the editor\'s own origin, which the editor routes back to this extension; no custom scheme involved' },
-  { host: 'web', strategy: 'loopback', condition: 'never', why: 'the extension host runs on a server or in the browser\'s sandbox, never where the browser\'s 127.0.0.1 could reach a listener' },
-  { host: 'web', strategy: 'deviceCode', condition: 'serverSupportsDeviceCode', why: 'needs no redirect, but only servers that advertise a device authorization endpoint offer it' },
-  { host: 'web', strategy: 'pasteUrl', condition: 'always', why: 'works wherever a browser does, at the cost of copying the final address by hand' },
+  // Desktop: the editor, the browser and the extension host share one machine.
+  ...hostRows('desktop', [
+    ['uriHandler', 'always', 'the editor owns its vscode:// scheme, so the browser hands the callback straight back to this window; a server that refuses custom-scheme redirect URIs fails the attempt, and the next strategy is offered'],
+    ['loopback', 'always', 'the browser and the extension host share 127.0.0.1, and RFC 8252 §7.3 has authorization servers accept loopback redirects on any port'],
+    ['deviceCode', 'serverSupportsDeviceCode', 'RFC 8628 needs no redirect at all, but only servers that advertise a device authorization endpoint offer it'],
+    ['pasteUrl', 'always', 'works wherever a browser does, at the cost of copying the final address by hand'],
+  ]),
+  // Remote (SSH, WSL, containers): the extension host runs on another machine than the editor and the browser.
+  ...hostRows('remote', [
+    ['uriHandler', 'always', 'the local editor receives the vscode:// callback and routes it to the remote extension host; a server that refuses custom-scheme redirect URIs fails the attempt, and the next strategy is offered'],
+    ['deviceCode', 'serverSupportsDeviceCode', 'needs no redirect, so nothing has to reach the remote machine'],
+    ['loopback', 'always', 'the listener runs on the remote machine: the browser reaches its 127.0.0.1 only through a forwarded port, which must match the registered redirect URI exactly'],
+    ['pasteUrl', 'always', 'works wherever a browser does, at the cost of copying the final address by hand'],
+  ]),
+  // Web (code-server, vscode.dev): the editor runs in the browser, the extension host on a server or in its sandbox.
+  ...hostRows('web', [
+    ['uriHandler', 'always', 'asExternalUri turns the callback into an http(s) URL on the editor\'s own origin, which the editor routes back to this extension; no custom scheme involved'],
+    ['loopback', 'never', 'the extension host runs on a server or in the browser\'s sandbox, never where the browser\'s 127.0.0.1 could reach a listener'],
+    ['deviceCode', 'serverSupportsDeviceCode', 'needs no redirect, but only servers that advertise a device authorization endpoint offer it'],
+    ['pasteUrl', 'always', 'works wherever a browser does, at the cost of copying the final address by hand'],
+  ]),
 ];
+
+function hostRows(host: HostKind, rows: readonly (readonly [RedirectStrategy, StrategyCondition, string])[]): StrategyRow[] {
+  return rows.map(([strategy, condition, why]) => ({ host, strategy, condition, why }));
+}
 
 export interface RedirectPlan {
   readonly host: HostKind;

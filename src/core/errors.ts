@@ -14,6 +14,7 @@ export const ErrorCodes = [
   'discovery_failed',
   'resource_mismatch',
   'issuer_mismatch',
+  'issuer_changed',
   'pkce_unsupported',
   'registration_unavailable',
   'registration_failed',
@@ -39,14 +40,19 @@ export const ErrorCodes = [
 
 export type ErrorCode = (typeof ErrorCodes)[number];
 
+/** What a front end needs to word an error as a choice for the person; the message is for logs and the CLI. */
+export type ErrorHint = { readonly kind: 'issuerChange'; readonly previousIssuer: string; readonly issuer: string };
+
 export class KeyringError extends Error {
   override readonly name = 'KeyringError';
+  readonly hint?: ErrorHint;
   constructor(
     readonly code: ErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; hint?: ErrorHint },
   ) {
-    super(message, options);
+    super(message, { cause: options?.cause });
+    this.hint = options?.hint;
   }
 }
 

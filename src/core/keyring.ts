@@ -65,6 +65,11 @@ export interface SignInOptions {
    * `interactive` is false, and it renews a credential that has no refresh token.
    */
   readonly grant?: MachineGrant;
+  /**
+   * The authorization server the person confirmed for this server after an `issuer_changed`: the configured client
+   * may be presented there, and belongs to it from then on.
+   */
+  readonly acceptIssuer?: string;
   readonly signal?: AbortSignal;
 }
 
@@ -348,6 +353,7 @@ export class Keyring {
       authorizationServerSupported: options.grant ? undefined : as.scopes_supported,
     });
     const client: ClientConfig = { clientName: DEFAULT_CLIENT_NAME, ...(await this.boundPreRegisteredClient(canonical, as.issuer)), ...options.client };
+    await this.assertClientBelongsTo(canonical, client.clientId, as.issuer, options.acceptIssuer);
     const dpop = shouldUseDpop(options.dpop, challenge, as.dpop_signing_alg_values_supported) ? await this.dpopKeys.create() : undefined;
     const obtained = options.grant
       ? await this.runMachineGrant(options.grant, { as, client, scopes, resource: discovery.resource, policy, dpop, signal: options.signal })
@@ -390,6 +396,22 @@ export class Keyring {
     const client = await this.repository.getClient(binding.issuer, binding.clientId);
     if (client?.origin !== 'pre-registered') return {};
     return { clientId: client.clientId, clientSecret: client.clientSecret, privateKey: client.privateKey, signingAlg: client.signingAlg, authMethod: client.authMethod };
+  }
+
+  /**
+   * A configured client belongs to the authorization server it first signed in at (recorded in the server's binding):
+   * a server that names another one later gets neither its secret, nor its key, nor an assertion, until the person
+   * confirms the new issuer.
+   */
+  private async assertClientBelongsTo(serverUrl: string, clientId: string | undefined, issuer: string, acceptedIssuer: string | undefined): Promise<void> {
+    if (clientId === undefined || issuer === acceptedIssuer) return;
+    const binding = await this.repository.getServer(serverUrl);
+    if (!binding || binding.clientId !== clientId || binding.issuer === issuer) return;
+    throw new KeyringError(
+      'issuer_changed',
+      `${serverUrl} now names the authorization server ${issuer} instead of ${binding.issuer}, where its configured client is registered; nothing was sent to it`,
+      { hint: { kind: 'issuerChange', previousIssuer: binding.issuer, issuer } },
+    );
   }
 
   /** Points the server at its new credential and purges the one it replaces, so nothing is orphaned. */

@@ -2,8 +2,11 @@
 // metadata services (SSRF). Parsing and the special-purpose ranges are ipaddr.js's; which of them count as what, and
 // which carry an IPv4 address that decides the class, is ours. The DNS lookup that produces addresses is the platform's.
 import ipaddr from 'ipaddr.js';
+import { KeyringError } from './errors';
+import { redactUrl } from './redact';
 
-export type AddressClass = 'public' | 'loopback' | 'private' | 'link-local' | 'reserved';
+export const AddressClasses = ['public', 'loopback', 'private', 'link-local', 'reserved'] as const;
+export type AddressClass = (typeof AddressClasses)[number];
 
 /**
  * ipaddr.js range names with a class of their own; every other special range is `reserved`, Teredo included: it
@@ -39,6 +42,20 @@ export function isIpLiteral(host: string): boolean {
 /** A destination is allowed when it is public, or in the same class as the MCP server the user chose. */
 export function isDestinationAllowed(destination: AddressClass, serverClass: AddressClass): boolean {
   return destination === 'public' || destination === serverClass;
+}
+
+/** Where the user's MCP server lives decides which non-public destinations its servers may name. */
+export interface DestinationPolicy {
+  readonly serverAddressClass: AddressClass;
+}
+
+export function isAddressAllowed(address: string, policy: DestinationPolicy): boolean {
+  return isDestinationAllowed(classifyAddress(address), policy.serverAddressClass);
+}
+
+/** The one refusal every network gives for an address it would not connect to for `url`. */
+export function forbiddenAddress(url: URL, address: string): KeyringError {
+  return new KeyringError('forbidden_address', `refused to contact ${redactUrl(url)}: it resolves to a ${classifyAddress(address)} address and the MCP server is not in that range`);
 }
 
 function classifyIpv6(address: ipaddr.IPv6): AddressClass {

@@ -2,11 +2,12 @@
 // refresh in flight per credential (in this process, and across processes through the store's lock), stores the
 // new tokens before anyone sees them, and classifies failures: rejected → needs sign-in, transient → keep and retry.
 import type * as oauth from 'oauth4webapi';
+import type { DestinationPolicy } from './addresses';
 import type { ClientIdentities } from './clientIdentity';
 import { DpopKeys } from './dpop';
 import type { CredentialChange } from './events';
 import { KeyringError, isKeyringError, isTransient, toKeyringError } from './errors';
-import type { DestinationPolicy, HttpClient } from './http';
+import type { HttpClient } from './http';
 import { refreshTokens, type TokenSet } from './oauthExchanges';
 import type { Clock, Logger } from './ports';
 import { backoffDelay, isInRetryPause, isRefreshDue, isStillValid } from './refreshPolicy';

@@ -324,6 +324,30 @@ const HOSTILE_ROWS: HostileRow[] = [
     reason: /refused to contact https:\/\/\[fd00:ec2::254\]\/.*: it resolves to a private address/,
   },
   {
+    when: 'the resource metadata lists an authorization server on the 6to4 address of the metadata service',
+    routes: (w) => ({ [PRM_PATH]: { body: protectedResourceMetadata(w, { authorization_servers: ['https://[2002:a9fe:a9fe::1]/'] }) } }),
+    code: 'forbidden_address',
+    reason: /refused to contact https:\/\/\[2002:a9fe:a9fe::1\]\/.*: it resolves to a link-local address/,
+  },
+  {
+    when: 'the resource metadata lists an authorization server on an IPv4-compatible private address',
+    routes: (w) => ({ [PRM_PATH]: { body: protectedResourceMetadata(w, { authorization_servers: ['https://[::10.0.0.1]/'] }) } }),
+    code: 'forbidden_address',
+    reason: /refused to contact https:\/\/\[::a00:1\]\/.*: it resolves to a private address/,
+  },
+  {
+    when: 'the resource metadata lists an authorization server on a Teredo address',
+    routes: (w) => ({ [PRM_PATH]: { body: protectedResourceMetadata(w, { authorization_servers: ['https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/'] }) } }),
+    code: 'forbidden_address',
+    reason: /refused to contact https:\/\/\[2001:0:4136:e378:8000:63bf:3fff:fdd2\]\/.*: it resolves to a reserved address/,
+  },
+  {
+    when: 'the resource metadata lists an authorization server on a site-local address',
+    routes: (w) => ({ [PRM_PATH]: { body: protectedResourceMetadata(w, { authorization_servers: ['https://[fec0::1]/'] }) } }),
+    code: 'forbidden_address',
+    reason: /refused to contact https:\/\/\[fec0::1\]\/.*: it resolves to a private address/,
+  },
+  {
     when: 'the registration endpoint is on the cloud metadata service',
     routes: (w) => hostileAs(w, { registration_endpoint: 'https://169.254.169.254/register' }),
     code: 'forbidden_address',

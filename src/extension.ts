@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import type { CredentialChange } from './core/events';
 import { KeyringError } from './core/errors';
 import { Keyring } from './core/keyring';
+import { lookupCheckedNetwork } from './core/lookupCheckedNetwork';
 import { systemClock, systemTimers } from './core/ports';
 import { AuthorizingRelay } from './node/authorizingRelay';
 import { readSecretFile } from './node/readSecretFile';
@@ -65,7 +66,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<McpKey
   const keyring = own(Keyring.create({
     store,
     fetch: (input, init) => fetch(input, init),
-    resolveHost,
+    // The editor's fetch applies the person's proxy settings and replaces any dispatcher it is given, so addresses
+    // are checked on a lookup just before each request rather than where the connection is made.
+    network: lookupCheckedNetwork((input, init) => fetch(input, init), resolveHost),
     openUrl: openInBrowser,
     createReceiver: receivers.create,
     logger,

@@ -1,11 +1,11 @@
 // Composition root of the command line: the engine over the file store, the loopback receiver, the browser
-// opener and Node's DNS and fetch.
+// opener and Node's fetch, whose connections to servers the MCP server names are checked where they are made.
 import type { DeviceCodePrompt, OpenUrl, Logger } from '../core/ports';
 import { Keyring } from '../core/keyring';
 import { createBrowserOpener } from '../node/browserOpener';
 import { FileStore, defaultStoreDirectory } from '../node/fileStore';
 import { LoopbackReceiver } from '../node/loopbackReceiver';
-import { resolveHost } from '../node/resolveHost';
+import { createGuardedNetwork } from '../node/guardedNetwork';
 import type { CliOptions } from './options';
 
 export interface CliEnvironment {
@@ -27,7 +27,7 @@ export async function createNodeKeyring(options: CliOptions, environment: CliEnv
   return Keyring.create({
     store,
     fetch: (input, init) => fetch(input, init),
-    resolveHost,
+    network: createGuardedNetwork({ fetch: (input, init) => fetch(input, init) }),
     openUrl,
     // The code is printed in any case; the browser is a convenience, and one that fails leaves the printed way.
     showDeviceCode: async (prompt) => {

@@ -1,10 +1,11 @@
 // One interactive sign-in: pick the client identity, send the browser to the authorization endpoint, wait for the
 // callback on a receiver that is listening before the browser opens, validate it, and exchange the code.
 import type * as oauth from 'oauth4webapi';
+import type { DestinationPolicy } from './addresses';
 import { redirectUriHint, type ClientConfig, type ClientIdentities } from './clientIdentity';
 import type { DpopBinding } from './dpop';
 import { KeyringError, isKeyringError } from './errors';
-import type { DestinationPolicy, HttpClient } from './http';
+import type { HttpClient } from './http';
 import { buildAuthorizationRequest, exchangeCode, validateCallback, type TokenSet } from './oauthExchanges';
 import type { CreateReceiver, Logger, OpenUrl, RedirectReceiver } from './ports';
 import type { ClientRecord } from './records';

@@ -2,9 +2,10 @@
 // configured one, a client ID metadata document when the server supports it, dynamic registration (RFC 7591)
 // otherwise. Identities are remembered per issuer and never shown to another issuer.
 import * as oauth from 'oauth4webapi';
+import type { DestinationPolicy } from './addresses';
 import { clientSecretBasic } from './clientSecretBasic';
 import { KeyringError, toKeyringError } from './errors';
-import type { DestinationPolicy, HttpClient } from './http';
+import type { HttpClient } from './http';
 import type { ClientRecord, KeyringRepository } from './records';
 import { normalizeRegistrationResponse } from './registrationResponse';
 import type { ClientAuthMethod } from './vocabulary';

@@ -2,11 +2,12 @@
 // refresh in flight per credential (in this process, and across processes through the store's lock), stores the
 // new tokens before anyone sees them, and classifies failures: rejected → needs sign-in, transient → keep and retry.
 import type * as oauth from 'oauth4webapi';
+import type { DestinationPolicy } from './addresses';
 import type { ClientIdentities } from './clientIdentity';
 import { DpopKeys } from './dpop';
 import type { CredentialChange } from './events';
 import { KeyringError, isKeyringError, isTransient, toKeyringError } from './errors';
-import type { DestinationPolicy, HttpClient } from './http';
+import type { HttpClient } from './http';
 import { refreshTokens, type TokenSet } from './oauthExchanges';
 import type { Clock, Logger } from './ports';
 import { backoffDelay, isInRetryPause, isRefreshDue, isStillValid } from './refreshPolicy';
@@ -93,8 +94,8 @@ export class CredentialManager {
   async fresh(binding: ServerBinding, context: () => Promise<RefreshContext>, trigger: RefreshTrigger = DUE, renew?: TokenRenewal): Promise<Credential> {
     const rejectedToken = trigger.kind === 'due' ? undefined : trigger.token;
     const stored = await this.deps.repository.getCredential(binding);
-    if (!stored) throw new KeyringError('not_signed_in', `not signed in to ${binding.serverUrl}`);
-    if (stored.needsSignIn) throw new KeyringError('needs_sign_in', `the sign-in to ${binding.serverUrl} has expired; sign in again`);
+    if (!stored) throw notSignedIn(binding);
+    if (stored.needsSignIn) throw signInExpired(binding);
     const now = this.deps.clock.now();
     if (rejectedToken === undefined && !isRefreshDue(stored, now)) return stored;
     // During an outage, do not hammer the token endpoint on every call while the current token still works.
@@ -145,8 +146,8 @@ export class CredentialManager {
     const rejectedToken = trigger.kind === 'due' ? undefined : trigger.token;
     // Another process may have refreshed while we waited for the lock; with rotation its refresh token is the only valid one.
     const latest = await this.deps.repository.getCredential(binding);
-    if (!latest) throw new KeyringError('not_signed_in', `not signed in to ${binding.serverUrl}`);
-    if (latest.needsSignIn) throw new KeyringError('needs_sign_in', `the sign-in to ${binding.serverUrl} has expired; sign in again`);
+    if (!latest) throw notSignedIn(binding);
+    if (latest.needsSignIn) throw signInExpired(binding);
     const now = this.deps.clock.now();
     const replacedMeanwhile = rejectedToken !== undefined ? latest.accessToken !== rejectedToken : !isRefreshDue(latest, now);
     if (replacedMeanwhile && isStillValid(latest, now)) return latest;
@@ -167,6 +168,8 @@ export class CredentialManager {
       tokens = await refreshTokens(this.deps.http, policy, as, client, latest.refreshToken, latest.resource, undefined, dpop);
     } catch (error) {
       const failure = toKeyringError(error, 'token refresh');
+      const rotated = await this.rotatedMeanwhile(binding, latest);
+      if (rotated) return rotated;
       if (failure.code === 'invalid_grant' || failure.code === 'invalid_client') {
         if (failure.code === 'invalid_client' && client.origin === 'dynamic-registration') await this.deps.identities.forget(client);
         return this.markNeedsSignIn(binding, latest, failure.code, failure.message);
@@ -227,6 +230,20 @@ export class CredentialManager {
     return updated;
   }
 
+  /**
+   * The stored credential when someone else rotated its refresh token while this refresh ran. The lock can be held
+   * twice (a SecretStorage lease race, a file lock taken over from a holder that stalled); the winner's refresh token
+   * is then the only valid one, and writing this refresh's outcome over it would lose the sign-in.
+   */
+  private async rotatedMeanwhile(binding: ServerBinding, latest: Credential): Promise<Credential | undefined> {
+    const current = await this.deps.repository.getCredential(binding);
+    if (!current) throw notSignedIn(binding);
+    if (current.refreshToken === latest.refreshToken) return undefined;
+    if (current.needsSignIn) throw signInExpired(binding);
+    this.deps.logger.info(`[refresh] another refresh rotated the refresh token for ${binding.serverUrl} meanwhile; using its tokens`);
+    return current;
+  }
+
   /** Kept for display and for a later sign-in's context; never silently deleted. */
   private async markNeedsSignIn(binding: ServerBinding, credential: Credential, code: string, reason: string): Promise<never> {
     await this.deps.repository.putCredential({ ...credential, needsSignIn: true, lastRefresh: { at: this.deps.clock.now(), outcome: 'rejected', code } });
@@ -242,6 +259,14 @@ export class CredentialManager {
  */
 function leavesGrantStanding(failure: KeyringError): boolean {
   return isTransient(failure) || failure.code === 'invalid_response';
+}
+
+function notSignedIn(binding: ServerBinding): KeyringError {
+  return new KeyringError('not_signed_in', `not signed in to ${binding.serverUrl}`);
+}
+
+function signInExpired(binding: ServerBinding): KeyringError {
+  return new KeyringError('needs_sign_in', `the sign-in to ${binding.serverUrl} has expired; sign in again`);
 }
 
 function boundKey(tokens: TokenSet): Pick<Credential, 'dpopKey'> {

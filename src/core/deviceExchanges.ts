@@ -2,11 +2,12 @@
 // authorization request (§3.1–3.2) and one poll of the token endpoint (§3.4–3.5). The device code never leaves here
 // except inside the pending authorization the caller holds; it is never logged or put into an error.
 import * as oauth from 'oauth4webapi';
+import type { DestinationPolicy } from './addresses';
 import { clientAuthentication, oauthClient } from './clientIdentity';
 import { deviceCodeExpired, type PollAnswer } from './devicePolling';
 import { withDpopNonceRetry, type DpopBinding } from './dpop';
 import { KeyringError, toKeyringError } from './errors';
-import type { DestinationPolicy, HttpClient } from './http';
+import type { HttpClient } from './http';
 import { toTokenSet, type TokenSet } from './oauthExchanges';
 import type { DeviceCodePrompt } from './ports';
 import type { ClientRecord } from './records';

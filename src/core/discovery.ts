@@ -1,9 +1,10 @@
 // Finds who protects an MCP server and how to talk to it: the challenge, RFC 9728 protected resource metadata,
 // then RFC 8414 / OpenID authorization server metadata, with every step recorded for `diagnose`.
 import * as oauth from 'oauth4webapi';
+import type { DestinationPolicy } from './addresses';
 import type { Challenge } from './challenge';
 import { KeyringError, isKeyringError, isTransient, toKeyringError } from './errors';
-import type { DestinationPolicy, HttpClient } from './http';
+import type { HttpClient } from './http';
 import type { StoredDiscovery } from './records';
 import { redactUrl } from './redact';
 import { parseScope } from './scopes';

@@ -1,8 +1,8 @@
 // Discovery results kept for a while (default five minutes) so that sign-ins and retries do not repeat the
 // metadata round trips; forgotten when a challenge names other metadata, on repeated 401s, or on request.
+import type { DestinationPolicy } from './addresses';
 import type { Challenge } from './challenge';
 import type { Discoverer, Discovery } from './discovery';
-import type { DestinationPolicy } from './http';
 import type { KeyringRepository, StoredDiscovery } from './records';
 
 export const DEFAULT_DISCOVERY_TTL_MS = 5 * 60_000;
@@ -16,13 +16,15 @@ export class DiscoveryCache {
   ) {}
 
   /**
-   * A cached result while it is fresh and consistent with the challenge; otherwise a new discovery, which is kept
-   * only once `remember` is called — after the sign-in it served succeeded, so a failed attempt stores nothing.
+   * A cached result while it is fresh and consistent with the challenge; otherwise a new discovery under `policy`
+   * (asked only then), kept with it and only once `remember` is called — after the sign-in it served succeeded, so a
+   * failed attempt stores nothing.
    */
-  async get(serverUrl: URL, canonicalUrl: string, challenge: Challenge | undefined, policy: DestinationPolicy, signal?: AbortSignal): Promise<StoredDiscovery | Discovery> {
+  async get(serverUrl: URL, canonicalUrl: string, challenge: Challenge | undefined, policy: () => Promise<DestinationPolicy>, signal?: AbortSignal): Promise<StoredDiscovery | Discovery> {
     const cached = await this.repository.getDiscovery(canonicalUrl);
     if (cached && this.isFresh(cached) && agreesWithChallenge(cached, challenge)) return cached;
-    return this.discoverer.discover(serverUrl, challenge, policy, signal);
+    const { serverAddressClass } = await policy();
+    return { ...(await this.discoverer.discover(serverUrl, challenge, { serverAddressClass }, signal)), serverAddressClass };
   }
 
   /**

@@ -14,6 +14,7 @@ export const ErrorCodes = [
   'discovery_failed',
   'resource_mismatch',
   'issuer_mismatch',
+  'issuer_changed',
   'pkce_unsupported',
   'registration_unavailable',
   'registration_failed',
@@ -45,16 +46,21 @@ export type ErrorCode = (typeof ErrorCodes)[number];
  */
 export type MissingConfiguration = 'clientId' | 'clientSecret' | 'privateKey' | 'scopes';
 
+/** What a front end needs to word an error as a choice for the person; the message is for logs and the CLI. */
+export type ErrorHint = { readonly kind: 'issuerChange'; readonly previousIssuer: string; readonly issuer: string };
+
 export class KeyringError extends Error {
   override readonly name = 'KeyringError';
   readonly missing?: MissingConfiguration;
+  readonly hint?: ErrorHint;
   constructor(
     readonly code: ErrorCode,
     message: string,
-    options?: { cause?: unknown; missing?: MissingConfiguration },
+    options?: { cause?: unknown; missing?: MissingConfiguration; hint?: ErrorHint },
   ) {
-    super(message, options);
+    super(message, { cause: options?.cause });
     this.missing = options?.missing;
+    this.hint = options?.hint;
   }
 }
 

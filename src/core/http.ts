@@ -2,9 +2,9 @@
 // destination in a private range unless the MCP server is there too, a timeout, a response size cap, and no
 // redirects except bounded, re-checked ones for metadata documents.
 import * as oauth from 'oauth4webapi';
-import { classifyAddress, isDestinationAllowed, type AddressClass } from './addresses';
+import type { AddressClass, DestinationPolicy } from './addresses';
 import { KeyringError, toKeyringError } from './errors';
-import type { FetchFn, Logger, ResolveHost } from './ports';
+import type { Logger, Network } from './ports';
 import { redactUrl } from './redact';
 import { assertSecureUrl } from './urls';
 
@@ -22,8 +22,7 @@ const MAX_METADATA_REDIRECTS = 3;
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 
 export interface HttpClientOptions {
-  readonly fetch: FetchFn;
-  readonly resolveHost: ResolveHost;
+  readonly network: Network;
   readonly logger: Logger;
   readonly timeoutMs?: number;
   /**
@@ -31,11 +30,6 @@ export interface HttpClientOptions {
    * is asked at every request, for a setting that may change while the keyring runs.
    */
   readonly allowInsecureLoopback?: boolean | (() => boolean);
-}
-
-/** Where the user's MCP server lives decides which non-public destinations its servers may name. */
-export interface DestinationPolicy {
-  readonly serverAddressClass: AddressClass;
 }
 
 export class HttpClient {
@@ -51,21 +45,11 @@ export class HttpClient {
     assertSecureUrl(url, what, typeof allow === 'function' ? allow() : allow);
   }
 
-  /**
-   * The address class of a host the user chose (the MCP server), which sets the policy for everything else. Only a
-   * host whose addresses all share one class earns that class; a mixed answer (a public name that also lists a
-   * private address) gets the least privilege, `public`.
-   */
-  async classifyHost(hostname: string): Promise<AddressClass> {
-    const classes = new Set((await this.resolve(hostname)).map(classifyAddress));
-    return classes.size === 1 ? [...classes][0]! : 'public';
-  }
-
   async request(url: URL, init: RequestInit, purpose: RequestPurpose, policy: DestinationPolicy): Promise<Response> {
     let target = url;
     for (let hop = 0; ; hop++) {
-      await this.assertDestination(target, policy);
-      const response = await this.send(target, init, purpose);
+      this.assertSecure(target, 'a server-supplied');
+      const response = await this.send(target, init, purpose, policy);
       const location = response.headers.get('location');
       if (!isRedirect(response.status) || !location) return response;
       if (purpose !== 'metadata' || hop >= MAX_METADATA_REDIRECTS) {
@@ -78,15 +62,16 @@ export class HttpClient {
 
   /**
    * Status and headers of a request whose body does not matter (the unauthenticated probe of an MCP server, which
-   * may answer with an endless event stream); the body is discarded unread.
+   * may answer with an endless event stream; the body is discarded unread), and the class of the address that
+   * answered, which sets the policy for what the server names.
    */
-  async probe(url: URL, init: RequestInit, policy: DestinationPolicy): Promise<{ status: number; headers: Headers }> {
-    await this.assertDestination(url, policy);
+  async probe(url: URL, init: RequestInit): Promise<{ status: number; headers: Headers; addressClass: AddressClass }> {
+    this.assertSecure(url, 'the MCP server');
     const timeout = AbortSignal.timeout(this.timeoutMs);
     try {
-      const response = await this.options.fetch(url, { ...init, redirect: 'manual', signal: init.signal ? AbortSignal.any([init.signal, timeout]) : timeout });
+      const { response, addressClass } = await this.options.network.probe(url, { ...init, redirect: 'manual', signal: init.signal ? AbortSignal.any([init.signal, timeout]) : timeout });
       await response.body?.cancel();
-      return { status: response.status, headers: response.headers };
+      return { status: response.status, headers: response.headers, addressClass };
     } catch (error) {
       throw toKeyringError(error, `request to ${redactUrl(url)}`);
     }
@@ -106,33 +91,12 @@ export class HttpClient {
     };
   }
 
-  private async assertDestination(url: URL, policy: DestinationPolicy): Promise<void> {
-    this.assertSecure(url, 'a server-supplied');
-    const addresses = await this.resolve(url.hostname);
-    for (const address of addresses) {
-      const kind = classifyAddress(address);
-      if (!isDestinationAllowed(kind, policy.serverAddressClass)) {
-        throw new KeyringError('forbidden_address', `refused to contact ${redactUrl(url)}: it resolves to a ${kind} address and the MCP server is not in that range`);
-      }
-    }
-  }
-
-  private async resolve(hostname: string): Promise<string[]> {
-    try {
-      const addresses = await this.options.resolveHost(hostname);
-      if (addresses.length === 0) throw new KeyringError('network', `no address found for ${hostname}`);
-      return addresses;
-    } catch (error) {
-      throw toKeyringError(error, `looking up ${hostname}`);
-    }
-  }
-
-  private async send(url: URL, init: RequestInit, purpose: RequestPurpose): Promise<Response> {
+  private async send(url: URL, init: RequestInit, purpose: RequestPurpose, policy: DestinationPolicy): Promise<Response> {
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
     const where = `${purpose} request to ${redactUrl(url)}`;
     try {
-      const response = await this.options.fetch(url, { ...init, redirect: 'manual', signal });
+      const response = await this.options.network.fetch(url, { ...init, redirect: 'manual', signal }, policy);
       const body = NULL_BODY_STATUSES.has(response.status) ? null : await readCapped(response, RESPONSE_LIMITS[purpose], where);
       return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
     } catch (error) {

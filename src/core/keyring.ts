@@ -2,6 +2,7 @@
 // explain. Composes discovery, client identity, the code flow and the credential manager over injected ports.
 import { createAuthorizedFetch, type CredentialSource } from './authorizedFetch';
 import { accountLabel } from './account';
+import type { DestinationPolicy } from './addresses';
 import { AuthorizationCodeFlow, type AuthorizationRequestInput } from './authorizationCodeFlow';
 import { findAuthorizationChallenge, parseChallenges, type Challenge } from './challenge';
 import { ClientIdentities, type ClientConfig } from './clientIdentity';
@@ -12,10 +13,10 @@ import { DpopKeys, shouldUseDpop } from './dpop';
 import { DiscoveryCache, agreesWithChallenge } from './discoveryCache';
 import { KeyringError, isKeyringError, isSignInRequired, toKeyringError } from './errors';
 import { Emitter, type CredentialChange } from './events';
-import { HttpClient, type DestinationPolicy, type HttpClientOptions } from './http';
+import { HttpClient, type HttpClientOptions } from './http';
 import { requestMachineTokens, type MachineGrant } from './machineGrants';
 import { revokeToken, type TokenSet } from './oauthExchanges';
-import { silentLogger, systemClock, type Clock, type FetchFn, type KeyringStore, type Logger, type OpenUrl, type CreateReceiver, type ResolveHost, type ShowDeviceCode } from './ports';
+import { silentLogger, systemClock, type Clock, type FetchFn, type KeyringStore, type Logger, type Network, type OpenUrl, type CreateReceiver, type ShowDeviceCode } from './ports';
 import { credentialKey, KeyringRepository, type ClientOrigin, type ClientRecord, type Credential, type ServerBinding, type StoredDiscovery } from './records';
 import { redactingLogger } from './redact';
 import { parseScope, selectScopes } from './scopes';
@@ -25,8 +26,10 @@ export const DEFAULT_CLIENT_NAME = 'MCP Keyring';
 
 export interface KeyringDeps {
   readonly store: KeyringStore;
+  /** For requests to the MCP server itself, which the person chose. */
   readonly fetch: FetchFn;
-  readonly resolveHost: ResolveHost;
+  /** For everything else: the MCP server's probe and whatever it names (metadata, registration, tokens). */
+  readonly network: Network;
   readonly openUrl: OpenUrl;
   readonly createReceiver: CreateReceiver;
   /** Shows the user code of a device sign-in; by default the browser opens where the person confirms it. */
@@ -65,6 +68,11 @@ export interface SignInOptions {
    * `interactive` is false, and it renews a credential that has no refresh token.
    */
   readonly grant?: MachineGrant;
+  /**
+   * The authorization server the person confirmed for this server after an `issuer_changed`: the configured client
+   * may be presented there, and belongs to it from then on.
+   */
+  readonly acceptIssuer?: string;
   readonly signal?: AbortSignal;
 }
 
@@ -131,6 +139,7 @@ export class Keyring {
   private readonly codeFlow: AuthorizationCodeFlow;
   private readonly deviceFlow: DeviceAuthorizationFlow;
   private readonly credentials: CredentialManager;
+  /** Per MCP server host: the class of the address its latest probe reached. */
   private readonly policies = new Map<string, Promise<DestinationPolicy>>();
   private readonly dpopKeys = new DpopKeys();
   private readonly changes = new Emitter<CredentialChange>();
@@ -141,7 +150,7 @@ export class Keyring {
     this.logger = redactingLogger(deps.logger ?? silentLogger);
     this.clock = deps.clock ?? systemClock;
     const now = () => this.clock.now();
-    this.http = new HttpClient({ fetch: deps.fetch, resolveHost: deps.resolveHost, logger: this.logger, timeoutMs: deps.timeoutMs, allowInsecureLoopback: deps.allowInsecureLoopback });
+    this.http = new HttpClient({ network: deps.network, logger: this.logger, timeoutMs: deps.timeoutMs, allowInsecureLoopback: deps.allowInsecureLoopback });
     this.repository = new KeyringRepository(deps.store);
     this.discoverer = new Discoverer(this.http, now);
     this.discoveries = new DiscoveryCache(this.discoverer, this.repository, now, deps.discoveryTtlMs);
@@ -166,13 +175,7 @@ export class Keyring {
 
   /** An unauthenticated MCP request, to learn whether and how the server wants authorization. */
   async probe(serverUrl: string, signal?: AbortSignal): Promise<ProbeResult> {
-    const url = parseServerUrl(serverUrl);
-    const { status, headers } = await this.http.probe(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'mcp-keyring-probe', version: '0' } } }),
-      signal,
-    }, await this.policyFor(url));
+    const { status, headers } = await this.probeServer(parseServerUrl(serverUrl), signal).answer;
     const challenges = parseChallenges(headers.get('www-authenticate'));
     return { status, challenges, requiresAuthorization: status === 401 || status === 403, authorizationChallenge: findAuthorizationChallenge(challenges) };
   }
@@ -190,7 +193,7 @@ export class Keyring {
   /** Whether the server's authorization server offers device authorization (RFC 8628). Discovers; stores nothing. */
   async offersDeviceAuthorization(serverUrl: string, signal?: AbortSignal): Promise<boolean> {
     const url = parseServerUrl(serverUrl);
-    const discovery = await this.discoveries.get(url, canonicalServerUrl(url), await this.announcedChallenge(url, signal), await this.policyFor(url), signal);
+    const discovery = await this.discoveries.get(url, canonicalServerUrl(url), await this.announcedChallenge(url, signal), () => this.policyFor(url), signal);
     return supportsDeviceAuthorization(discovery.authorizationServer);
   }
 
@@ -339,8 +342,8 @@ export class Keyring {
 
   private async signInWith(url: URL, options: SignInOptions, challenge: Challenge | undefined): Promise<Credential> {
     const canonical = canonicalServerUrl(url);
-    const policy = await this.policyFor(url);
-    const discovery = await this.discoveries.get(url, canonical, challenge, policy, options.signal);
+    const discovery = await this.discoveries.get(url, canonical, challenge, () => this.policyFor(url), options.signal);
+    const policy = await this.policyOf(url, discovery);
     const as = discovery.authorizationServer;
     const scopes = selectScopes({
       configured: options.scopes,
@@ -350,6 +353,7 @@ export class Keyring {
       authorizationServerSupported: options.grant ? undefined : as.scopes_supported,
     });
     const client: ClientConfig = { clientName: DEFAULT_CLIENT_NAME, ...(await this.boundPreRegisteredClient(canonical, as.issuer)), ...options.client };
+    await this.assertClientBelongsTo(canonical, client.clientId, as.issuer, options.acceptIssuer);
     const dpop = shouldUseDpop(options.dpop, challenge, as.dpop_signing_alg_values_supported) ? await this.dpopKeys.create() : undefined;
     const obtained = options.grant
       ? await this.runMachineGrant(options.grant, { as, client, scopes, resource: discovery.resource, policy, dpop, signal: options.signal })
@@ -392,6 +396,22 @@ export class Keyring {
     const client = await this.repository.getClient(binding.issuer, binding.clientId);
     if (client?.origin !== 'pre-registered') return {};
     return { clientId: client.clientId, clientSecret: client.clientSecret, privateKey: client.privateKey, signingAlg: client.signingAlg, authMethod: client.authMethod };
+  }
+
+  /**
+   * A configured client belongs to the authorization server it first signed in at (recorded in the server's binding):
+   * a server that names another one later gets neither its secret, nor its key, nor an assertion, until the person
+   * confirms the new issuer.
+   */
+  private async assertClientBelongsTo(serverUrl: string, clientId: string | undefined, issuer: string, acceptedIssuer: string | undefined): Promise<void> {
+    if (clientId === undefined || issuer === acceptedIssuer) return;
+    const binding = await this.repository.getServer(serverUrl);
+    if (!binding || binding.clientId !== clientId || binding.issuer === issuer) return;
+    throw new KeyringError(
+      'issuer_changed',
+      `${serverUrl} now names the authorization server ${issuer} instead of ${binding.issuer}, where its configured client is registered; nothing was sent to it`,
+      { hint: { kind: 'issuerChange', previousIssuer: binding.issuer, issuer } },
+    );
   }
 
   /** Points the server at its new credential and purges the one it replaces, so nothing is orphaned. */
@@ -452,30 +472,48 @@ export class Keyring {
 
   /** What a refresh or revocation needs: the bound issuer's metadata and client. A changed issuer means a new sign-in. */
   private async refreshContext(url: URL, binding: ServerBinding, signal?: AbortSignal): Promise<RefreshContext> {
-    const policy = await this.policyFor(url);
-    const discovery = (await this.discoveries.stored(binding.serverUrl)) ?? (await this.rediscover(url, binding.serverUrl, policy, signal));
+    const discovery = (await this.discoveries.stored(binding.serverUrl)) ?? (await this.rediscover(url, binding.serverUrl, signal));
     if (discovery.authorizationServer.issuer !== binding.issuer) {
       throw new KeyringError('needs_sign_in', `${binding.serverUrl} now uses another authorization server; sign in again`);
     }
     const client = await this.repository.getClient(binding.issuer, binding.clientId);
     if (!client) throw new KeyringError('needs_sign_in', `the client registration for ${binding.serverUrl} is gone; sign in again`);
-    return { as: discovery.authorizationServer, client, policy, signal };
+    return { as: discovery.authorizationServer, client, policy: await this.policyOf(url, discovery), signal };
   }
 
-  private async rediscover(url: URL, canonical: string, policy: DestinationPolicy, signal?: AbortSignal): Promise<StoredDiscovery> {
-    const discovery = await this.discoveries.get(url, canonical, undefined, policy, signal);
+  private async rediscover(url: URL, canonical: string, signal?: AbortSignal): Promise<StoredDiscovery> {
+    const discovery = await this.discoveries.get(url, canonical, undefined, () => this.policyFor(url), signal);
     await this.discoveries.remember(discovery, undefined);
     return discovery;
   }
 
+  /** The policy a discovery was made under, so its endpoints are used where they were checked. */
+  private policyOf(url: URL, discovery: StoredDiscovery): Promise<DestinationPolicy> {
+    return discovery.serverAddressClass ? Promise.resolve({ serverAddressClass: discovery.serverAddressClass }) : this.policyFor(url);
+  }
+
+  /** What the MCP server's servers may reach: learned from its latest probe, or from a probe now. */
   private policyFor(url: URL): Promise<DestinationPolicy> {
-    let policy = this.policies.get(url.hostname);
-    if (!policy) {
-      policy = this.http.classifyHost(url.hostname).then((serverAddressClass) => ({ serverAddressClass }));
-      policy.catch(() => this.policies.delete(url.hostname));
-      this.policies.set(url.hostname, policy);
-    }
-    return policy;
+    return this.policies.get(url.hostname) ?? this.probeServer(url).policy;
+  }
+
+  /**
+   * The unauthenticated request that asks the server what it needs. The class of the address that answered, not of a
+   * DNS answer, sets the server's policy: a name that once resolves privately unlocks nothing it did not connect to.
+   */
+  private probeServer(url: URL, signal?: AbortSignal): { answer: Promise<{ status: number; headers: Headers }>; policy: Promise<DestinationPolicy> } {
+    const answer = this.http.probe(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'mcp-keyring-probe', version: '0' } } }),
+      signal,
+    });
+    const policy = answer.then(({ addressClass }) => ({ serverAddressClass: addressClass }));
+    policy.catch(() => {
+      if (this.policies.get(url.hostname) === policy) this.policies.delete(url.hostname);
+    });
+    this.policies.set(url.hostname, policy);
+    return { answer, policy };
   }
 }
 

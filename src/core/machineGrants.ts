@@ -3,11 +3,12 @@
 // for an identity assertion JWT authorization grant (ID-JAG, RFC 8693 token exchange) that the authorization server
 // then accepts as a JWT bearer assertion. Each exchange is an oauth4webapi request/process pair.
 import * as oauth from 'oauth4webapi';
+import type { DestinationPolicy } from './addresses';
 import { clientAuthentication, oauthClient } from './clientIdentity';
 import { clientSecretBasic } from './clientSecretBasic';
 import { withDpopNonceRetry, type DpopBinding } from './dpop';
 import { KeyringError, toKeyringError } from './errors';
-import type { DestinationPolicy, HttpClient } from './http';
+import type { HttpClient } from './http';
 import { toTokenSet, type TokenSet } from './oauthExchanges';
 import type { ClientRecord } from './records';
 import { formatScope } from './scopes';

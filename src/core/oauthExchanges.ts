@@ -2,10 +2,11 @@
 // resource), callback validation (state, RFC 9207 iss), code exchange, refresh and revocation. Each is an
 // oauth4webapi request/process pair; the caller owns all state.
 import * as oauth from 'oauth4webapi';
+import type { DestinationPolicy } from './addresses';
 import { clientAuthentication, oauthClient } from './clientIdentity';
 import { withDpopNonceRetry, type DpopBinding } from './dpop';
 import { KeyringError, toKeyringError } from './errors';
-import type { DestinationPolicy, HttpClient } from './http';
+import type { HttpClient } from './http';
 import type { ClientRecord } from './records';
 import { OFFLINE_ACCESS, formatScope, parseScope } from './scopes';
 

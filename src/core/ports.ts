@@ -1,5 +1,6 @@
 // The small interfaces through which the engine reaches the outside world. Adapters (src/node, src/vscode)
 // implement them; tests pass fakes of exactly these and nothing else.
+import type { AddressClass, DestinationPolicy } from './addresses';
 
 /** Lines are tagged `[component]` by the caller and must already be free of secrets (see redact). */
 export interface Logger {
@@ -34,6 +35,18 @@ export type FetchFn = (input: string | URL, init?: RequestInit) => Promise<Respo
 
 /** Resolves a host name to its IP addresses, so the engine can refuse private destinations before connecting. */
 export type ResolveHost = (hostname: string) => Promise<string[]>;
+
+/**
+ * How the engine reaches servers. `fetch` connects only to addresses the policy allows and refuses with
+ * `forbidden_address` otherwise; `probe` reaches the MCP server the person chose, wherever it is, and says the class
+ * of the address it reached, which sets the policy for everything that server names. Node checks the address it
+ * actually connects to (src/node/guardedNetwork.ts); a platform whose fetch takes no resolver checks a lookup made
+ * just before (lookupCheckedNetwork).
+ */
+export interface Network {
+  fetch(url: URL, init: RequestInit, policy: DestinationPolicy): Promise<Response>;
+  probe(url: URL, init: RequestInit): Promise<{ readonly response: Response; readonly addressClass: AddressClass }>;
+}
 
 /** Opens a URL in the user's browser. */
 export type OpenUrl = (url: string) => Promise<void>;

@@ -1,6 +1,7 @@
 // The engine's persistent records and where they live in a KeyringStore. Every read is validated, so a damaged or
 // hand-edited store gives a clear error instead of a crash deep in a flow.
 import type * as oauth from 'oauth4webapi';
+import { AddressClasses, type AddressClass } from './addresses';
 import type { Challenge } from './challenge';
 import { KeyringError } from './errors';
 import type { KeyringStore } from './ports';
@@ -68,6 +69,11 @@ export interface StoredDiscovery {
    * is fresh, a sign-in need not ask the server again.
    */
   readonly challenge?: AnnouncedChallenge;
+  /**
+   * The class of the address the MCP server's probe reached when this discovery was made: the policy its endpoints
+   * were checked under and are used under. Absent in records from before it was kept (a probe then tells).
+   */
+  readonly serverAddressClass?: AddressClass;
 }
 
 /** A challenge as kept: its token68 credentials, if any, are not. */
@@ -219,8 +225,9 @@ function isServerBinding(value: unknown): value is ServerBinding {
 }
 
 function isStoredDiscovery(value: unknown): value is StoredDiscovery {
-  return hasShape(value, { serverUrl: 'string', resource: 'string', resourceMetadataUrl: 'string?', resourceScopes: 'string[]?', authorizationServer: 'object', metadataSource: 'string', storedAt: 'number', challenge: 'object?' })
+  return hasShape(value, { serverUrl: 'string', resource: 'string', resourceMetadataUrl: 'string?', resourceScopes: 'string[]?', authorizationServer: 'object', metadataSource: 'string', storedAt: 'number', challenge: 'object?', serverAddressClass: 'string?' })
     && typeof (value as { authorizationServer: { issuer?: unknown } }).authorizationServer.issuer === 'string'
+    && (value.serverAddressClass === undefined || (AddressClasses as readonly unknown[]).includes(value.serverAddressClass))
     && (value.challenge === undefined || isAnnouncedChallenge(value.challenge));
 }
 

@@ -286,6 +286,8 @@ function describeError(code: string): string {
       return vscode.l10n.t('The device code expired before it was approved; sign in again.');
     case 'invalid_grant':
       return vscode.l10n.t('The authorization server refused the grant (an expired or rejected assertion, or a revoked sign-in). See the log for details.');
+    case 'issuer_changed':
+      return vscode.l10n.t('The server now names another authorization server; its configured client was not sent there. Signing in asks whether to use the new one.');
     case 'invalid_client':
       return vscode.l10n.t('The authorization server refused the client: check its id, secret or private key ("MCP Keyring: Set Server Secret…").');
     case 'usage':

@@ -12,6 +12,7 @@ import { planRedirectStrategies } from './redirectStrategy';
 import type { RedirectStrategy } from '../core/vocabulary';
 import type { ConfiguredServer } from './configuredServer';
 import { showDeviceCode } from './deviceCodeNotification';
+import { withConfirmedIssuerChange, type IssuerChange } from './issuerChange';
 
 export interface SignInServiceDeps {
   readonly keyring: Keyring;
@@ -24,16 +25,22 @@ export class SignInService {
 
   constructor(private readonly deps: SignInServiceDeps) {}
 
-  /** One sign-in per server at a time: a second request joins the first. */
+  /**
+   * One sign-in per server at a time: a second request joins the first. A server that now names another
+   * authorization server than its configured client's is signed in there only once the person confirms it.
+   */
   signIn(server: ConfiguredServer, scopes?: readonly string[]): Promise<Credential> {
     const running = this.running.get(server.canonicalUrl);
     if (running) return running;
-    const attempt = this.signInWithProgress(server, scopes).finally(() => this.running.delete(server.canonicalUrl));
+    const attempt = withConfirmedIssuerChange(
+      (acceptIssuer) => this.signInWithProgress(server, scopes, acceptIssuer),
+      (change) => confirmIssuerChange(server, change),
+    ).finally(() => this.running.delete(server.canonicalUrl));
     this.running.set(server.canonicalUrl, attempt);
     return attempt;
   }
 
-  private signInWithProgress(server: ConfiguredServer, scopes?: readonly string[]): Promise<Credential> {
+  private signInWithProgress(server: ConfiguredServer, scopes: readonly string[] | undefined, acceptIssuer: string | undefined): Promise<Credential> {
     return Promise.resolve(vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Signing in to {0}…', server.entry.label ?? server.canonicalUrl), cancellable: true },
       async (progress, token) => {
@@ -41,7 +48,8 @@ export class SignInService {
         const subscription = token.onCancellationRequested(() => abort.abort());
         try {
           const report = (message: string) => progress.report({ message });
-          return await (server.entry.grant ? this.runGrant(server, scopes, abort.signal, report) : this.tryStrategies(server, scopes, abort.signal, report));
+          const attempt = { scopes, acceptIssuer, signal: abort.signal };
+          return await (server.entry.grant ? this.runGrant(server, attempt, report) : this.tryStrategies(server, attempt, report));
         } catch (error) {
           if (isKeyringError(error, 'cancelled') || token.isCancellationRequested) throw new vscode.CancellationError();
           throw error;
@@ -53,13 +61,14 @@ export class SignInService {
     ));
   }
 
-  private runGrant(server: ConfiguredServer, scopes: readonly string[] | undefined, signal: AbortSignal, report: (message: string) => void): Promise<Credential> {
+  private runGrant(server: ConfiguredServer, attempt: SignInAttempt, report: (message: string) => void): Promise<Credential> {
     report(vscode.l10n.t('Requesting tokens with the {0} grant…', server.entry.grant!));
     this.deps.logger.info(`[signIn] ${server.canonicalUrl} with the ${server.entry.grant} grant`);
-    return this.deps.keyring.signIn(server.entry.url, { scopes, signal });
+    return this.deps.keyring.signIn(server.entry.url, attempt);
   }
 
-  private async tryStrategies(server: ConfiguredServer, scopes: readonly string[] | undefined, signal: AbortSignal, report: (message: string) => void): Promise<Credential> {
+  private async tryStrategies(server: ConfiguredServer, attempt: SignInAttempt, report: (message: string) => void): Promise<Credential> {
+    const { signal } = attempt;
     const plan = planRedirectStrategies({
       uiKind: vscode.env.uiKind === vscode.UIKind.Web ? 'web' : 'desktop',
       remoteName: vscode.env.remoteName,
@@ -78,10 +87,9 @@ export class SignInService {
       this.deps.logger.info(`[signIn] ${server.canonicalUrl} with the ${strategy} redirect (${plan.rows[index]!.why})`);
       try {
         return await this.deps.keyring.signIn(server.entry.url, {
-          scopes,
+          ...attempt,
           flow: strategy === 'deviceCode' ? 'device' : 'authorizationCode',
           showDeviceCode: (prompt) => showDeviceCode(prompt, report, this.deps.logger),
-          signal,
         });
       } catch (error) {
         if (!isStrategyFailure(error) || signal.aborted) throw error;
@@ -115,6 +123,27 @@ export class SignInService {
     );
     return answer === tryNext;
   }
+}
+
+/** What one sign-in attempt asks of the engine, whichever way it runs. */
+interface SignInAttempt {
+  readonly scopes: readonly string[] | undefined;
+  readonly acceptIssuer: string | undefined;
+  readonly signal: AbortSignal;
+}
+
+/** A modal question: the answer decides where the configured client's secret or key may go. */
+async function confirmIssuerChange(server: ConfiguredServer, change: IssuerChange): Promise<boolean> {
+  const signIn = vscode.l10n.t('Sign In at {0}', change.issuer);
+  const answer = await vscode.window.showWarningMessage(
+    vscode.l10n.t('{0} now sends you to another authorization server.', server.entry.label ?? server.canonicalUrl),
+    {
+      modal: true,
+      detail: vscode.l10n.t('It used {0} and now names {1}. The client configured for this server, with its secret or key, was not sent there. Continue only if you expected this change.', change.previousIssuer, change.issuer),
+    },
+    signIn,
+  );
+  return answer === signIn;
 }
 
 /**

@@ -9,7 +9,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { DEVICE_CODE_GRANT } from '../../src/core/clientIdentity';
 import { isKeyringError, type ErrorCode } from '../../src/core/errors';
 import { Keyring } from '../../src/core/keyring';
-import type { DeviceCodePrompt, Logger } from '../../src/core/ports';
+import { lookupCheckedNetwork } from '../../src/core/lookupCheckedNetwork';
+import type { DeviceCodePrompt, FetchFn, Logger } from '../../src/core/ports';
 import { FileStore } from '../../src/node/fileStore';
 import { LoopbackReceiver } from '../../src/node/loopbackReceiver';
 import { resolveHost } from '../../src/node/resolveHost';
@@ -51,14 +52,15 @@ async function createDeviceHarness(person: Person = {}): Promise<DeviceHarness> 
   const browsing: Promise<void>[] = [];
   const write = (line: string) => void logLines.push(line);
   const logger: Logger = { debug: write, info: write, warn: write, error: write };
+  const observingFetch: FetchFn = async (input, init) => {
+    const response = await fetch(input, init);
+    if (String(input).endsWith('/device/auth') && response.ok) deviceCodes.push(((await response.clone().json()) as { device_code: string }).device_code);
+    return response;
+  };
   const keyring = Keyring.create({
     store: await FileStore.open(storeDirectory),
-    fetch: async (input, init) => {
-      const response = await fetch(input, init);
-      if (String(input).endsWith('/device/auth') && response.ok) deviceCodes.push(((await response.clone().json()) as { device_code: string }).device_code);
-      return response;
-    },
-    resolveHost,
+    fetch: observingFetch,
+    network: lookupCheckedNetwork(observingFetch, resolveHost),
     openUrl: () => Promise.reject(new Error('the device flow opens no authorization URL')),
     createReceiver: () => LoopbackReceiver.start({ logger, timeoutMs: 20_000 }),
     logger,

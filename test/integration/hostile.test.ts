@@ -3,6 +3,7 @@
 // line naming the failed check, store nothing, print no secret, and send nothing it was not allowed to send.
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
+import { isDeepStrictEqual } from 'node:util';
 import { runCli } from '../../src/cli/runCli';
 import type { ErrorCode } from '../../src/core/errors';
 import { startAuthorizationServer, type AuthorizationServer } from '../fixtures/authorizationServer';
@@ -28,6 +29,12 @@ const PLANTED = {
   clientSecret: 'planted-client-secret-9a8b7c',
   password: 'planted-url-password-5e6f',
 } as const;
+
+/** A client the person registered at the real authorization server; its secret may only ever reach that server. */
+const CONFIGURED_CLIENT = { id: 'configured-client', secret: 'configured-client-secret-3d1f7a' } as const;
+const CONFIGURED_CLIENT_ARGS = ['--client-id', CONFIGURED_CLIENT.id, '--client-secret', CONFIGURED_CLIENT.secret];
+/** Where a server that turned hostile sends clients: its own resource metadata, naming its own authorization server. */
+const TURNED_PRM_PATH = '/turned/oauth-protected-resource';
 
 /** Where a row's servers live: the hostile origin (MCP server at /mcp, authorization server at /as) and a real one. */
 interface World {
@@ -55,6 +62,11 @@ interface HostileRow {
   /** Whether the failure may come after the browser was sent to the authorization endpoint. */
   readonly reachesBrowser?: boolean;
   readonly timeoutSeconds?: number;
+  /**
+   * The person signed in with these arguments (a configured client) at the real authorization server before the
+   * server turned hostile; the row's command runs with them too. Nothing stored may change but the discovery cache.
+   */
+  readonly signedInWith?: readonly string[];
 }
 
 // ---- what hostile servers serve ------------------------------------------------------------------------------
@@ -122,6 +134,11 @@ function hostileAs(world: World, metadataFields: Record<string, unknown> = {}): 
   };
 }
 
+/** A server that turned hostile: its new resource metadata names its own authorization server, which takes secrets. */
+function turnedHostile(world: World): Record<string, HostileHandler> {
+  return { ...hostileAs(world, { token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'] }), [TURNED_PRM_PATH]: { body: protectedResourceMetadata(world) } };
+}
+
 /** Answers 200 JSON in many chunks and no Content-Length, so only counting the bytes read can stop it. */
 function streamedJson(value: Record<string, unknown>, totalBytes: number): CustomHandler {
   return async (_request, response) => {
@@ -152,6 +169,15 @@ function padded(value: Record<string, unknown>, bytes: number): Record<string, u
 // ---- the table -------------------------------------------------------------------------------------------------
 
 const NO_ENDPOINT_USED = [REGISTER_PATH, AUTHORIZE_PATH, TOKEN_PATH];
+
+/** How a server that turned hostile answers, and how the command line must refuse it. */
+const TURNED_TO_ITS_OWN_AS = {
+  challenge: (w: World) => `Bearer resource_metadata="${w.origin}${TURNED_PRM_PATH}", scope="mcp:read"`,
+  routes: turnedHostile,
+  code: 'issuer_changed',
+  reason: /now names the authorization server http:\/\/127\.0\.0\.1:\d+\/as instead of http:\/\/127\.0\.0\.1:\d+\/?, where its configured client is registered; nothing was sent to it/,
+  neverRequested: NO_ENDPOINT_USED,
+} satisfies Partial<HostileRow>;
 
 const HOSTILE_ROWS: HostileRow[] = [
   // The protected resource metadata describes another resource: nothing in it may be used.
@@ -296,6 +322,30 @@ const HOSTILE_ROWS: HostileRow[] = [
     routes: (w) => ({ [PRM_PATH]: { body: protectedResourceMetadata(w, { authorization_servers: ['https://[fd00:ec2::254]/'] }) } }),
     code: 'forbidden_address',
     reason: /refused to contact https:\/\/\[fd00:ec2::254\]\/.*: it resolves to a private address/,
+  },
+  {
+    when: 'the resource metadata lists an authorization server on the 6to4 address of the metadata service',
+    routes: (w) => ({ [PRM_PATH]: { body: protectedResourceMetadata(w, { authorization_servers: ['https://[2002:a9fe:a9fe::1]/'] }) } }),
+    code: 'forbidden_address',
+    reason: /refused to contact https:\/\/\[2002:a9fe:a9fe::1\]\/.*: it resolves to a link-local address/,
+  },
+  {
+    when: 'the resource metadata lists an authorization server on an IPv4-compatible private address',
+    routes: (w) => ({ [PRM_PATH]: { body: protectedResourceMetadata(w, { authorization_servers: ['https://[::10.0.0.1]/'] }) } }),
+    code: 'forbidden_address',
+    reason: /refused to contact https:\/\/\[::a00:1\]\/.*: it resolves to a private address/,
+  },
+  {
+    when: 'the resource metadata lists an authorization server on a Teredo address',
+    routes: (w) => ({ [PRM_PATH]: { body: protectedResourceMetadata(w, { authorization_servers: ['https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/'] }) } }),
+    code: 'forbidden_address',
+    reason: /refused to contact https:\/\/\[2001:0:4136:e378:8000:63bf:3fff:fdd2\]\/.*: it resolves to a reserved address/,
+  },
+  {
+    when: 'the resource metadata lists an authorization server on a site-local address',
+    routes: (w) => ({ [PRM_PATH]: { body: protectedResourceMetadata(w, { authorization_servers: ['https://[fec0::1]/'] }) } }),
+    code: 'forbidden_address',
+    reason: /refused to contact https:\/\/\[fec0::1\]\/.*: it resolves to a private address/,
   },
   {
     when: 'the registration endpoint is on the cloud metadata service',
@@ -480,6 +530,20 @@ const HOSTILE_ROWS: HostileRow[] = [
     reachesBrowser: true,
   },
 
+  // A server that turns hostile after a sign-in with a configured client: it names its own authorization server, which
+  // must never see the client's secret, by the code flow or by a machine grant.
+  {
+    when: 'a server signed in with a configured client later names another authorization server',
+    signedInWith: CONFIGURED_CLIENT_ARGS,
+    ...TURNED_TO_ITS_OWN_AS,
+  },
+  {
+    when: 'a server signed in with a client credentials grant names another authorization server on its next request',
+    command: 'tools',
+    signedInWith: [...CONFIGURED_CLIENT_ARGS, '--grant', 'client_credentials'],
+    ...TURNED_TO_ITS_OWN_AS,
+  },
+
   // Registration refused.
   {
     when: 'the registration endpoint answers 400 invalid_client_metadata',
@@ -547,8 +611,21 @@ function secretsSentTo(server: HostileServer): string[] {
   return values.filter((value): value is string => typeof value === 'string' && value.length >= 8);
 }
 
-function pathsRequested(server: HostileServer): string[] {
-  return server.requestLog.map((request) => new URL(request.url, server.origin).pathname);
+function pathsRequested(server: HostileServer, from = 0): string[] {
+  return server.requestLog.slice(from).map((request) => new URL(request.url, server.origin).pathname);
+}
+
+/** The records a sign-in leaves behind (clients, servers, credentials), as text; the discovery cache is not one. */
+function durableRecords(contents: string): string[] {
+  return contents.split('\n').filter((line) => line !== '' && !line.startsWith('{"key":"discovery:')).sort();
+}
+
+/** Whether a request carried `secret`, in its body or in HTTP Basic authentication. */
+function carries(request: RecordedRequest, secret: string): boolean {
+  const authorization = request.headers.authorization ?? '';
+  // RFC 6749 §2.3.1: Basic credentials are form-encoded before base64.
+  const basic = authorization.startsWith('Basic ') ? decodeURIComponent(Buffer.from(authorization.slice(6), 'base64').toString()) : '';
+  return request.body.includes(secret) || request.url.includes(secret) || authorization.includes(secret) || basic.includes(secret);
 }
 
 /** The kinds of record a store holds (client, server, discovery, credential), never their values. */
@@ -561,7 +638,17 @@ describe('signing in against hostile and broken servers', function () {
   let guard: ReturnType<typeof guardLoopbackOnly>;
 
   before(async function () {
-    realAs = await startAuthorizationServer();
+    realAs = await startAuthorizationServer({
+      clients: [{
+        client_id: CONFIGURED_CLIENT.id,
+        client_secret: CONFIGURED_CLIENT.secret,
+        token_endpoint_auth_method: 'client_secret_basic',
+        application_type: 'native',
+        grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
+        response_types: ['code'],
+        redirect_uris: ['http://127.0.0.1/callback'],
+      }],
+    });
     guard = guardLoopbackOnly();
   });
   after(async function () {
@@ -576,18 +663,28 @@ describe('signing in against hostile and broken servers', function () {
       const server = await startHostileServer(routes);
       const serverUrl = `${server.origin}/mcp`;
       const world: World = { origin: server.origin, serverUrl, issuer: `${server.origin}/as`, realAs };
+      const cli = await createCliHarness();
+      const extraArgs = row.signedInWith ?? [];
+      let storedBefore = '';
+      if (row.signedInWith) {
+        Object.assign(routes, { '/mcp': { status: 401, headers: { 'www-authenticate': defaultChallenge(world) } }, [PRM_PATH]: { body: protectedResourceMetadata(world, { authorization_servers: [realAs.issuer] }) } });
+        const signIn = await runCommand(cli, DEFAULT_TIMEOUT_SECONDS, ['login', serverUrl, ...row.signedInWith]);
+        assert.equal(signIn.code, 0, `the sign-in before the server turned failed: ${signIn.stderr}`);
+        storedBefore = await cli.storeContents();
+      }
       Object.assign(routes, { '/mcp': { status: 401, headers: { 'www-authenticate': (row.challenge ?? defaultChallenge)(world) } } }, row.routes(world));
       row.arrange?.(world);
-      const cli = await createCliHarness();
+      const requestsBefore = server.requestLog.length;
       const realAsRequestsBefore = realAs.requestLog.length;
       const offLoopbackBefore = guard.attempts.length;
       try {
         const timeoutSeconds = row.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
-        const result = await runCommand(cli, timeoutSeconds, [command, serverUrl]);
+        const result = await runCommand(cli, timeoutSeconds, [command, serverUrl, ...extraArgs]);
         const printed = result.stdout + result.stderr;
         const line = /^mcp-keyring: ([a-z_]+): ([^\n]*)\n$/.exec(result.stderr);
         const stored = await cli.storeContents();
-        const requested = pathsRequested(server);
+        const requested = pathsRequested(server, requestsBefore);
+        const sentSecret = server.requestLog.slice(requestsBefore).some((request) => carries(request, CONFIGURED_CLIENT.secret));
         const problems = [
           result.code !== 1 && `exit code ${result.code}, expected 1 (stderr: ${JSON.stringify(result.stderr)})`,
           !line && `stderr is not one "mcp-keyring: <code>: <reason>" line: ${JSON.stringify(result.stderr)}`,
@@ -595,8 +692,10 @@ describe('signing in against hostile and broken servers', function () {
           line && !row.reason.test(line[2]!) && `reason ${JSON.stringify(line[2])} does not match ${String(row.reason)}`,
           /^ {4}at /m.test(printed) && 'a stack trace was printed',
           result.stdout !== '' && `stdout is not empty: ${JSON.stringify(result.stdout)}`,
-          stored !== '' && `the store holds records after the failure: ${storedKinds(stored).join(', ') || stored}`,
-          [...Object.values(PLANTED), ...secretsSentTo(server)].some((secret) => printed.includes(secret)) && 'a secret was printed',
+          !row.signedInWith && stored !== '' && `the store holds records after the failure: ${storedKinds(stored).join(', ') || stored}`,
+          row.signedInWith && !isDeepStrictEqual(durableRecords(stored), durableRecords(storedBefore)) && `the stored records changed: ${storedKinds(stored).join(', ')}`,
+          [...Object.values(PLANTED), CONFIGURED_CLIENT.secret, ...secretsSentTo(server)].some((secret) => printed.includes(secret)) && 'a secret was printed',
+          sentSecret && 'the configured client secret was sent to the hostile server',
           ...(row.neverRequested ?? []).filter((path) => requested.includes(path)).map((path) => `${path} was requested`),
           guard.attempts.length !== offLoopbackBefore && `requests off loopback were attempted: ${guard.attempts.slice(offLoopbackBefore).join(', ')}`,
           !row.contactsRealAs && realAs.requestLog.length !== realAsRequestsBefore && `the real authorization server was contacted: ${realAs.requestLog.slice(realAsRequestsBefore).map((entry) => entry.path).join(', ')}`,

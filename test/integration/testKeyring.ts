@@ -1,9 +1,10 @@
-// The engine composed as the command line composes it (file store, loopback receiver, Node's fetch and DNS), with
-// the scripted browser as the person — for tests that drive the engine's API directly.
+// The engine composed as the command line composes it (file store, loopback receiver, Node's fetch with its
+// connections checked by the guarded network), with the scripted browser as the person — for tests that drive the
+// engine's API directly.
 import { Keyring, type KeyringDeps } from '../../src/core/keyring';
 import { FileStore } from '../../src/node/fileStore';
+import { createGuardedNetwork } from '../../src/node/guardedNetwork';
 import { LoopbackReceiver } from '../../src/node/loopbackReceiver';
-import { resolveHost } from '../../src/node/resolveHost';
 import { silentLogger, type KeyringStore } from '../../src/core/ports';
 import type { TestBrowser } from '../fixtures/testBrowser';
 
@@ -16,7 +17,7 @@ export function createKeyringOver(store: KeyringStore, browser: TestBrowser, fet
   return Keyring.create({
     store,
     fetch: (input, init) => fetchFn(input, init),
-    resolveHost,
+    network: createGuardedNetwork({ fetch: (input, init) => fetchFn(input, init) }),
     openUrl: (url) => browser.open(url),
     createReceiver: () => LoopbackReceiver.start({ logger: silentLogger, timeoutMs: 20_000 }),
     timeoutMs: 10_000,

@@ -265,6 +265,31 @@ describe('CredentialManager', () => {
       assert.equal(h.tokenRequests.length, 1);
     });
 
+    // The lock can be held twice (a SecretStorage lease race, a file lock taken over from a holder that stalled): the
+    // winner's rotated refresh token must survive the loser's rejected refresh with the old one.
+    it('uses the refresh token another lock holder rotated meanwhile instead of marking its own rejected one (invalid_grant)', async () => {
+      const h: Harness = harness([async () => {
+        await h.repository.putCredential(credentialAged(h.clock, 0, { accessToken: 'access-winner', refreshToken: 'refresh-winner' }));
+        return oauthError('invalid_grant')();
+      }]);
+      await h.repository.putCredential(credentialAged(h.clock, EXPIRED));
+      assert.equal((await h.manager.fresh(binding, h.context)).accessToken, 'access-winner');
+      const stored = await h.stored();
+      assert.equal(stored?.refreshToken, 'refresh-winner');
+      assert.equal(stored?.needsSignIn, false);
+      assert.equal(h.tokenRequests.length, 1);
+    });
+
+    it('writes nothing back when the credential was signed out while its refresh was rejected', async () => {
+      const h: Harness = harness([async () => {
+        await h.repository.deleteCredential(binding);
+        return oauthError('invalid_grant')();
+      }]);
+      await h.repository.putCredential(credentialAged(h.clock, EXPIRED));
+      await rejectsWithCode(h.manager.fresh(binding, h.context), 'not_signed_in');
+      assert.equal(await h.stored(), undefined);
+    });
+
     it('does not retry or ask again once the grant was rejected', async () => {
       const h = harness([oauthError('invalid_grant')]);
       await h.repository.putCredential(credentialAged(h.clock, EXPIRED));
@@ -296,6 +321,18 @@ describe('CredentialManager', () => {
   });
 
   describe('when the authorization server is unavailable', () => {
+    it('keeps the refresh token another lock holder rotated meanwhile when its own refresh failed for a while (503)', async () => {
+      const h: Harness = harness([async () => {
+        await h.repository.putCredential(credentialAged(h.clock, 0, { accessToken: 'access-winner', refreshToken: 'refresh-winner' }));
+        return unavailable();
+      }]);
+      await h.repository.putCredential(credentialAged(h.clock, DUE_BUT_VALID));
+      assert.equal((await h.manager.fresh(binding, h.context)).accessToken, 'access-winner');
+      const stored = await h.stored();
+      assert.equal(stored?.refreshToken, 'refresh-winner');
+      assert.equal(stored?.lastRefresh, undefined);
+    });
+
     it('keeps the tokens and hands out the still-valid token on a 503', async () => {
       const h = harness([unavailable]);
       await h.repository.putCredential(credentialAged(h.clock, DUE_BUT_VALID));

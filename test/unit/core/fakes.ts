@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { isKeyringError, type ErrorCode, type KeyringError } from '../../../src/core/errors';
 import { HttpClient } from '../../../src/core/http';
+import { lookupCheckedNetwork } from '../../../src/core/lookupCheckedNetwork';
 import type { Clock, FetchFn, KeyringStore, Logger, ResolveHost, Timers } from '../../../src/core/ports';
 
 /** An in-memory KeyringStore whose `withLock` really serialises work on a key. */
@@ -102,10 +103,10 @@ export function recordingLogger(): RecordingLogger {
   return { lines, debug: push('debug'), info: push('info'), warn: push('warn'), error: push('error') };
 }
 
+/** An HttpClient over a fake fetch, its addresses checked on lookups by a fake resolver (loopback by default). */
 export function httpClientOver(fetch: FetchFn, options: { resolveHost?: ResolveHost; timeoutMs?: number; logger?: Logger } = {}): HttpClient {
   return new HttpClient({
-    fetch,
-    resolveHost: options.resolveHost ?? fakeResolveHost(),
+    network: lookupCheckedNetwork(fetch, options.resolveHost ?? fakeResolveHost()),
     logger: options.logger ?? recordingLogger(),
     timeoutMs: options.timeoutMs,
   });

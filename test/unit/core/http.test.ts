@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { AddressClass } from '../../../src/core/addresses';
 import { HttpClient, RESPONSE_LIMITS, type RequestPurpose } from '../../../src/core/http';
 import type { FetchFn } from '../../../src/core/ports';
+import { lookupCheckedNetwork } from '../../../src/core/lookupCheckedNetwork';
 import { fakeResolveHost, httpClientOver, jsonRoute, recordingLogger, rejectsWithCode, routerFetch, type Route } from './fakes';
 
 const policy = (serverAddressClass: AddressClass) => ({ serverAddressClass });
@@ -46,7 +47,7 @@ describe('HttpClient', () => {
     it('asks a changing allowInsecureLoopback at every request', async () => {
       const server = routerFetch({ 'http://localhost:9000/token': jsonRoute({ ok: true }) });
       let isAllowed = false;
-      const http = new HttpClient({ fetch: server.fetch, resolveHost: fakeResolveHost({ localhost: ['127.0.0.1'] }), logger: recordingLogger(), allowInsecureLoopback: () => isAllowed });
+      const http = new HttpClient({ network: lookupCheckedNetwork(server.fetch, fakeResolveHost({ localhost: ['127.0.0.1'] })), logger: recordingLogger(), allowInsecureLoopback: () => isAllowed });
       const request = () => http.request(new URL('http://localhost:9000/token'), { method: 'POST' }, 'token', policy('loopback'));
       await rejectsWithCode(request(), 'insecure_url');
       assert.deepEqual(server.requests, []);
@@ -109,13 +110,14 @@ describe('HttpClient', () => {
       await rejectsWithCode(http.request(new URL('https://as.example/meta'), GET, 'metadata', policy('public')), 'network');
     });
 
-    it('classifies a host by its addresses, granting a non-public class only when all of them share it', async () => {
-      const http = httpClientOver(routerFetch().fetch, {
+    it('classifies a probed host by its addresses, granting a non-public class only when all of them share it', async () => {
+      const server = routerFetch({ 'https://mcp.internal/mcp': jsonRoute({}), 'https://mcp.example/mcp': jsonRoute({}), 'https://mixed.example/mcp': jsonRoute({}) });
+      const http = httpClientOver(server.fetch, {
         resolveHost: fakeResolveHost({ 'mcp.internal': ['10.0.0.5', '10.0.0.6'], 'mcp.example': ['8.8.4.4'], 'mixed.example': ['10.0.0.1', '8.8.4.4'] }),
       });
-      assert.equal(await http.classifyHost('mcp.internal'), 'private');
-      assert.equal(await http.classifyHost('mcp.example'), 'public');
-      assert.equal(await http.classifyHost('mixed.example'), 'public');
+      assert.equal((await http.probe(new URL('https://mcp.internal/mcp'), GET)).addressClass, 'private');
+      assert.equal((await http.probe(new URL('https://mcp.example/mcp'), GET)).addressClass, 'public');
+      assert.equal((await http.probe(new URL('https://mixed.example/mcp'), GET)).addressClass, 'public');
     });
   });
 
@@ -227,7 +229,7 @@ describe('HttpClient', () => {
 
     it('fails with timeout when a probe gets no answer in time', async () => {
       const http = httpClientOver(hanging, { timeoutMs: 20 });
-      await rejectsWithCode(http.probe(new URL('https://mcp.example/mcp'), GET, policy('loopback')), 'timeout');
+      await rejectsWithCode(http.probe(new URL('https://mcp.example/mcp'), GET), 'timeout');
     });
 
     it("fails with cancelled when the caller's signal aborts", async () => {
@@ -248,17 +250,16 @@ describe('HttpClient', () => {
     it('returns status and headers and discards an endless body', async () => {
       const body = endlessBody(1024);
       const server = routerFetch({ 'https://mcp.example/mcp': () => new Response(body.stream, { status: 401, headers: { 'www-authenticate': 'Bearer realm="x"' } }) });
-      const result = await httpClientOver(server.fetch).probe(new URL('https://mcp.example/mcp'), GET, policy('loopback'));
+      const result = await httpClientOver(server.fetch).probe(new URL('https://mcp.example/mcp'), GET);
       assert.equal(result.status, 401);
       assert.equal(result.headers.get('www-authenticate'), 'Bearer realm="x"');
       assert.ok(body.wasCancelled());
     });
 
-    it('obeys the destination policy', async () => {
-      const server = routerFetch();
+    it('reaches the MCP server wherever the person chose it to be, and says in which class of address it is', async () => {
+      const server = routerFetch({ 'https://mcp.example/mcp': jsonRoute({}, 401) });
       const http = httpClientOver(server.fetch, { resolveHost: fakeResolveHost({ 'mcp.example': ['10.0.0.1'] }) });
-      await rejectsWithCode(http.probe(new URL('https://mcp.example/mcp'), GET, policy('public')), 'forbidden_address');
-      assert.deepEqual(server.requests, []);
+      assert.equal((await http.probe(new URL('https://mcp.example/mcp'), GET)).addressClass, 'private');
     });
   });
 

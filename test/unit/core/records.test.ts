@@ -65,6 +65,8 @@ describe('KeyringRepository', () => {
   it('reads back a discovery result it wrote', async () => {
     await repository.putDiscovery(discovery);
     assert.deepEqual(await repository.getDiscovery(discovery.serverUrl), discovery);
+    await repository.putDiscovery({ ...discovery, serverAddressClass: 'private' });
+    assert.equal((await repository.getDiscovery(discovery.serverUrl))?.serverAddressClass, 'private');
   });
 
   it('deletes each kind of record', async () => {
@@ -121,6 +123,7 @@ describe('KeyringRepository', () => {
     ['a discovery whose authorization server has no issuer', (repo) => repo.getDiscovery(discovery.serverUrl), `discovery:${discovery.serverUrl}`, { ...discovery, authorizationServer: { token_endpoint: 'https://as.example/token' } }],
     ['a discovery whose remembered challenge has a parameter that is not a string', (repo) => repo.getDiscovery(discovery.serverUrl), `discovery:${discovery.serverUrl}`, { ...discovery, challenge: { scheme: 'bearer', params: { scope: ['read'] } } }],
     ['a discovery whose remembered challenge has no scheme', (repo) => repo.getDiscovery(discovery.serverUrl), `discovery:${discovery.serverUrl}`, { ...discovery, challenge: { params: {} } }],
+    ['a discovery kept under an address class that does not exist', (repo) => repo.getDiscovery(discovery.serverUrl), `discovery:${discovery.serverUrl}`, { ...discovery, serverAddressClass: 'anywhere' }],
     ['a discovery whose authorization server is null', (repo) => repo.getDiscovery(discovery.serverUrl), `discovery:${discovery.serverUrl}`, { ...discovery, authorizationServer: null }],
   ];
   for (const [name, read, key, value] of wrongOthers) {

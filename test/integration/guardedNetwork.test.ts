@@ -1,0 +1,79 @@
+// The command line's network against a real server on loopback, with a resolver that answers differently on each
+// lookup: the address checked must be the address connected, and the MCP server's class the one its probe reached.
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { DestinationPolicy } from '../../src/core/addresses';
+import { createGuardedNetwork, type Lookup } from '../../src/node/guardedNetwork';
+import { rejectsWithCode } from '../unit/core/fakes';
+
+const LOOPBACK_SERVER: DestinationPolicy = { serverAddressClass: 'loopback' };
+
+/** A resolver that gives each lookup of a name the next of its answers (the last one repeats), as a rebinding DNS would. */
+function changingResolver(answers: readonly (readonly string[])[]) {
+  const asked: string[] = [];
+  const lookup: Lookup = (hostname, options, callback) => {
+    asked.push(hostname);
+    const addresses = answers[Math.min(asked.length, answers.length) - 1]!.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+    if (options.all) callback(null, addresses);
+    else callback(null, addresses[0]!.address, addresses[0]!.family);
+  };
+  return { lookup, asked };
+}
+
+/** A loopback server that closes every connection after answering, so each request needs a new connection (and lookup). */
+async function startServer(): Promise<{ server: Server; port: number; requests: string[] }> {
+  const requests: string[] = [];
+  const server = createServer((request, response) => {
+    requests.push(request.url ?? '');
+    response.writeHead(200, { connection: 'close', 'content-type': 'text/plain' }).end('ok');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as AddressInfo).port, requests };
+}
+
+describe('the guarded network (Node)', () => {
+  let running: Awaited<ReturnType<typeof startServer>>;
+  beforeEach(async () => {
+    running = await startServer();
+  });
+  afterEach(async () => {
+    running.server.closeAllConnections();
+    await new Promise((resolve) => running.server.close(resolve));
+  });
+
+  it('checks the address it connects to, so a name that rebinds to the metadata service on its next lookup is refused', async () => {
+    const resolver = changingResolver([['127.0.0.1'], ['169.254.169.254']]);
+    const network = createGuardedNetwork({ fetch: (input, init) => fetch(input, init), lookup: resolver.lookup });
+    const url = new URL(`http://rebind.test:${running.port}/token`);
+    const first = await network.fetch(url, { method: 'POST' }, LOOPBACK_SERVER);
+    assert.equal(await first.text(), 'ok');
+    const refused = await rejectsWithCode(network.fetch(url, { method: 'POST' }, LOOPBACK_SERVER), 'forbidden_address');
+    assert.match(refused.message, /refused to contact http:\/\/rebind\.test:\d+\/token: it resolves to a link-local address/);
+    assert.deepEqual(running.requests, ['/token'], 'only the checked connection reached a server');
+    assert.deepEqual(resolver.asked, ['rebind.test', 'rebind.test'], 'one lookup per connection, and each was the one checked');
+  });
+
+  it('refuses an IP literal outside the policy without connecting', async () => {
+    const resolver = changingResolver([['127.0.0.1']]);
+    const network = createGuardedNetwork({ fetch: (input, init) => fetch(input, init), lookup: resolver.lookup });
+    await rejectsWithCode(network.fetch(new URL('http://10.0.0.1:9/token'), { method: 'POST' }, LOOPBACK_SERVER), 'forbidden_address');
+    assert.deepEqual(resolver.asked, []);
+  });
+
+  it('refuses a name whose answer mixes an allowed address with a forbidden one', async () => {
+    const resolver = changingResolver([['127.0.0.1', '10.0.0.1']]);
+    const network = createGuardedNetwork({ fetch: (input, init) => fetch(input, init), lookup: resolver.lookup });
+    await rejectsWithCode(network.fetch(new URL(`http://mixed.test:${running.port}/`), {}, LOOPBACK_SERVER), 'forbidden_address');
+    assert.deepEqual(running.requests, []);
+  });
+
+  it('classifies the MCP server by the address its probe reached, not by every address its name lists', async () => {
+    // TEST-NET-1 does not answer; the connection falls through to loopback, where the server is.
+    const resolver = changingResolver([['192.0.2.1', '127.0.0.1']]);
+    const network = createGuardedNetwork({ fetch: (input, init) => fetch(input, init), lookup: resolver.lookup });
+    const { response, addressClass } = await network.probe(new URL(`http://mcp.test:${running.port}/mcp`), { method: 'POST' });
+    assert.equal(await response.text(), 'ok');
+    assert.equal(addressClass, 'loopback');
+  });
+});

@@ -81,7 +81,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return EXIT_INTERRUPTED;
     }
     const failure = toKeyringError(error, options.command);
-    const remedy = failure.missing ? ` (${HOW_TO_GIVE[failure.missing]})` : '';
+    const remedy = failure.missing ? ` (${HOW_TO_GIVE[failure.missing]})` : failure.hint?.kind === 'issuerChange' ? ` (if you trust ${failure.hint.issuer}, run mcp-keyring logout ${options.serverUrl} and sign in again)` : '';
     io.stderr(`mcp-keyring: ${failure.code}: ${redact(failure.message, secrets)}${remedy}\n`);
     return failure.code === 'usage' ? EXIT_USAGE : EXIT_FAILURE;
   }

@@ -175,7 +175,7 @@ const TURNED_TO_ITS_OWN_AS = {
   challenge: (w: World) => `Bearer resource_metadata="${w.origin}${TURNED_PRM_PATH}", scope="mcp:read"`,
   routes: turnedHostile,
   code: 'issuer_changed',
-  reason: /now names the authorization server http:\/\/127\.0\.0\.1:\d+\/as instead of http:\/\/127\.0\.0\.1:\d+\/?, where its configured client is registered; nothing was sent to it/,
+  reason: /now names the authorization server http:\/\/127\.0\.0\.1:\d+\/as instead of http:\/\/127\.0\.0\.1:\d+\/?, where its configured client is registered; nothing was sent to it \(if you trust http:\/\/127\.0\.0\.1:\d+\/as, run mcp-keyring logout http:\/\/127\.0\.0\.1:\d+\/mcp and sign in again\)$/,
   neverRequested: NO_ENDPOINT_USED,
 } satisfies Partial<HostileRow>;
 

@@ -53,6 +53,7 @@ Other options:
   --json                        machine-readable output
   --verbose                     log each step to stderr (secrets are never logged)
   -h, --help                    show this help
+  --version                     show the version
 `;
 
 /** The commands that may sign in. */
@@ -83,7 +84,8 @@ export interface CliOptions {
   readonly verbose: boolean;
 }
 
-export type ParsedCommandLine = { readonly help: true } | { readonly help: false; readonly options: CliOptions };
+/** `usage`: no command at all, which is a usage error (the usage goes to stderr), unlike asking for help. */
+export type ParsedCommandLine = { readonly kind: 'help' | 'version' | 'usage' } | { readonly kind: 'run'; readonly options: CliOptions };
 
 /** Throws KeyringError('usage') for anything malformed; the message says what and never echoes a secret. */
 export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv): ParsedCommandLine {
@@ -94,8 +96,10 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     throw new KeyringError('usage', error instanceof Error ? error.message.split('\n')[0]! : 'invalid arguments');
   }
   const { values, positionals } = parsed;
-  if (values.help || positionals.length === 0) return { help: true };
   const [command, ...rest] = positionals;
+  if (values.help || command === 'help') return { kind: 'help' };
+  if (values.version) return { kind: 'version' };
+  if (command === undefined) return { kind: 'usage' };
   if (!isCommand(command)) throw new KeyringError('usage', `unknown command "${command}"`);
   const expected = command === 'call' ? 2 : command === 'status' ? 0 : 1;
   const allowed = command === 'status' ? 1 : expected;
@@ -109,7 +113,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   if (values.dpop && values['no-dpop']) throw new KeyringError('usage', 'give either --dpop or --no-dpop');
   if (values.device && grantOptions.grant) throw new KeyringError('usage', 'give either --device or --grant');
   return {
-    help: false,
+    kind: 'run',
     options: {
       command,
       serverUrl: rest[0],
@@ -166,6 +170,7 @@ function parseRaw(argv: readonly string[]) {
       json: { type: 'boolean' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean' },
     },
   });
 }

@@ -6,6 +6,8 @@ import type { Logger, OpenUrl } from '../core/ports';
 import { redact, redactingLogger } from '../core/redact';
 import { formatDiagnosis, formatStatus } from '../core/reportText';
 import { readSecretFile } from '../node/readSecretFile';
+// esbuild keeps only this field of the manifest in the bundle.
+import { version } from '../../package.json';
 import { toMachineGrant, type GrantSpec } from './grantOptions';
 import { openMcpSession } from './mcpSession';
 import { createNodeKeyring } from './nodeKeyring';
@@ -40,9 +42,16 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   let options: CliOptions;
   try {
     const parsed = parseCommandLine(argv, io.env);
-    if (parsed.help) {
-      io.stdout(USAGE);
-      return argv.length === 0 ? EXIT_USAGE : EXIT_OK;
+    switch (parsed.kind) {
+      case 'help':
+        io.stdout(USAGE);
+        return EXIT_OK;
+      case 'version':
+        io.stdout(`mcp-keyring ${version}\n`);
+        return EXIT_OK;
+      case 'usage':
+        io.stderr(USAGE);
+        return EXIT_USAGE;
     }
     options = parsed.options;
   } catch (error) {

@@ -7,7 +7,7 @@ const URL = 'https://mcp.example/mcp';
 
 function parse(args: string[], env: NodeJS.ProcessEnv = {}): CliOptions {
   const parsed = parseCommandLine(['token', URL, ...args], env);
-  assert.equal(parsed.help, false);
+  assert.equal(parsed.kind, 'run');
   return (parsed as { options: CliOptions }).options;
 }
 

@@ -1,5 +1,6 @@
 // Installs, or reuses, what the real-editor tests need: Debian's Chromium (and the Kerberos headers one of
 // code-server's native modules builds against), then Node 24 and code-server inside the ignored .vscode-test/ cache.
+// `npm run demo` uses only the second half, which installs no system package, on any OS.
 // Idempotent: a warm run only checks versions. Run it directly with `node --import tsx test/editor/install.ts`.
 import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -114,9 +115,21 @@ function codeServerPackageVersion(): string | undefined {
   return manifest?.version;
 }
 
+/**
+ * code-server's `kerberos` module compiles against the system's Kerberos headers on Linux (macOS and Windows have
+ * theirs built in). The tests install them with Debian's package; the demo installs no system package, so it says
+ * what is missing instead of failing deep inside node-gyp.
+ */
+function assertKerberosHeaders(): void {
+  if (process.platform !== 'linux' || spawnSync('krb5-config', ['--version']).status === 0) return;
+  throw new Error('code-server builds against the Kerberos headers, which are missing: install them (Debian and Ubuntu: '
+    + 'libkrb5-dev, Fedora: krb5-devel), or install VS Code so that the demo opens it instead');
+}
+
 async function ensureCodeServer(): Promise<void> {
   const expected = { codeServer: codeServerVersion, node: nodeVersion };
   if (isComplete(codeServerInstallDir, expected) && codeServerPackageVersion() === codeServerVersion && existsSync(codeServerEntry)) return;
+  assertKerberosHeaders();
   log(`installing code-server@${codeServerVersion} into ${path.relative(process.cwd(), codeServerInstallDir)} (several minutes)`);
   // Its postinstall reads the Node major from npm's user agent and compiles native modules with node-gyp, so npm
   // itself must run on Node 24 and node-gyp must find Node 24's headers (the machine's npmrc points elsewhere).
@@ -133,14 +146,19 @@ async function ensureCodeServer(): Promise<void> {
   writeFileSync(path.join(codeServerInstallDir, completeMarker), JSON.stringify(expected));
 }
 
-/** Makes sure Chromium, Node 24 and code-server are ready; seconds when they already are. */
-export async function ensureEditorToolchain(): Promise<void> {
+/** Makes sure Node 24 and code-server are ready inside .vscode-test/; seconds when they already are. */
+export async function ensureCodeServerToolchain(): Promise<void> {
   const started = performance.now();
-  await timed('Debian packages', ensureDebianPackages);
-  if (!existsSync(chromiumPath)) throw new Error(`${chromiumPath} is missing after installing chromium`);
   await timed(`node ${nodeVersion}`, ensureNode);
   await timed(`code-server ${codeServerVersion}`, ensureCodeServer);
-  log(`ready in ${seconds(started)}: code-server ${codeServerVersion} on node ${nodeVersion}, ${chromiumPath}`);
+  log(`ready in ${seconds(started)}: code-server ${codeServerVersion} on node ${nodeVersion}`);
+}
+
+/** Makes sure Chromium (the tests' browser), Node 24 and code-server are ready; seconds when they already are. */
+export async function ensureEditorToolchain(): Promise<void> {
+  await timed('Debian packages', ensureDebianPackages);
+  if (!existsSync(chromiumPath)) throw new Error(`${chromiumPath} is missing after installing chromium`);
+  await ensureCodeServerToolchain();
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {

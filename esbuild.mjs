@@ -1,10 +1,31 @@
 // Bundles the CLI (ESM, Node) and, once it exists, the extension entry (CommonJS, as VS Code loads it).
-import { build } from 'esbuild';
+// `node esbuild.mjs --watch` (npm run watch) rebuilds both on every change, for F5 in VS Code.
+import { context } from 'esbuild';
 import { existsSync } from 'node:fs';
 
-const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: true, logLevel: 'warning' };
+const isWatching = process.argv.includes('--watch');
 
-await build({
+/**
+ * The lines .vscode/tasks.json's problem matcher waits for: a rebuild started, and it ended with its errors. Both
+ * bundles share one count, so "finished" means neither is still building.
+ */
+let buildsRunning = 0;
+const watchReport = {
+  name: 'watch-report',
+  setup(build) {
+    build.onStart(() => {
+      if (buildsRunning++ === 0) console.log('[watch] build started');
+    });
+    build.onEnd((result) => {
+      for (const { text, location } of result.errors) console.error(`✘ [ERROR] ${text}\n    ${location?.file}:${location?.line}:${location?.column}:`);
+      if (--buildsRunning === 0) console.log('[watch] build finished');
+    });
+  },
+};
+
+const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: true, logLevel: 'warning', plugins: isWatching ? [watchReport] : [] };
+
+const builds = [{
   ...common,
   entryPoints: ['src/cli/main.ts'],
   outfile: 'dist/cli.mjs',
@@ -13,8 +34,15 @@ await build({
     // Bundled CommonJS dependencies call require(); give them one inside the ESM bundle.
     js: "#!/usr/bin/env node\nimport { createRequire as __keyringCreateRequire } from 'node:module';\nconst require = __keyringCreateRequire(import.meta.url);",
   },
-});
-
+}];
 if (existsSync('src/extension.ts')) {
-  await build({ ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.cjs', format: 'cjs', external: ['vscode'] });
+  builds.push({ ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.cjs', format: 'cjs', external: ['vscode'] });
+}
+
+const contexts = await Promise.all(builds.map((options) => context(options)));
+if (isWatching) {
+  await Promise.all(contexts.map((built) => built.watch()));
+} else {
+  await Promise.all(contexts.map((built) => built.rebuild()));
+  await Promise.all(contexts.map((built) => built.dispose()));
 }

@@ -12,6 +12,7 @@ import { toMachineGrant, type GrantSpec } from './grantOptions';
 import { openMcpSession } from './mcpSession';
 import { createNodeKeyring } from './nodeKeyring';
 import { USAGE, parseCommandLine, type CliOptions } from './options';
+import { terminalSafeJson, withoutControlCharacters } from './terminalText';
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -38,7 +39,9 @@ const HOW_TO_GIVE: Record<MissingConfiguration, string> = {
   scopes: 'pass --scope',
 };
 
-export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+export async function runCli(argv: readonly string[], rawIo: CliIo): Promise<number> {
+  // Every line printed passes here, whatever part of it a server chose.
+  const io: CliIo = { ...rawIo, stdout: (text) => rawIo.stdout(withoutControlCharacters(text)), stderr: (text) => rawIo.stderr(withoutControlCharacters(text)) };
   let options: CliOptions;
   try {
     const parsed = parseCommandLine(argv, io.env);
@@ -98,7 +101,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
 async function runCommand(keyring: Keyring, options: CliOptions, signIn: SignInOptions, io: CliIo): Promise<void> {
   const now = io.now ?? Date.now;
-  const print = (value: unknown, human: () => string) => io.stdout(`${options.json ? JSON.stringify(value, null, 2) : human()}\n`);
+  const print = (value: unknown, human: () => string) => io.stdout(`${options.json ? terminalSafeJson(value) : human()}\n`);
   const serverUrl = options.serverUrl!;
   switch (options.command) {
     case 'login': {

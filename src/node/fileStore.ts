@@ -7,6 +7,7 @@ import { join, posix, resolve, win32 } from 'node:path';
 import { KeyringError, platformErrorCode } from '../core/errors';
 import type { KeyringStore } from '../core/ports';
 import { type FileLockOptions, withFileLock } from './fileLock';
+import { assertPrivateDirectory } from './privateDirectory';
 
 const APP_DIRECTORY = 'mcp-keyring';
 const DIRECT_PREFIX = 'k-';
@@ -29,9 +30,10 @@ export class FileStore implements KeyringStore {
     private readonly lockOptions: FileLockOptions,
   ) {}
 
-  /** Opens (creating if needed) the store directory, making sure only the current user can enter it. */
+  /** Opens (creating if needed) the store directory, making sure only the current user can enter or change it. */
   static async open(directory: string, lockOptions: FileLockOptions = {}): Promise<FileStore> {
     const absolute = resolve(directory);
+    await assertPrivateDirectory(absolute);
     try {
       await mkdir(absolute, { recursive: true, mode: 0o700 });
       // mkdir leaves an existing directory's mode alone, and the umask may have loosened a new one.

@@ -2,6 +2,7 @@
 // server) that lies, floods, stalls, drops the line or points somewhere it must not; the sign-in must stop with one
 // line naming the failed check, store nothing, print no secret, and send nothing it was not allowed to send.
 import assert from 'node:assert/strict';
+import { chmod, rm, symlink } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
 import { McpServer, createMcpHandler } from '@modelcontextprotocol/server';
@@ -573,12 +574,12 @@ interface Run {
  * Runs the command line in-process like cliHarness does, but with our own --timeout: the harness appends
  * `--timeout 20`, and with parseArgs the last occurrence of a flag wins.
  */
-async function runCommand(cli: CliHarness, timeoutSeconds: number, args: string[]): Promise<Run> {
+async function runCommand(cli: CliHarness, timeoutSeconds: number, args: string[], storeDirectory = cli.storeDirectory): Promise<Run> {
   let stdout = '';
   let stderr = '';
   let browserOpens = 0;
   const started = Date.now();
-  const code = await runCli([...args, '--store', cli.storeDirectory, '--timeout', String(timeoutSeconds)], {
+  const code = await runCli([...args, '--store', storeDirectory, '--timeout', String(timeoutSeconds)], {
     stdout: (text) => (stdout += text),
     stderr: (text) => (stderr += text),
     env: {},
@@ -728,6 +729,8 @@ interface BadInputRow {
   readonly message: RegExp;
   /** Must not be echoed back. */
   readonly secret?: string;
+  /** Turns the harness's empty store directory into the one the row passes with --store. */
+  readonly storeDirectory?: (harnessStore: string) => Promise<string>;
 }
 
 const BAD_INPUT_ROWS: BadInputRow[] = [
@@ -748,6 +751,26 @@ const BAD_INPUT_ROWS: BadInputRow[] = [
     args: () => ['login', 'http://example.test/mcp'],
     exitCode: 1,
     message: /^mcp-keyring: insecure_url: the MCP server URL must use https \(http:\/\/example\.test does not\)$/,
+  },
+  {
+    what: 'a --store directory that others can write to',
+    args: (url) => ['login', url],
+    storeDirectory: async (store) => {
+      await chmod(store, 0o777);
+      return store;
+    },
+    exitCode: 1,
+    message: /^mcp-keyring: store_failed: refusing the credential directory: \S+ is writable by group or others; others could swap the credentials in it$/,
+  },
+  {
+    what: 'a --store directory that is a symbolic link',
+    args: (url) => ['login', url],
+    storeDirectory: async (store) => {
+      await symlink(store, `${store}-link`);
+      return `${store}-link`;
+    },
+    exitCode: 1,
+    message: /^mcp-keyring: store_failed: refusing the credential directory: \S+-link is a symbolic link; others could swap the credentials in it$/,
   },
 ];
 
@@ -770,7 +793,8 @@ describe('the command line refusing bad input before any request', function () {
       const offLoopbackBefore = guard.attempts.length;
       const requestsBefore = server.requestLog.length;
       try {
-        const result = await runCommand(cli, DEFAULT_TIMEOUT_SECONDS, row.args(`${server.origin}/mcp`));
+        const storeDirectory = await row.storeDirectory?.(cli.storeDirectory);
+        const result = await runCommand(cli, DEFAULT_TIMEOUT_SECONDS, row.args(`${server.origin}/mcp`), storeDirectory);
         assert.equal(result.code, row.exitCode, result.stderr);
         assert.match(result.stderr.split('\n')[0]!, row.message);
         assert.doesNotMatch(result.stderr, /^ {4}at /m);
@@ -782,6 +806,7 @@ describe('the command line refusing bad input before any request', function () {
         assert.equal(await cli.storeContents(), '');
       } finally {
         await cli.dispose();
+        await rm(`${cli.storeDirectory}-link`, { force: true });
       }
     });
   }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readdir, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isKeyringError } from '../../../src/core/errors';
 import { defaultStoreDirectory, FileStore } from '../../../src/node/fileStore';
@@ -154,3 +154,93 @@ describe('defaultStoreDirectory', () => {
     });
   }
 });
+
+describe('FileStore refusing a credential directory others could swap', function () {
+  let root: string;
+
+  beforeEach(async () => {
+    root = await makeTempDirectory();
+  });
+  afterEach(async () => {
+    await removeTempDirectory(root);
+  });
+
+  const REFUSED: { what: string; arrange: (root: string) => Promise<string>; reason: RegExp }[] = [
+    {
+      what: 'a store directory that is a symbolic link',
+      arrange: async (dir) => {
+        await mkdir(join(dir, 'real'), { mode: 0o700 });
+        await symlink(join(dir, 'real'), join(dir, 'keyring'));
+        return join(dir, 'keyring');
+      },
+      reason: /keyring is a symbolic link/,
+    },
+    {
+      what: 'a store directory writable by its group',
+      arrange: async (dir) => {
+        await mkdir(join(dir, 'keyring'));
+        await chmod(join(dir, 'keyring'), 0o770);
+        return join(dir, 'keyring');
+      },
+      reason: /keyring is writable by group or others/,
+    },
+    {
+      what: 'a store directory inside a parent anyone can write to',
+      arrange: async (dir) => {
+        await mkdir(join(dir, 'shared'));
+        await chmod(join(dir, 'shared'), 0o777);
+        return join(dir, 'shared', 'keyring');
+      },
+      reason: /shared \(above .*keyring\) is writable by group or others/,
+    },
+    {
+      what: 'a store directory reached through a symbolic link into a directory anyone can write to',
+      arrange: async (dir) => {
+        await mkdir(join(dir, 'shared'));
+        await chmod(join(dir, 'shared'), 0o777);
+        await mkdir(join(dir, 'shared', 'inner'), { mode: 0o700 });
+        await mkdir(join(dir, 'private'), { mode: 0o700 });
+        await symlink(join(dir, 'shared', 'inner'), join(dir, 'private', 'link'));
+        return join(dir, 'private', 'link', 'keyring');
+      },
+      reason: /shared \(above .*keyring\) is writable by group or others/,
+    },
+    {
+      what: 'a store directory owned by another user',
+      arrange: async (dir) => {
+        await mkdir(join(dir, 'keyring'), { mode: 0o700 });
+        // Only root can give a directory away; as anyone else the check is the same code path as below.
+        if (process.getuid?.() === 0) await chown(join(dir, 'keyring'), 65534, 65534);
+        else return '/';
+        return join(dir, 'keyring');
+      },
+      reason: /is owned by another user/,
+    },
+  ];
+
+  for (const row of REFUSED) {
+    it(`refuses ${row.what}, saying why, and creates nothing`, async function () {
+      if (!isPosix) this.skip();
+      const directory = await row.arrange(root);
+      const before = await listTree(root);
+      await assert.rejects(FileStore.open(directory), (error: unknown) => isKeyringError(error, 'store_failed') && row.reason.test(error.message));
+      assert.deepEqual(await listTree(root), before);
+    });
+  }
+
+  it('accepts a store directory below a sticky directory anyone can write to (as /tmp is), and through safe symbolic links', async function () {
+    if (!isPosix) this.skip();
+    await mkdir(join(root, 'sticky'));
+    await chmod(join(root, 'sticky'), 0o1777);
+    await mkdir(join(root, 'home'), { mode: 0o700 });
+    await symlink(join(root, 'sticky'), join(root, 'home', 'link'));
+    const store = await FileStore.open(join(root, 'home', 'link', 'keyring'));
+    await store.set('k', 'v');
+    assert.equal(await store.get('k'), 'v');
+    assert.equal((await stat(join(root, 'sticky', 'keyring'))).mode & 0o777, 0o700);
+  });
+});
+
+async function listTree(directory: string): Promise<string[]> {
+  return (await readdir(directory, { recursive: true })).sort();
+}

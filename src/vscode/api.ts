@@ -1,11 +1,10 @@
-// The API other extensions get from `activate()`: tokens for a server, sign-out, change events, the configured servers.
-//
-// It asks no per-extension consent, unlike `vscode.authentication.getSession('mcp-keyring', …)`: VS Code gives an
-// extension's exports one shared object and tells it nothing about who calls, so a consent check here could be
-// claimed by any caller for any other. Extensions that should need the person's consent use the authentication API.
+// The API other extensions get from `activate()`: the configured servers and their states, change events, and
+// starting a sign-in or sign-out. It hands out no token: VS Code gives every extension the same exports object and
+// tells it nothing about who calls, so a token here would go to any installed extension without the person's consent.
+// Tokens leave the extension only through `vscode.authentication.getSession('mcp-keyring', …)`, which the editor
+// gates per extension.
 import * as vscode from 'vscode';
 import type { CredentialChange } from '../core/events';
-import { isSignInRequired } from '../core/errors';
 import type { Keyring } from '../core/keyring';
 import { displayName } from './serverEntry';
 import { toConfiguredServer } from './configuredServer';
@@ -22,8 +21,11 @@ export interface McpKeyringServerInfo {
 }
 
 export interface McpKeyringApi {
-  /** A valid access token for the server; with `interactive`, signs in when needed (showing the editor's UI). */
-  getAccessToken(serverUrl: string, options?: { interactive?: boolean }): Promise<string>;
+  /**
+   * Signs in to the server, showing the editor's UI (or runs its machine grant); resolves once a credential is stored.
+   * For the token itself, ask `vscode.authentication.getSession('mcp-keyring', ['resource:<server URL>'], …)`.
+   */
+  signIn(serverUrl: string): Promise<void>;
   /**
    * Signs out of the server without asking (the caller asks, if it should): revokes at the server where it offers
    * revocation, forgets the credential in any case, and fires `onDidChangeCredentials`. Not signed in: nothing to do.
@@ -35,15 +37,10 @@ export interface McpKeyringApi {
 
 export function createApi(keyring: Keyring, registry: ServerRegistry, signIns: SignInService, onDidChangeCredentials: vscode.Event<CredentialChange>): McpKeyringApi {
   return {
-    async getAccessToken(serverUrl, options) {
-      try {
-        return (await keyring.getAccessToken(serverUrl, { interactive: false })).accessToken;
-      } catch (error) {
-        if (!options?.interactive || !isSignInRequired(error)) throw error;
-      }
+    async signIn(serverUrl) {
       const server = registry.find(serverUrl) ?? toConfiguredServer({ url: serverUrl });
       if (!server) throw new Error(vscode.l10n.t('"{0}" is not a usable MCP server URL.', serverUrl));
-      return (await signIns.signIn(server)).accessToken;
+      await signIns.signIn(server);
     },
     signOut: (serverUrl) => signOutIfSignedIn(keyring, serverUrl),
     onDidChangeCredentials,

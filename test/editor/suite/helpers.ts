@@ -10,11 +10,12 @@ export const providerId = 'mcp-keyring';
 /** The editor names an extension's MCP server definitions `<extension id>/<label>`; the label comes from the settings. */
 export const fixtureDefinitionId = `${extensionId}/Fixture MCP server`;
 
+/** What `activate()` returns: no token, ever (tokens go through the consent-gated authentication API). */
 export interface KeyringApi {
-  getAccessToken(serverUrl: string, options?: { interactive?: boolean }): Promise<string>;
+  signIn(serverUrl: string): Promise<void>;
   readonly onDidChangeCredentials: vscode.Event<{ serverUrl: string; kind: string }>;
   signOut(serverUrl: string): Promise<void>;
-  listServers(): Promise<{ url: string; signedIn: boolean }[]>;
+  listServers(): Promise<{ url: string; signedIn: boolean; expiresAt?: number }[]>;
 }
 
 export interface Config {
@@ -54,9 +55,13 @@ export async function accountLabels(): Promise<string[]> {
   return (await vscode.authentication.getAccounts(providerId)).map((account) => account.label);
 }
 
-/** The token the keyring holds now, never signing in. */
-export function currentToken(api: KeyringApi, url: string): Promise<string | undefined> {
-  return api.getAccessToken(url, { interactive: false }).catch(() => undefined);
+/**
+ * What tells the credential the keyring holds now from the one before (its expiry: a new token brings a new one),
+ * without the token, which the API does not hand out; undefined when not signed in.
+ */
+export async function currentCredential(api: KeyringApi, url: string): Promise<number | undefined> {
+  const server = (await api.listServers()).find((each) => each.url === url);
+  return server?.signedIn ? server.expiresAt : undefined;
 }
 
 /** Resolves with the first event `predicate` accepts; rejects after `timeoutMs`, naming what never happened. */
@@ -119,7 +124,7 @@ export async function eventually<T>(what: string, timeoutMs: number, probe: () =
  * Signs in interactively while the runner plays the person; fails as soon as the authorization server refuses the
  * browser, with what its page said, instead of waiting out the extension's five minutes for a callback.
  */
-export async function signInThroughBrowser(api: KeyringApi, url: string): Promise<string> {
+export async function signInThroughBrowser(api: KeyringApi, url: string): Promise<void> {
   const popupsBefore = (await runner.state()).popups.length;
   let isDone = false;
   const refused = (async (): Promise<never> => {
@@ -131,7 +136,7 @@ export async function signInThroughBrowser(api: KeyringApi, url: string): Promis
     return new Promise<never>(() => undefined);
   })();
   try {
-    return await Promise.race([api.getAccessToken(url, { interactive: true }), refused]);
+    await Promise.race([api.signIn(url), refused]);
   } finally {
     isDone = true;
   }

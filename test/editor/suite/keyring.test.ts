@@ -5,14 +5,14 @@ import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { runnerCannotPlayThePerson, suiteOutsideDesktop } from './desktop';
 import { mochaLinePrefix } from './editorTestConfig';
-import { accountLabels, assertNoFailures, callEcho, currentToken, eventually, extensionId, fixtureConfig, fixtureEchoTool, nextEvent, providerId, popupsSince, resultText, signInThroughBrowser, silentSession, startFixtureEchoTool, type KeyringApi } from './helpers';
+import { accountLabels, assertNoFailures, callEcho, currentCredential, eventually, extensionId, fixtureConfig, fixtureEchoTool, nextEvent, providerId, popupsSince, resultText, signInThroughBrowser, silentSession, startFixtureEchoTool, type KeyringApi } from './helpers';
 import { runner } from './runner';
 
 suite('MCP Keyring in the editor', function () {
   const config = fixtureConfig();
   let api: KeyringApi;
   /** What each refresh test leaves for the next. */
-  let signedInToken = '';
+  let signedInCredential: number | undefined;
   let signedOut = false;
 
   suiteSetup(async () => {
@@ -36,6 +36,11 @@ suite('MCP Keyring in the editor', function () {
       assert.deepEqual(contributed.filter((command) => !registered.has(command)), []);
     });
 
+    test('exports no way to get a token: other extensions ask the authentication API, which asks the person', () => {
+      // Whatever activate() returns, every installed extension can call, and none of them is named to it.
+      assert.deepEqual(Object.keys(api).sort(), ['listServers', 'onDidChangeCredentials', 'signIn', 'signOut']);
+    });
+
     test('lists the servers from the user settings, signed out', async () => {
       const servers = await api.listServers();
       assert.deepEqual(servers.map((server) => [server.url, server.signedIn]), [[config.serverUrl, false], [config.loopbackServerUrl, false]]);
@@ -46,13 +51,13 @@ suite('MCP Keyring in the editor', function () {
     test('signs in through the browser and the editor callback, then offers the account to the editor', async () => {
       const sessionsChanged = nextEvent(vscode.authentication.onDidChangeSessions, 'onDidChangeSessions for mcp-keyring', 60_000, (event) => event.provider.id === providerId);
       const before = await runner.state();
-      signedInToken = await signInThroughBrowser(api, config.serverUrl);
-      assert.ok(signedInToken.length > 10, 'getAccessToken returned no token');
+      await signInThroughBrowser(api, config.serverUrl);
+      signedInCredential = await currentCredential(api, config.serverUrl);
+      assert.ok(signedInCredential, 'not signed in after the sign-in');
       await sessionsChanged;
 
       // Without openid in the scopes there is no id token naming the person; the account is named after the server.
       assert.equal((await accountLabels()).length, 1, `accounts: ${(await accountLabels()).join(', ')}`);
-      assert.equal(await currentToken(api, config.serverUrl), signedInToken);
       // The session went to no one: the editor hands sessions only to extensions the person allowed.
       assert.equal(await silentSession(config.serverUrl), undefined, 'getSession(silent) handed out a session nobody allowed');
 
@@ -70,8 +75,8 @@ suite('MCP Keyring in the editor', function () {
       // The redirect table rules loopback out in web editors: the extension host's 127.0.0.1 is not the browser's.
       if (vscode.env.uiKind === vscode.UIKind.Web) this.skip();
       const before = await runner.state();
-      const token = await signInThroughBrowser(api, config.loopbackServerUrl);
-      assert.ok(token.length > 10, 'getAccessToken returned no token');
+      await signInThroughBrowser(api, config.loopbackServerUrl);
+      assert.ok(await currentCredential(api, config.loopbackServerUrl), 'not signed in after the sign-in');
       const popups = await popupsSince(before.popups.length);
       assert.equal(popups.length, 1, `the editor opened ${popups.length} tabs: ${JSON.stringify(popups)}`);
       const finishedAt = new URL(popups[0]!.finishedAt ?? 'about:blank');
@@ -82,9 +87,8 @@ suite('MCP Keyring in the editor', function () {
     test('in a web editor, a server entry asking for loopback signs in through the editor callback instead', async function () {
       if (vscode.env.uiKind !== vscode.UIKind.Web) this.skip();
       const before = await runner.state();
-      const token = await signInThroughBrowser(api, config.loopbackServerUrl);
-      assert.ok(token.length > 10, 'getAccessToken returned no token');
-      assert.equal(await currentToken(api, config.loopbackServerUrl), token);
+      await signInThroughBrowser(api, config.loopbackServerUrl);
+      assert.ok(await currentCredential(api, config.loopbackServerUrl), 'not signed in after the sign-in');
       const popups = await popupsSince(before.popups.length);
       assert.equal(popups.length, 1, `the editor opened ${popups.length} tabs: ${JSON.stringify(popups)}`);
       assert.equal(popups[0]!.error, undefined);
@@ -101,9 +105,9 @@ suite('MCP Keyring in the editor', function () {
       const sessionsChanged = nextEvent(vscode.authentication.onDidChangeSessions, 'onDidChangeSessions after the refresh', 30_000, (event) => event.provider.id === providerId);
       await refreshed;
       await sessionsChanged;
-      const token = await currentToken(api, config.serverUrl);
-      assert.ok(token, 'no token after the refresh');
-      assert.notEqual(token, signedInToken, 'the keyring still holds the token from the sign-in');
+      const credential = await currentCredential(api, config.serverUrl);
+      assert.ok(credential, 'no credential after the refresh');
+      assert.notEqual(credential, signedInCredential, 'the keyring still holds the credential from the sign-in');
       const after = await runner.state();
       assert.equal(after.popups.length, before.popups.length, 'the refresh opened a browser tab');
       assert.ok(after.tokenRequests > before.tokenRequests, 'the token endpoint saw no refresh request');
@@ -116,12 +120,12 @@ suite('MCP Keyring in the editor', function () {
       const echo = await startFixtureEchoTool();
       await runner.mark('tool-calls');
       // A refresh is a new token in the keyring; the events announcing them are counted apart, as a diagnostic.
-      const tokens = new Set([await currentToken(api, config.serverUrl)]);
+      const tokens = new Set([await currentCredential(api, config.serverUrl)]);
       let refreshEvents = 0;
       const counting = api.onDidChangeCredentials((change) => {
         if (change.serverUrl !== config.serverUrl || change.kind !== 'refreshed') return;
         refreshEvents += 1;
-        void currentToken(api, config.serverUrl).then((token) => tokens.add(token));
+        void currentCredential(api, config.serverUrl).then((credential) => tokens.add(credential));
       });
       const refreshes = (): number => tokens.size - 1;
       const failures: string[] = [];
@@ -170,8 +174,8 @@ suite('MCP Keyring in the editor', function () {
       await vscode.commands.executeCommand('_signOutOfAccount', { providerId, accountLabel: account.label });
       await eventually('the provider still offers an account after the sign-out', 10_000, async () => ((await accountLabels()).length === 0 ? true : undefined));
       signedOut = true;
-      assert.equal(await currentToken(api, config.serverUrl), undefined, 'a token for the server is left');
-      assert.equal(await currentToken(api, config.loopbackServerUrl), undefined, 'a token for the loopback server is left');
+      assert.equal(await currentCredential(api, config.serverUrl), undefined, 'a credential for the server is left');
+      assert.equal(await currentCredential(api, config.loopbackServerUrl), undefined, 'a credential for the loopback server is left');
       const servers = await api.listServers();
       assert.deepEqual(servers.filter((server) => server.signedIn).map((server) => server.url), []);
       assertNoFailures(await runner.check('revoked', 'sign-out'));

@@ -23,7 +23,7 @@ suiteOutsideDesktop('MCP Keyring signing in by device code', runnerCannotPlayThe
 
   test('signs in with a code approved on the verification page, with no redirect back to the editor', async () => {
     const before = await runner.state();
-    const token = await api.getAccessToken(serverUrl, { interactive: true });
+    await api.signIn(serverUrl);
     // The extension may hold its tokens before the tab has loaded the server's last page.
     const after = await eventually('the tab reaching the end of the device flow', 15_000, async () => {
       const state = await runner.state();
@@ -31,7 +31,6 @@ suiteOutsideDesktop('MCP Keyring signing in by device code', runnerCannotPlayThe
       return popup && (popup.finishedAt !== undefined || popup.error !== undefined) ? state : undefined;
     });
 
-    assert.ok(token.length > 10, 'getAccessToken returned no token');
     const popups = after.popups.slice(before.popups.length);
     assert.equal(popups.length, 1, `the editor opened ${popups.length} tabs: ${JSON.stringify(popups)}`);
     assert.equal(popups[0]!.error, undefined);
@@ -42,7 +41,6 @@ suiteOutsideDesktop('MCP Keyring signing in by device code', runnerCannotPlayThe
     assert.deepEqual(registrations.map((registration) => [registration.status, registration.redirectUris]), [[201, []]], 'one registration, for the device grant, with no redirect URI');
     assert.equal(after.issued.accessTokens, before.issued.accessTokens + 1);
 
-    assert.equal(await api.getAccessToken(serverUrl, { interactive: false }), token, 'the credential is stored and handed out without a new sign-in');
-    assert.ok((await api.listServers()).find((server) => server.url === serverUrl)?.signedIn);
+    assert.ok((await api.listServers()).find((server) => server.url === serverUrl)?.signedIn, 'the credential is not stored');
   });
 });

@@ -31,6 +31,7 @@ import { ServerTreeProvider } from './vscode/serverTree';
 import { SignInService } from './vscode/signInService';
 import { RedirectReceivers, WAIT_FOR_BROWSER_MS } from './vscode/redirectReceivers';
 import { UriHandlerCallbacks } from './vscode/uriHandlerReceiver';
+import { WorkspaceServerConsent } from './vscode/workspaceServerConsent';
 
 export async function activate(context: vscode.ExtensionContext): Promise<McpKeyringApi> {
   const own = <T extends vscode.Disposable | { dispose(): unknown }>(disposable: T): T => {
@@ -54,12 +55,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<McpKey
   const clientSecrets = new ClientSecrets(serverSecrets);
   const staticCredentials = new StaticCredentials(serverSecrets);
   const grantSecrets = new GrantSecrets(serverSecrets);
-  const registry = own(new ServerRegistry(logger));
+  const registry = own(new ServerRegistry(logger, own(new WorkspaceServerConsent(context.workspaceState, logger))));
   const serverTokenOptions = new ServerTokenOptions({
     clientSecrets,
     grantSecrets,
     readFile: readSecretFile,
-    clientMetadataUrl: () => vscode.workspace.getConfiguration(Settings.section).get<string>(Settings.clientMetadataUrl, '') || undefined,
+    clientMetadataUrl: () => registry.clientMetadataUrl(),
   });
 
   const receivers = new RedirectReceivers(() => uriCallbacks.createReceiver(), logger);

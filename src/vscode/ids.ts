@@ -37,6 +37,8 @@ export const Settings = {
 export const StateKeys = {
   /** The user settings' servers seen last, with what their credentials depend on (see serverPurge). */
   userServers: 'mcpKeyring.userServers',
+  /** In workspaceState: what the person allowed this workspace's settings to say about where secrets go. */
+  confirmedWorkspaceRouting: 'mcpKeyring.confirmedWorkspaceRouting',
 } as const;
 
 /** Tree item contextValue values, matched by `viewItem ==` in package.json menus. */

@@ -1,19 +1,26 @@
-// The configured servers (`mcpKeyring.servers`): read with workspace trust in mind, written to user settings, and
-// announced when they change. Each server gets a stable route id for the relay and the MCP definition.
+// The configured servers (`mcpKeyring.servers`): read with workspace trust and the person's confirmation in mind
+// (workspaceServers.ts), written to user settings, and announced when they change. Each server gets a stable route id
+// for the relay and the MCP definition.
 import * as vscode from 'vscode';
 import type { Logger } from '../core/ports';
 import { canonicalServerUrl, parseServerUrl } from '../core/urls';
 import { Settings } from './ids';
 import { toConfiguredServer, tryCanonical, type ConfiguredServer } from './configuredServer';
 import { parseServerEntry, type ServerEntry } from './serverEntry';
+import type { WorkspaceServerConsent } from './workspaceServerConsent';
+import { effectiveServers, type EffectiveServers } from './workspaceServers';
 
 export class ServerRegistry implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
   private readonly subscriptions: vscode.Disposable[] = [];
 
-  constructor(private readonly logger: Logger) {
+  constructor(
+    private readonly logger: Logger,
+    private readonly consent: WorkspaceServerConsent,
+  ) {
     this.subscriptions.push(
+      consent.onDidConfirm(() => this.changed.fire()),
       vscode.workspace.onDidChangeConfiguration((event) => {
         if (event.affectsConfiguration(`${Settings.section}.${Settings.servers}`)) this.changed.fire();
       }),
@@ -21,22 +28,17 @@ export class ServerRegistry implements vscode.Disposable {
     );
   }
 
-  /** Valid entries, one per canonical URL. Untrusted workspaces contribute none: only user settings count there. */
+  /**
+   * Valid entries, one per canonical URL, the user's first. Untrusted workspaces contribute none; trusted ones
+   * contribute without the fields that route secrets until the person has allowed them.
+   */
   list(): ConfiguredServer[] {
-    const inspected = vscode.workspace.getConfiguration(Settings.section).inspect<unknown[]>(Settings.servers);
-    const raw = vscode.workspace.isTrusted
-      ? [...(inspected?.workspaceFolderValue ?? []), ...(inspected?.workspaceValue ?? []), ...(inspected?.globalValue ?? [])]
-      : [...(inspected?.globalValue ?? [])];
-    const servers = new Map<string, ConfiguredServer>();
-    for (const value of raw) {
-      const server = toConfiguredServer(value);
-      if (!server) {
-        this.logger.warn('[settings] ignored an mcpKeyring.servers entry that is not a valid server (it needs an http(s) url)');
-        continue;
-      }
-      if (!servers.has(server.canonicalUrl)) servers.set(server.canonicalUrl, server);
-    }
-    return [...servers.values()];
+    return this.effective().servers;
+  }
+
+  /** The client ID metadata document URL, by the same rules as the servers. */
+  clientMetadataUrl(): string | undefined {
+    return this.effective().clientMetadataUrl;
   }
 
   /** Valid entries of the user settings alone, whatever the workspace and its trust. */
@@ -64,6 +66,23 @@ export class ServerRegistry implements vscode.Disposable {
   dispose(): void {
     this.changed.dispose();
     for (const subscription of this.subscriptions) subscription.dispose();
+  }
+
+  private effective(): EffectiveServers {
+    const configuration = vscode.workspace.getConfiguration(Settings.section);
+    const servers = configuration.inspect<unknown[]>(Settings.servers);
+    const metadataUrl = configuration.inspect<string>(Settings.clientMetadataUrl);
+    const effective = effectiveServers({
+      user: servers?.globalValue ?? [],
+      workspace: [...(servers?.workspaceFolderValue ?? []), ...(servers?.workspaceValue ?? [])],
+      userClientMetadataUrl: metadataUrl?.globalValue,
+      workspaceClientMetadataUrl: metadataUrl?.workspaceFolderValue ?? metadataUrl?.workspaceValue,
+      isTrusted: vscode.workspace.isTrusted,
+      confirmedRouting: this.consent.confirmed(),
+    });
+    if (effective.invalid > 0) this.logger.warn(`[settings] ignored ${effective.invalid} mcpKeyring.servers entries that are not valid servers (each needs an http(s) url)`);
+    if (effective.unconfirmedRouting) this.consent.offer(effective.unconfirmedRouting);
+    return effective;
   }
 
   private userEntries(): ServerEntry[] {

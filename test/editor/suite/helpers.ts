@@ -15,7 +15,7 @@ export interface KeyringApi {
   signIn(serverUrl: string): Promise<void>;
   readonly onDidChangeCredentials: vscode.Event<{ serverUrl: string; kind: string }>;
   signOut(serverUrl: string): Promise<void>;
-  listServers(): Promise<{ url: string; signedIn: boolean; expiresAt?: number }[]>;
+  listServers(): Promise<{ url: string; label: string; signedIn: boolean; expiresAt?: number }[]>;
 }
 
 export interface Config {

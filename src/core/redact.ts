@@ -1,15 +1,19 @@
 // Keeps secrets out of every line the engine writes: URLs shrink to origin + path, known secret parameters,
-// authorization headers and JWT-shaped strings are masked, and a logger wrapper applies it to every line.
+// authorization headers and JWT-shaped strings are masked, and a logger wrapper applies it to every line (and drops
+// the query and fragment of every URL in it: servers take keys there under names nobody can list).
 import type { Logger } from './ports';
 
 const MASK = '[redacted]';
 const SECRET_PARAMS = [
   'code', 'state', 'access_token', 'refresh_token', 'id_token', 'token', 'code_verifier', 'client_secret',
   'assertion', 'client_assertion', 'subject_token', 'actor_token', 'device_code', 'password',
+  'api_key', 'apikey', 'key', 'secret', 'sig', 'signature',
 ];
 const SECRET_PARAM_PATTERN = new RegExp(`((?:^|[?&#\\s,;"'{])["']?(?:${SECRET_PARAMS.join('|')})["']?\\s*[=:]\\s*["']?)[^&\\s,;"'}]+`, 'gi');
 const AUTH_HEADER_PATTERN = /\b(Bearer|DPoP|Basic)\s+[A-Za-z0-9\-._~+/]+=*/gi;
 const JWT_PATTERN = /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g;
+/** A URL's query and fragment in free text: up to the next space or quote, less a sentence's closing punctuation. */
+const URL_QUERY_PATTERN = /(\bhttps?:\/\/[^\s?#"'<>]+)[?#][^\s"'<>]*?(?=[.,;:!)]*(?:[\s"'<>]|$))/gi;
 
 /** Origin and path of a URL: never its query or fragment, where codes, states and tokens travel. */
 export function redactUrl(url: string | URL): string {
@@ -33,12 +37,13 @@ export function redact(text: string, knownSecrets: readonly string[] = []): stri
     .replace(SECRET_PARAM_PATTERN, `$1${MASK}`);
 }
 
-/** Wraps a logger so that every line passes through `redact`, whatever the caller forgot. */
+/** Wraps a logger so that every line passes through `redact`, URLs as origin + path, whatever the caller forgot. */
 export function redactingLogger(inner: Logger, knownSecrets: () => readonly string[] = () => []): Logger {
+  const clean = (message: string) => redact(message, knownSecrets()).replace(URL_QUERY_PATTERN, '$1');
   return {
-    debug: (message) => inner.debug(redact(message, knownSecrets())),
-    info: (message) => inner.info(redact(message, knownSecrets())),
-    warn: (message) => inner.warn(redact(message, knownSecrets())),
-    error: (message) => inner.error(redact(message, knownSecrets())),
+    debug: (message) => inner.debug(clean(message)),
+    info: (message) => inner.info(clean(message)),
+    warn: (message) => inner.warn(clean(message)),
+    error: (message) => inner.error(clean(message)),
   };
 }

@@ -6,11 +6,13 @@ import type { CredentialChange } from '../core/events';
 import type { Keyring } from '../core/keyring';
 import type { Logger } from '../core/ports';
 import type { Credential } from '../core/records';
+import { redactUrl } from '../core/redact';
 import { includesAll, unionScopes } from '../core/scopes';
 import { canonicalServerUrl, parseServerUrl } from '../core/urls';
 import { RESOURCE_SCOPE_PREFIX } from './ids';
 import { toConfiguredServer, type ConfiguredServer } from './configuredServer';
 import type { ServerRegistry } from './serverRegistry';
+import { serverOfSession, sessionIdFor } from './sessionIds';
 import type { SignInService } from './signInService';
 
 export class KeyringAuthenticationProvider implements vscode.AuthenticationProvider, vscode.Disposable {
@@ -62,7 +64,8 @@ export class KeyringAuthenticationProvider implements vscode.AuthenticationProvi
   }
 
   async removeSession(sessionId: string): Promise<void> {
-    const serverUrl = serverUrlOfSession(sessionId);
+    const serverUrl = serverOfSession(sessionId, (await this.keyring.status()).map((status) => status.serverUrl));
+    if (!serverUrl) return; // signed out already
     this.logger.info(`[removeSession] signing out of ${serverUrl}`);
     await this.keyring.signOut(serverUrl);
   }
@@ -113,15 +116,8 @@ function toSession(credential: Credential, serverUrl: string): vscode.Authentica
 }
 
 function removedSession(serverUrl: string): vscode.AuthenticationSession {
-  return { id: sessionIdFor(serverUrl), accessToken: '', account: { id: serverUrl, label: serverUrl }, scopes: [`${RESOURCE_SCOPE_PREFIX}${serverUrl}`] };
-}
-
-function sessionIdFor(serverUrl: string): string {
-  return `mcp-keyring:${serverUrl}`;
-}
-
-function serverUrlOfSession(sessionId: string): string {
-  return sessionId.replace(/^mcp-keyring:/, '');
+  const id = sessionIdFor(serverUrl);
+  return { id, accessToken: '', account: { id, label: redactUrl(serverUrl) }, scopes: [`${RESOURCE_SCOPE_PREFIX}${serverUrl}`] };
 }
 
 /** Another extension may ask for a server the user has not configured; sign in with the server's own suggestions. */

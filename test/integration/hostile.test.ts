@@ -883,6 +883,14 @@ describe('printing what hostile servers say to a terminal', function () {
     });
   }
 
+  it('logs the server URL as origin and path with --verbose: a key in its query never reaches the log', async function () {
+    const key = 'planted-query-key-3b9e71';
+    const result = await runCommand(cli, DEFAULT_TIMEOUT_SECONDS, ['tools', `${serverUrl}?api_key=${key}`, '--verbose']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /^info /m);
+    assert.ok(!result.stderr.includes(key), result.stderr);
+  });
+
   it('keeps --json output JSON, with the server\'s text intact inside it', async function () {
     const result = await runCommand(cli, DEFAULT_TIMEOUT_SECONDS, ['tools', serverUrl, '--json']);
     assert.equal(result.code, 0, result.stderr);

@@ -45,6 +45,14 @@ describe('redact', () => {
     // Not only a double quote may precede the value.
     ['a single-quoted value in JavaScript object notation', `{ access_token: '${SECRET}', token_type: 'Bearer' }`],
     ['a single-quoted key and value', `{'refresh_token': '${SECRET}'}`],
+    // Keys servers take in their URL's query, and passwords anywhere.
+    ['an api_key in a server URL', `https://mcp.example/mcp?api_key=${SECRET}`],
+    ['an apikey in a server URL', `https://mcp.example/mcp?tenant=acme&apikey=${SECRET}`],
+    ['a key in a server URL', `https://mcp.example/mcp?key=${SECRET}`],
+    ['a secret in a form body', `id=abc&secret=${SECRET}`],
+    ['a signature in a signed URL', `https://blob.example/file?sv=2024&sig=${SECRET}`],
+    ['a signature in JSON', `{"signature":"${SECRET}"}`],
+    ['a password in JSON', `{"user":"alice","password":"${SECRET}"}`],
   ];
   for (const [name, line] of secretLines) {
     it(`masks ${name}`, () => {
@@ -124,6 +132,13 @@ describe('redactingLogger', () => {
       assert.ok(!line.includes(SECRET) && !line.includes(JWT), line);
       assert.ok(line.includes('[redacted]'), line);
     }
+  });
+
+  it('logs URLs as origin and path: a query or fragment never reaches the log, whatever its parameters are called', () => {
+    const inner = recordingLogger();
+    redactingLogger(inner).info(`[signIn] https://mcp.example/mcp?tenant=acme&t0k=${SECRET} with the uriHandler redirect; see http://127.0.0.1:4000/cb#x=${SECRET}.`);
+    redactingLogger(inner).debug(`[oauth] callback https://app.example/cb?code=${SECRET}`);
+    assert.deepEqual(inner.lines, ['info [signIn] https://mcp.example/mcp with the uriHandler redirect; see http://127.0.0.1:4000/cb.', 'debug [oauth] callback https://app.example/cb']);
   });
 
   it('masks the known secrets current at the time of each line', () => {

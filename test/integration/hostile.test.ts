@@ -760,7 +760,7 @@ const BAD_INPUT_ROWS: BadInputRow[] = [
       return store;
     },
     exitCode: 1,
-    message: /^mcp-keyring: store_failed: refusing the credential directory: \S+ is writable by group or others; others could swap the credentials in it$/,
+    message: /^mcp-keyring: store_failed: refusing the credential directory: \S+ is writable by group or others; others could swap the credentials in it \(chmod 700 \S+\)$/,
   },
   {
     what: 'a --store directory that is a symbolic link',
@@ -770,7 +770,7 @@ const BAD_INPUT_ROWS: BadInputRow[] = [
       return `${store}-link`;
     },
     exitCode: 1,
-    message: /^mcp-keyring: store_failed: refusing the credential directory: \S+-link is a symbolic link; others could swap the credentials in it$/,
+    message: /^mcp-keyring: store_failed: refusing the credential directory: \S+-link is a symbolic link; others could swap the credentials in it \(choose another store directory\)$/,
   },
 ];
 

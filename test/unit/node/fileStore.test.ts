@@ -194,6 +194,17 @@ describe('FileStore refusing a credential directory others could swap', function
       reason: /shared \(above .*keyring\) is writable by group or others/,
     },
     {
+      what: 'a store directory inside a parent writable by a group that is not the user\'s',
+      arrange: async (dir) => {
+        await mkdir(join(dir, 'team'));
+        // Only root can hand a directory to another group; as anyone else the parent stays the user's own group.
+        if (process.getuid?.() === 0) await chown(join(dir, 'team'), 0, 65534);
+        await chmod(join(dir, 'team'), process.getuid?.() === 0 ? 0o775 : 0o777);
+        return join(dir, 'team', 'keyring');
+      },
+      reason: /team \(above .*keyring\) is writable by group or others; others could swap the credentials in it \(chmod go-w .*team\)$/,
+    },
+    {
       what: 'a store directory reached through a symbolic link into a directory anyone can write to',
       arrange: async (dir) => {
         await mkdir(join(dir, 'shared'));
@@ -227,6 +238,15 @@ describe('FileStore refusing a credential directory others could swap', function
       assert.deepEqual(await listTree(root), before);
     });
   }
+
+  it('accepts a store directory below a parent writable by the user\'s own group (user private groups with umask 002)', async function () {
+    if (!isPosix) this.skip();
+    await mkdir(join(root, 'config'));
+    await chmod(join(root, 'config'), 0o775);
+    const store = await FileStore.open(join(root, 'config', 'keyring'));
+    await store.set('k', 'v');
+    assert.equal((await stat(join(root, 'config', 'keyring'))).mode & 0o777, 0o700);
+  });
 
   it('accepts a store directory below a sticky directory anyone can write to (as /tmp is), and through safe symbolic links', async function () {
     if (!isPosix) this.skip();

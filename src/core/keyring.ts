@@ -498,8 +498,10 @@ export class Keyring {
   }
 
   /**
-   * The unauthenticated request that asks the server what it needs. The class of the address that answered, not of a
-   * DNS answer, sets the server's policy: a name that once resolves privately unlocks nothing it did not connect to.
+   * The unauthenticated request that asks the server what it needs. The class of the address that answered sets the
+   * server's policy: where the network reports the address it connected to (the command line's), a name that once
+   * resolves privately unlocks nothing it did not connect to; the editor's network classifies the lookup made just
+   * before the request (see `lookupCheckedNetwork.ts`).
    */
   private probeServer(url: URL, signal?: AbortSignal): { answer: Promise<{ status: number; headers: Headers }>; policy: Promise<DestinationPolicy> } {
     const answer = this.http.probe(url, {

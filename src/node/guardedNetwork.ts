@@ -50,7 +50,8 @@ export function createGuardedNetwork(options: GuardedNetworkOptions): Network {
         const response = await options.fetch(url, { ...init, dispatcher: agent });
         return { response, addressClass: connected === undefined ? 'reserved' : classifyAddress(connected) };
       } finally {
-        void agent.close();
+        // Closing waits for the body still being read; a failure to close must not become an unhandled rejection.
+        void agent.close().catch(() => undefined);
       }
     },
   };

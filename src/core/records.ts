@@ -5,7 +5,7 @@ import { AddressClasses, type AddressClass } from './addresses';
 import type { Challenge } from './challenge';
 import { KeyringError } from './errors';
 import type { KeyringStore } from './ports';
-import type { ClientAuthMethod } from './vocabulary';
+import { isOneOf, type ClientAuthMethod } from './vocabulary';
 
 export type ClientOrigin = 'pre-registered' | 'metadata-document' | 'dynamic-registration';
 
@@ -227,7 +227,7 @@ function isServerBinding(value: unknown): value is ServerBinding {
 function isStoredDiscovery(value: unknown): value is StoredDiscovery {
   return hasShape(value, { serverUrl: 'string', resource: 'string', resourceMetadataUrl: 'string?', resourceScopes: 'string[]?', authorizationServer: 'object', metadataSource: 'string', storedAt: 'number', challenge: 'object?', serverAddressClass: 'string?' })
     && typeof (value as { authorizationServer: { issuer?: unknown } }).authorizationServer.issuer === 'string'
-    && (value.serverAddressClass === undefined || (AddressClasses as readonly unknown[]).includes(value.serverAddressClass))
+    && (value.serverAddressClass === undefined || isOneOf(AddressClasses, value.serverAddressClass))
     && (value.challenge === undefined || isAnnouncedChallenge(value.challenge));
 }
 

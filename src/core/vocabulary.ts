@@ -17,6 +17,10 @@ export type RedirectStrategy = (typeof REDIRECT_STRATEGIES)[number];
 export const REDIRECT_PREFERENCES = ['auto', ...REDIRECT_STRATEGIES] as const;
 export type RedirectPreference = (typeof REDIRECT_PREFERENCES)[number];
 
+/** A key or token the person gives for a server that asks for no OAuth, kept in the editor's SecretStorage. */
+export const STATIC_CREDENTIAL_KINDS = ['none', 'bearer', 'apiKeyHeader'] as const;
+export type StaticCredentialKind = (typeof STATIC_CREDENTIAL_KINDS)[number];
+
 /** Whether `value` is one of `words`: for settings and arguments, which arrive as anything. */
 export function isOneOf<T extends string>(words: readonly T[], value: unknown): value is T {
   return (words as readonly unknown[]).includes(value);

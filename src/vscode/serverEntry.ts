@@ -1,9 +1,10 @@
 // The shape of one configured server (`mcpKeyring.servers`): no secrets, ever. Validated on every read because
 // settings are hand-edited JSON.
 import { isSigningAlg } from '../core/signingKeys';
-import { CLIENT_AUTH_METHODS, isOneOf, MACHINE_GRANT_KINDS, REDIRECT_PREFERENCES, type ClientAuthMethod, type MachineGrantKind, type RedirectPreference } from '../core/vocabulary';
-
-export type StaticCredentialKind = 'none' | 'bearer' | 'apiKeyHeader';
+import {
+  CLIENT_AUTH_METHODS, isOneOf, MACHINE_GRANT_KINDS, REDIRECT_PREFERENCES, STATIC_CREDENTIAL_KINDS, type ClientAuthMethod, type MachineGrantKind,
+  type RedirectPreference, type StaticCredentialKind,
+} from '../core/vocabulary';
 
 export interface ServerEntry {
   readonly url: string;
@@ -31,7 +32,6 @@ export interface ServerEntry {
   readonly dpop?: boolean;
 }
 
-const STATIC_KINDS: readonly StaticCredentialKind[] = ['none', 'bearer', 'apiKeyHeader'];
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/;
 /** Headers a configuration may not set: the credential is ours to attach, the rest belong to the transport. */
 const RESERVED_HEADERS = new Set(['authorization', 'dpop', 'host', 'cookie', 'mcp-session-id', 'mcp-protocol-version', 'content-length']);
@@ -47,7 +47,7 @@ export function parseServerEntry(value: unknown): ServerEntry | undefined {
   if (isOneOf(CLIENT_AUTH_METHODS, raw.clientAuthMethod)) entry.clientAuthMethod = raw.clientAuthMethod;
   if (Array.isArray(raw.scopes) && raw.scopes.every((scope) => typeof scope === 'string')) entry.scopes = raw.scopes.filter(Boolean);
   if (isOneOf(REDIRECT_PREFERENCES, raw.redirect)) entry.redirect = raw.redirect;
-  if (isOneOf(STATIC_KINDS, raw.staticCredential)) entry.staticCredential = raw.staticCredential;
+  if (isOneOf(STATIC_CREDENTIAL_KINDS, raw.staticCredential)) entry.staticCredential = raw.staticCredential;
   if (typeof raw.apiKeyHeader === 'string' && HEADER_NAME.test(raw.apiKeyHeader)) entry.apiKeyHeader = raw.apiKeyHeader;
   if (isOneOf(MACHINE_GRANT_KINDS, raw.grant)) entry.grant = raw.grant;
   if (typeof raw.signingAlg === 'string' && isSigningAlg(raw.signingAlg)) entry.signingAlg = raw.signingAlg;

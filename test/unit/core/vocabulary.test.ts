@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { CLIENT_AUTH_METHODS, MACHINE_GRANT_KINDS, REDIRECT_PREFERENCES } from '../../../src/core/vocabulary';
+import { CLIENT_AUTH_METHODS, MACHINE_GRANT_KINDS, REDIRECT_PREFERENCES, STATIC_CREDENTIAL_KINDS } from '../../../src/core/vocabulary';
 
 interface SettingSchema {
   readonly enum?: readonly string[];
@@ -19,6 +19,7 @@ describe('the configuration vocabulary', function () {
     ['mcpKeyring.servers[].clientAuthMethod', serverEntry.clientAuthMethod?.enum, CLIENT_AUTH_METHODS],
     ['mcpKeyring.servers[].grant', serverEntry.grant?.enum, MACHINE_GRANT_KINDS],
     ['mcpKeyring.servers[].redirect', serverEntry.redirect?.enum, REDIRECT_PREFERENCES],
+    ['mcpKeyring.servers[].staticCredential', serverEntry.staticCredential?.enum, STATIC_CREDENTIAL_KINDS],
     ['mcpKeyring.redirectStrategy', settings['mcpKeyring.redirectStrategy']?.enum, REDIRECT_PREFERENCES],
   ];
   for (const [setting, declared, defined] of cases) {

@@ -26,6 +26,11 @@ function isWebUrl(url: URL): boolean {
   return url.protocol === 'http:' || url.protocol === 'https:';
 }
 
+/** What identifies each page the runner knows how to answer; the classification below tells them apart. */
+const KNOWN_PAGE_MARKERS = 'form input[name="confirm"], form input[name="user_code"], #device-sign-in-done, form input[name="prompt"]';
+/** How long a loaded page may take to show one of them before it counts as a page with no known way on. */
+const RECOGNITION_WAIT_MS = 5_000;
+
 /** What the page in front of the person asks for: oidc-provider names it in the form's hidden `prompt` field. */
 async function nextPrompt(page: Page, serverOrigin: string, timeoutMs: number): Promise<'left' | 'login' | 'consent' | 'postingCode' | 'confirmCode' | 'deviceDone' | 'other'> {
   const left = page.waitForURL((url) => url.origin !== serverOrigin, { timeout: timeoutMs, waitUntil: 'commit' }).then(() => 'left' as const);
@@ -33,6 +38,9 @@ async function nextPrompt(page: Page, serverOrigin: string, timeoutMs: number): 
   // Redirects happen at the HTTP level, so a loaded document on the server's origin is a page meant for the person.
   const prompt = page.waitForLoadState('domcontentloaded', { timeout: timeoutMs }).then(async () => {
     if (new URL(page.url()).origin !== serverOrigin) return 'left' as const;
+    // A form that posts itself (the device code from the link) can leave a new document committed but not yet parsed,
+    // where every count below is 0: give a known page's form the moment it needs to appear.
+    await page.locator(KNOWN_PAGE_MARKERS).first().waitFor({ state: 'attached', timeout: RECOGNITION_WAIT_MS }).catch(() => undefined);
     // The device flow's pages: the one posting the code from the link by itself, the confirmation of the code the
     // device shows, and the end, where no redirect follows.
     if ((await page.locator('form input[name="confirm"]').count()) > 0) return 'confirmCode' as const;

@@ -7,10 +7,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { completeMarker, ensureNode, installIsolated, isComplete, withoutNpmRunVariables } from '../editor/install';
+import { completeMarker, ensureNode, installIsolated, isComplete, npmOnNode24Environment, withoutNpmRunVariables } from '../editor/install';
 import { cacheDir, nodeBinary, repoRoot } from '../editor/paths';
 
-export const conformanceVersion = '0.2.0-alpha.12';
+const conformanceVersion = '0.2.0-alpha.12';
 const suiteDir = path.join(cacheDir, `conformance-${conformanceVersion}`);
 const suiteEntry = path.join(suiteDir, 'node_modules', '@modelcontextprotocol', 'conformance', 'dist', 'index.js');
 const resultsDir = path.join(repoRoot, '.tmp', 'conformance');
@@ -18,7 +18,7 @@ const adapter = path.join(repoRoot, 'test', 'conformance', 'conformanceClient.ts
 /** Two legs at a time: each is mostly waiting on processes starting, and CI has two cores. */
 const CONCURRENT_LEGS = 2;
 
-export interface Leg {
+interface Leg {
   readonly scenario: string;
   /** Undefined for extension scenarios: the suite picks their revision. */
   readonly specVersion?: string;
@@ -35,8 +35,7 @@ async function ensureSuite(): Promise<void> {
   const expected = { conformance: conformanceVersion };
   if (isComplete(suiteDir, expected) && existsSync(suiteEntry)) return;
   console.log(`[conformance] installing @modelcontextprotocol/conformance@${conformanceVersion} into ${path.relative(repoRoot, suiteDir)}`);
-  const env = { ...withoutNpmRunVariables(process.env), PATH: `${path.dirname(nodeBinary)}${path.delimiter}${process.env.PATH ?? ''}` };
-  await installIsolated(suiteDir, { '@modelcontextprotocol/conformance': conformanceVersion }, {}, env);
+  await installIsolated(suiteDir, { '@modelcontextprotocol/conformance': conformanceVersion }, {}, npmOnNode24Environment());
   if (!existsSync(suiteEntry)) throw new Error(`@modelcontextprotocol/conformance@${conformanceVersion} installed, but ${suiteEntry} is missing`);
   writeFileSync(path.join(suiteDir, completeMarker), JSON.stringify(expected));
 }
@@ -53,7 +52,7 @@ function runSuite(args: readonly string[]): Promise<{ code: number; output: stri
 }
 
 /** `auth/x [2025-11-25,2026-07-28]` lines of `conformance list --client`: one leg per listed revision. */
-export function authorizationLegs(listing: string): Leg[] {
+function authorizationLegs(listing: string): Leg[] {
   const legs: Leg[] = [];
   for (const match of listing.matchAll(/^\s*-\s+(auth\/\S+)\s+\[([^\]]*)\]/gm)) {
     const [, scenario, applicability] = match as unknown as [string, string, string];

@@ -61,7 +61,7 @@ async function ensureDebianPackages(): Promise<void> {
   await aptGet('install', '-y', '-qq', '--no-install-recommends', ...missing);
 }
 
-export function readJson(file: string): unknown {
+function readJson(file: string): unknown {
   try {
     return JSON.parse(readFileSync(file, 'utf8'));
   } catch {
@@ -100,6 +100,11 @@ export function withoutNpmRunVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEn
   return Object.fromEntries(Object.entries(env).filter(([name]) => !/^npm_/i.test(name)));
 }
 
+/** The environment for npm running on Node 24: Node 24 first on PATH, without an outer `npm run`'s variables. */
+export function npmOnNode24Environment(): NodeJS.ProcessEnv {
+  return { ...withoutNpmRunVariables(process.env), PATH: `${path.dirname(nodeBinary)}${path.delimiter}${process.env.PATH ?? ''}` };
+}
+
 export async function ensureNode(): Promise<void> {
   const expected = { node: nodeVersion };
   if (isComplete(nodeInstallDir, expected) && nodeBinaryVersion() === `v${nodeVersion}`) return;
@@ -133,11 +138,7 @@ async function ensureCodeServer(): Promise<void> {
   log(`installing code-server@${codeServerVersion} into ${path.relative(process.cwd(), codeServerInstallDir)} (several minutes)`);
   // Its postinstall reads the Node major from npm's user agent and compiles native modules with node-gyp, so npm
   // itself must run on Node 24 and node-gyp must find Node 24's headers (the machine's npmrc points elsewhere).
-  const env = {
-    ...withoutNpmRunVariables(process.env),
-    PATH: `${path.dirname(nodeBinary)}${path.delimiter}${process.env.PATH ?? ''}`,
-    npm_config_nodedir: nodeHome,
-  };
+  const env = { ...npmOnNode24Environment(), npm_config_nodedir: nodeHome };
   // argon2 (password hashing, loaded at start) builds or picks its prebuilt binary in its own install script.
   const allowScripts = { [`code-server@${codeServerVersion}`]: true, argon2: true };
   await installIsolated(codeServerInstallDir, { 'code-server': codeServerVersion }, allowScripts, env);

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import type { ClientConfig } from '../core/clientIdentity';
 import { KeyringError } from '../core/errors';
 import { parseScope } from '../core/scopes';
-import { CLIENT_AUTH_METHODS, isOneOf, MACHINE_GRANT_KINDS } from '../core/vocabulary';
+import { CLIENT_AUTH_METHODS, isExtraAuthorizationParameter, isOneOf, isResourceSetting, MACHINE_GRANT_KINDS, RESOURCE_MODES, type ResourceSetting } from '../core/vocabulary';
 import { parseGrantOptions, type GrantSpec } from './grantOptions';
 
 export const COMMANDS = ['login', 'tools', 'call', 'token', 'status', 'logout', 'diagnose'] as const;
@@ -30,6 +30,14 @@ Options:
   --scope "<scopes>"            space-separated scopes to request instead of the server's suggestion
   --dpop                        bind tokens to a key (RFC 9449 DPoP); also automatic when the server asks for DPoP
   --no-dpop                     never use DPoP
+
+Authorization servers that need telling:
+  --resource <${RESOURCE_MODES.join('|')}|uri>   the resource indicator to send: the server's own (auto, default),
+                                none (omit), or the URI the authorization server knows the server by
+  --auth-param <name>=<value>   an extra non-secret authorization parameter, e.g. audience=<api> (Auth0) or
+                                access_type=offline (Google); repeatable
+  --assume-pkce                 sign in although the authorization server does not advertise PKCE, because you
+                                know it enforces it (Entra ID, Cognito); PKCE is sent in any case
 
 Grants without a browser (login, tools, call, token):
   --grant <grant>               ${MACHINE_GRANT_KINDS.join(' | ')}
@@ -73,6 +81,9 @@ export interface CliOptions {
   /** Undefined: DPoP only where the server asks for it. */
   readonly dpop?: boolean;
   readonly scopes?: string[];
+  readonly resource?: ResourceSetting;
+  readonly authorizationParameters?: Readonly<Record<string, string>>;
+  readonly assumePkce: boolean;
   readonly storeDirectory?: string;
   readonly browserCommand?: string;
   readonly openBrowser: boolean;
@@ -124,6 +135,9 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       grant: grantOptions.grant,
       dpop: values.dpop ? true : values['no-dpop'] ? false : undefined,
       scopes: values.scope === undefined ? undefined : nonEmptyScopes(values.scope),
+      resource: values.resource === undefined ? undefined : parseResource(values.resource),
+      authorizationParameters: values['auth-param'] === undefined ? undefined : parseAuthorizationParameters(values['auth-param']),
+      assumePkce: values['assume-pkce'] ?? false,
       storeDirectory: values.store,
       browserCommand: values.browser,
       openBrowser: !values['no-browser'],
@@ -160,6 +174,9 @@ function parseRaw(argv: readonly string[]) {
       dpop: { type: 'boolean' },
       'no-dpop': { type: 'boolean' },
       scope: { type: 'string' },
+      resource: { type: 'string' },
+      'auth-param': { type: 'string', multiple: true },
+      'assume-pkce': { type: 'boolean' },
       args: { type: 'string' },
       store: { type: 'string' },
       browser: { type: 'string' },
@@ -209,6 +226,23 @@ function nonEmptyScopes(text: string): string[] {
   const scopes = parseScope(text);
   if (scopes.length === 0) throw new KeyringError('usage', '--scope needs at least one scope');
   return scopes;
+}
+
+function parseResource(text: string): ResourceSetting {
+  if (!isResourceSetting(text)) throw new KeyringError('usage', `--resource must be ${RESOURCE_MODES.join(', ')} or an absolute URI`);
+  return text;
+}
+
+/** `name=value` pairs; the protocol's own parameters (state, redirect_uri, scope, resource…) cannot be set this way. */
+function parseAuthorizationParameters(pairs: readonly string[]): Record<string, string> {
+  const parameters: Record<string, string> = {};
+  for (const pair of pairs) {
+    const separator = pair.indexOf('=');
+    const name = pair.slice(0, separator);
+    if (separator < 1 || !isExtraAuthorizationParameter(name)) throw new KeyringError('usage', '--auth-param takes name=value, and not one of the parameters MCP Keyring sets itself (scope and resource have options of their own)');
+    parameters[name] = pair.slice(separator + 1);
+  }
+  return parameters;
 }
 
 function parsePort(text: string): number {

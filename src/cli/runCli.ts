@@ -37,6 +37,9 @@ const HOW_TO_GIVE: Record<MissingConfiguration, string> = {
   clientSecret: 'pass --client-secret or set MCP_KEYRING_CLIENT_SECRET',
   privateKey: 'pass --private-key',
   scopes: 'pass --scope',
+  assumePkce: 'pass --assume-pkce if you know the authorization server enforces PKCE',
+  resource: 'pass --resource omit, or --resource <the URI the authorization server knows the server by>',
+  audience: 'pass --auth-param audience=<the identifier of the server\'s API at the authorization server>',
 };
 
 export async function runCli(argv: readonly string[], rawIo: CliIo): Promise<number> {
@@ -73,6 +76,9 @@ export async function runCli(argv: readonly string[], rawIo: CliIo): Promise<num
     const signIn: SignInOptions = {
       client: { ...options.client, privateKey: options.privateKeyFile === undefined ? undefined : await readSecret(options.privateKeyFile) },
       scopes: options.scopes,
+      resource: options.resource,
+      authorizationParameters: options.authorizationParameters,
+      assumePkce: options.assumePkce || undefined,
       dpop: options.dpop,
       grant: options.grant && toMachineGrant(options.grant, readSecret),
       flow: options.device ? 'device' : undefined,
@@ -93,7 +99,7 @@ export async function runCli(argv: readonly string[], rawIo: CliIo): Promise<num
       return EXIT_INTERRUPTED;
     }
     const failure = toKeyringError(error, options.command);
-    const remedy = failure.missing ? ` (${HOW_TO_GIVE[failure.missing]})` : failure.hint?.kind === 'issuerChange' ? ` (if you trust ${failure.hint.issuer}, run mcp-keyring logout ${options.serverUrl} and sign in again)` : '';
+    const remedy = failure.missing ? ` (${HOW_TO_GIVE[failure.missing]})` : failure.hint?.kind === 'issuerChange' ? ` (if you trust ${failure.hint.issuer}, run mcp-keyring logout ${options.serverUrl} and sign in again)` : failure.code === 'invalid_client' && options.client.clientId !== undefined ? ' (check --client-id and --client-secret)' : '';
     io.stderr(`mcp-keyring: ${failure.code}: ${redact(failure.message, secrets)}${remedy}\n`);
     return failure.code === 'usage' ? EXIT_USAGE : EXIT_FAILURE;
   }

@@ -26,7 +26,10 @@ export interface AuthorizationRequestInput {
   readonly as: oauth.AuthorizationServer;
   readonly client: ClientConfig;
   readonly scopes: readonly string[];
-  readonly resource: string;
+  /** The resource indicator to send (RFC 8707), or undefined when none is. */
+  readonly resource: string | undefined;
+  /** Extra non-secret authorization request parameters the server's configuration names. */
+  readonly extraParameters?: Readonly<Record<string, string>>;
   readonly policy: DestinationPolicy;
   /** The key to bind the tokens to (RFC 9449), when the sign-in uses DPoP. */
   readonly dpop?: DpopBinding;
@@ -50,7 +53,7 @@ export class AuthorizationCodeFlow {
     const receiver = await this.deps.createReceiver({ serverUrl: input.serverUrl, issuer: as.issuer });
     try {
       const client = await this.deps.identities.resolve(as, input.client, receiver.redirectUri, policy, signal);
-      const pending = await buildAuthorizationRequest(as, client, { redirectUri: receiver.redirectUri, scopes: input.scopes, resource: input.resource });
+      const pending = await buildAuthorizationRequest(as, client, { redirectUri: receiver.redirectUri, scopes: input.scopes, resource: input.resource, extraParameters: input.extraParameters });
       const callbackUrl = await this.waitWhileBrowsing(receiver, pending.state, pending.url, signal).catch((error: unknown) => {
         throw withMetadataDocumentHint(error, client, receiver.redirectUri);
       });

@@ -20,6 +20,8 @@ export interface CredentialSource {
   current(): Promise<Credential | undefined>;
   /** The server refused `rejected` (or there was none): a better credential, or an error. */
   recoverFromUnauthorized(rejected: Credential | undefined, challenge: Challenge | undefined, isSecondTry: boolean): Promise<Credential>;
+  /** Why the server may have refused a token obtained a moment ago: the error to end the request with. */
+  refusedFreshToken(): Promise<KeyringError>;
   /** The server wants more scope. */
   stepUp(scopes: readonly string[], challenge: Challenge): Promise<Credential>;
 }
@@ -47,7 +49,7 @@ export function createAuthorizedFetch(serverUrl: URL, source: CredentialSource, 
       const challenge = authorizationChallenge(response);
       if (response.status === 401) {
         await response.body?.cancel();
-        if (unauthorizedCount >= 2) throw new KeyringError('unauthorized', 'the server refused a freshly obtained token');
+        if (unauthorizedCount >= 2) throw await source.refusedFreshToken();
         credential = await source.recoverFromUnauthorized(credential, challenge, unauthorizedCount++ > 0);
         continue;
       }

@@ -11,7 +11,7 @@ import type { HttpClient } from './http';
 import { refreshTokens, type TokenSet } from './oauthExchanges';
 import type { Clock, Logger } from './ports';
 import { backoffDelay, isInRetryPause, isRefreshDue, isStillValid } from './refreshPolicy';
-import { credentialKey, type ClientRecord, type Credential, type KeyringRepository, type ServerBinding } from './records';
+import { credentialKey, resourceIndicatorOf, type ClientRecord, type Credential, type KeyringRepository, type ServerBinding } from './records';
 
 export interface RefreshContext {
   readonly as: oauth.AuthorizationServer;
@@ -66,7 +66,7 @@ export class CredentialManager {
   }
 
   /** Builds and stores the credential from a completed sign-in. */
-  async storeNew(binding: ServerBinding, tokens: TokenSet, requestedScopes: readonly string[]): Promise<Credential> {
+  async storeNew(binding: ServerBinding, tokens: TokenSet, requestedScopes: readonly string[], resourceIndicator: string | undefined): Promise<Credential> {
     const now = this.deps.clock.now();
     const credential: Credential = {
       resource: binding.resource,
@@ -81,6 +81,7 @@ export class CredentialManager {
       expiresAt: expiry(tokens, now),
       obtainedAt: now,
       needsSignIn: false,
+      ...(resourceIndicator === binding.resource ? {} : { resourceIndicator: resourceIndicator ?? null }),
     };
     await this.deps.repository.putCredential(credential);
     return credential;
@@ -165,7 +166,7 @@ export class CredentialManager {
     try {
       // Not cancelled with the caller: once sent, a refresh may already have rotated the refresh token at the
       // server, and dropping its answer would end the sign-in. The HTTP client's timeout still bounds it.
-      tokens = await refreshTokens(this.deps.http, policy, as, client, latest.refreshToken, latest.resource, undefined, dpop);
+      tokens = await refreshTokens(this.deps.http, policy, as, client, latest.refreshToken, resourceIndicatorOf(latest), undefined, dpop);
     } catch (error) {
       const failure = toKeyringError(error, 'token refresh');
       const rotated = await this.rotatedMeanwhile(binding, latest);

@@ -8,7 +8,8 @@ import { deviceCodeExpired, type PollAnswer } from './devicePolling';
 import { withDpopNonceRetry, type DpopBinding } from './dpop';
 import { KeyringError, toKeyringError } from './errors';
 import type { HttpClient } from './http';
-import { toTokenSet, type TokenSet } from './oauthExchanges';
+import { resourceParameter, toTokenSet, type TokenSet } from './oauthExchanges';
+import { normalizeTokenResponse } from './tokenResponse';
 import type { DeviceCodePrompt } from './ports';
 import type { ClientRecord } from './records';
 import { formatScope } from './scopes';
@@ -22,7 +23,7 @@ export interface PendingDeviceAuthorization {
   readonly deviceCode: string;
   readonly prompt: DeviceCodePrompt;
   readonly intervalSeconds?: number;
-  readonly resource: string;
+  readonly resource: string | undefined;
 }
 
 export async function requestDeviceAuthorization(
@@ -30,10 +31,10 @@ export async function requestDeviceAuthorization(
   policy: DestinationPolicy,
   as: oauth.AuthorizationServer,
   client: ClientRecord,
-  request: { scopes: readonly string[]; resource: string; now: number },
+  request: { scopes: readonly string[]; resource: string | undefined; now: number },
   signal?: AbortSignal,
 ): Promise<PendingDeviceAuthorization> {
-  const parameters = new URLSearchParams({ resource: request.resource });
+  const parameters = new URLSearchParams(resourceParameter(request.resource));
   if (request.scopes.length > 0) parameters.set('scope', formatScope(request.scopes));
   let response: oauth.DeviceAuthorizationResponse;
   try {
@@ -69,10 +70,10 @@ export async function pollDeviceToken(
     return await withDpopNonceRetry(dpop, async () => {
       const response = await oauth.deviceCodeGrantRequest(as, oauthClient(client), clientAuthentication(client), pending.deviceCode, {
         ...http.oauthOptions('token', policy, signal),
-        additionalParameters: { resource: pending.resource },
+        additionalParameters: resourceParameter(pending.resource),
         DPoP: dpop?.handle,
       });
-      return { kind: 'tokens', tokens: toTokenSet(await oauth.processDeviceCodeResponse(as, oauthClient(client), response), dpop) } as const;
+      return { kind: 'tokens', tokens: toTokenSet(await oauth.processDeviceCodeResponse(as, oauthClient(client), await normalizeTokenResponse(response)), dpop) } as const;
     });
   } catch (error) {
     if (error instanceof oauth.ResponseBodyError) {

@@ -221,14 +221,15 @@ function parseResourceMetadata(value: unknown): ResourceMetadata | undefined {
 
 /**
  * Validates an authorization server metadata response. The issuer must equal the expected one by simple string
- * comparison (RFC 8414 §3.3); oauth4webapi's own check compares normalised URLs, so ours runs first.
+ * comparison (RFC 8414 §3.3), with one tolerance: an issuer without a path may differ by its trailing slash
+ * (`sameRootIssuer`). oauth4webapi's own check compares normalised URLs, so ours runs first.
  */
 async function processAuthorizationServerMetadata(expectedIssuer: string, response: Response): Promise<oauth.AuthorizationServer> {
   const body = await readJson(response);
   if (!isJsonObject(body)) throw new KeyringError('invalid_response', 'the authorization server metadata is not a JSON object');
   const issuer = (body as { issuer?: unknown }).issuer;
-  if (issuer !== expectedIssuer) {
-    throw new KeyringError('issuer_mismatch', `the authorization server metadata names issuer ${typeof issuer === 'string' ? redactUrl(issuer) : '(none)'} instead of ${redactUrl(expectedIssuer)}`);
+  if (issuer !== expectedIssuer && !(typeof issuer === 'string' && sameRootIssuer(issuer, expectedIssuer))) {
+    throw new KeyringError('issuer_mismatch', `the authorization server metadata names issuer ${quotedIssuer(issuer)} instead of ${quotedIssuer(expectedIssuer)}`);
   }
   try {
     return await oauth.processDiscoveryResponse(new URL(expectedIssuer), response);
@@ -237,9 +238,27 @@ async function processAuthorizationServerMetadata(expectedIssuer: string, respon
   }
 }
 
+/**
+ * `https://host` and `https://host/` are one URI (RFC 3986 §6.2.3) and one origin: Google's MCP servers name
+ * `https://accounts.google.com/` as their authorization server while its metadata says `https://accounts.google.com`
+ * (github.com/github/copilot-cli/issues/4606, modelcontextprotocol/go-sdk#953). The metadata was fetched from that
+ * origin's well-known location, so accepting the other spelling lets no one else speak for the issuer; the metadata's
+ * own spelling is what `iss` values are then held to. Issuers with a path stay exact.
+ */
+function sameRootIssuer(issuer: string, expected: string): boolean {
+  const [a, b] = [URL.parse(issuer), URL.parse(expected)];
+  if (!a || !b || a.pathname !== '/' || a.search || a.hash || b.search || b.hash || a.origin !== b.origin) return false;
+  return issuer.replace(/\/$/, '') === expected.replace(/\/$/, '');
+}
+
+/** An issuer as written, quoted so that a trailing slash shows (no query: issuers have none, RFC 8414 §2). */
+function quotedIssuer(issuer: unknown): string {
+  return typeof issuer === 'string' ? JSON.stringify(issuer.split(/[?#]/, 1)[0]!.slice(0, 200)) : '(none)';
+}
+
 const ENDPOINT_FIELDS = ['authorization_endpoint', 'token_endpoint', 'registration_endpoint', 'revocation_endpoint'] as const;
 
-/** Refuses metadata that would weaken the flow: endpoints over plain http, or PKCE without S256. */
+/** Refuses metadata that would weaken the flow: endpoints over plain http, or PKCE methods without S256. */
 function assertUsableAuthorizationServer(metadata: oauth.AuthorizationServer, http: HttpClient): void {
   for (const field of ENDPOINT_FIELDS) {
     const value = metadata[field];
@@ -255,8 +274,10 @@ function assertUsableAuthorizationServer(metadata: oauth.AuthorizationServer, ht
   if (!metadata.authorization_endpoint || !metadata.token_endpoint) {
     throw new KeyringError('invalid_response', 'the authorization server metadata lacks an authorization or token endpoint');
   }
+  // Metadata that lists PKCE methods without S256 is refused here, always; metadata that lists none is a sign-in's
+  // decision (`assertPkceAdvertised`), which a person who knows the server enforces PKCE may override.
   const methods = metadata.code_challenge_methods_supported;
-  if (!methods?.includes('S256')) {
+  if (methods !== undefined && !methods.includes('S256')) {
     throw new KeyringError('pkce_unsupported', 'the authorization server does not advertise PKCE with S256, which MCP requires');
   }
 }

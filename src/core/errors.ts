@@ -16,6 +16,7 @@ export const ErrorCodes = [
   'issuer_mismatch',
   'issuer_changed',
   'pkce_unsupported',
+  'invalid_target',
   'registration_unavailable',
   'registration_failed',
   'invalid_client',
@@ -44,7 +45,7 @@ export type ErrorCode = (typeof ErrorCodes)[number];
  * A piece of configuration the engine found missing. Each front end names it in its own words: the command line as
  * its flag, the editor as a setting or a command; the engine's message names neither.
  */
-export type MissingConfiguration = 'clientId' | 'clientSecret' | 'privateKey' | 'scopes';
+export type MissingConfiguration = 'clientId' | 'clientSecret' | 'privateKey' | 'scopes' | 'assumePkce' | 'resource' | 'audience';
 
 /** What a front end needs to word an error as a choice for the person; the message is for logs and the CLI. */
 export type ErrorHint = { readonly kind: 'issuerChange'; readonly previousIssuer: string; readonly issuer: string };
@@ -81,7 +82,8 @@ export function toKeyringError(error: unknown, context: string): KeyringError {
   if (error instanceof oauth.ResponseBodyError) {
     const oauthError = error.error;
     if (oauthError === 'invalid_grant') return new KeyringError('invalid_grant', `${context}: the authorization server rejected the grant (invalid_grant)`, { cause: error });
-    if (oauthError === 'invalid_client' || oauthError === 'unauthorized_client') return new KeyringError('invalid_client', `${context}: the authorization server rejected the client (${oauthError})`, { cause: error });
+    if (oauthError === 'invalid_target') return invalidTarget(context, error);
+    if (oauthError === 'invalid_client' || oauthError === 'unauthorized_client' || oauthError === GITHUB_WRONG_CREDENTIALS) return new KeyringError('invalid_client', `${context}: the authorization server rejected the client (${oauthError})`, { cause: error });
     if (oauthError === 'access_denied') return new KeyringError('access_denied', `${context}: access was denied`, { cause: error });
     if (TRANSIENT_OAUTH_ERRORS.has(oauthError) || error.status >= 500) return new KeyringError('server_unavailable', `${context}: the server is temporarily unavailable (${safeCode(oauthError)}, HTTP ${error.status})`, { cause: error });
     return new KeyringError('token_failed', `${context}: the server answered ${safeCode(oauthError)} (HTTP ${error.status})`, { cause: error });
@@ -95,6 +97,7 @@ export function toKeyringError(error: unknown, context: string): KeyringError {
   if (error instanceof oauth.AuthorizationResponseError) {
     const oauthError = error.error;
     if (oauthError === 'access_denied') return new KeyringError('access_denied', `${context}: consent was denied at the authorization server`, { cause: error });
+    if (oauthError === 'invalid_target') return invalidTarget(context, error);
     return new KeyringError('authorization_failed', `${context}: the authorization server answered ${safeCode(oauthError)}`, { cause: error });
   }
   if (error instanceof oauth.OperationProcessingError) {
@@ -107,6 +110,17 @@ export function toKeyringError(error: unknown, context: string): KeyringError {
   if (error instanceof TypeError && isInvalidArgument(error)) return new KeyringError('invalid_response', `${context}: the server supplied unusable metadata`, { cause: error });
   if (error instanceof TypeError) return new KeyringError('network', `${context}: network error (${describeNetworkCause(error)})`, { cause: error });
   return new KeyringError('network', `${context}: ${error instanceof Error ? error.message : 'unexpected failure'}`, { cause: error });
+}
+
+/**
+ * GitHub's code for a wrong client id or secret at its token endpoint (docs.github.com, "Troubleshooting OAuth app
+ * access token request errors"), where RFC 6749 says `invalid_client`.
+ */
+const GITHUB_WRONG_CREDENTIALS = 'incorrect_client_credentials';
+
+/** RFC 8707 §2: the authorization server refused the resource indicator; the person can name another, or none. */
+function invalidTarget(context: string, cause: unknown): KeyringError {
+  return new KeyringError('invalid_target', `${context}: the authorization server refused the resource indicator (invalid_target)`, { cause, missing: 'resource' });
 }
 
 function isInvalidArgument(error: TypeError): boolean {

@@ -17,10 +17,12 @@ import { HttpClient, type HttpClientOptions } from './http';
 import { requestMachineTokens, type MachineGrant } from './machineGrants';
 import { revokeToken, type TokenSet } from './oauthExchanges';
 import { silentLogger, systemClock, type Clock, type FetchFn, type KeyringStore, type Logger, type Network, type OpenUrl, type CreateReceiver, type ShowDeviceCode } from './ports';
-import { credentialKey, KeyringRepository, type ClientOrigin, type ClientRecord, type Credential, type ServerBinding, type StoredDiscovery } from './records';
+import { assertPkceAdvertised } from './pkceSupport';
+import { credentialKey, resourceIndicatorOf, KeyringRepository, type ClientOrigin, type ClientRecord, type Credential, type ServerBinding, type StoredDiscovery } from './records';
 import { redactingLogger } from './redact';
 import { parseScope, selectScopes } from './scopes';
 import { canonicalServerUrl, parseServerUrl } from './urls';
+import { resourceIndicatorFor, type ResourceSetting } from './vocabulary';
 
 export const DEFAULT_CLIENT_NAME = 'MCP Keyring';
 
@@ -48,12 +50,21 @@ export interface KeyringDeps {
 }
 
 /** The per-server part of sign-in options. */
-export type ServerOptions = Pick<SignInOptions, 'client' | 'scopes' | 'dpop' | 'grant'>;
+export type ServerOptions = Pick<SignInOptions, 'client' | 'scopes' | 'dpop' | 'grant' | 'resource' | 'authorizationParameters' | 'assumePkce'>;
 
 export interface SignInOptions {
   readonly client?: Partial<ClientConfig>;
   /** Scopes to request instead of those the servers suggest. */
   readonly scopes?: readonly string[];
+  /** Which resource indicator to send (RFC 8707): the server's own by default (`auto`), none (`omit`), or this URI. */
+  readonly resource?: ResourceSetting;
+  /** Extra non-secret parameters of the authorization request (`audience` for Auth0, `access_type` for Google). */
+  readonly authorizationParameters?: Readonly<Record<string, string>>;
+  /**
+   * The person asserts that the authorization server enforces PKCE although its metadata does not say so (Entra ID,
+   * Cognito); without it such a server is refused with `pkce_unsupported`. PKCE is sent either way.
+   */
+  readonly assumePkce?: boolean;
   /** `device` signs in by device authorization (RFC 8628) instead of a browser redirect. */
   readonly flow?: SignInFlow;
   /** Shows a device sign-in's code instead of the keyring's `showDeviceCode` (for a UI tied to this sign-in). */
@@ -263,6 +274,7 @@ export class Keyring {
     const source: CredentialSource = {
       current: async () => ((await this.repository.getServer(canonical)) ? this.getAccessToken(serverUrl, { ...options, interactive: false }).catch((error: unknown) => this.tolerateMissing(error)) : undefined),
       recoverFromUnauthorized: async (rejected, challenge, isSecondTry) => this.recoverFromUnauthorized(url, rejected, challenge, isSecondTry, await this.withServerOptions(url, options)),
+      refusedFreshToken: async () => refusedFreshToken(await this.withServerOptions(url, options)),
       stepUp: async (scopes, challenge) => this.signInIfAllowed(url, { ...(await this.withServerOptions(url, options)), scopes }, challenge, new KeyringError('insufficient_scope', 'the server requires more scope than was granted')),
     };
     return createAuthorizedFetch(url, source, this.deps.fetch, this.dpopKeys);
@@ -354,15 +366,18 @@ export class Keyring {
     });
     const client: ClientConfig = { clientName: DEFAULT_CLIENT_NAME, ...(await this.boundPreRegisteredClient(canonical, as.issuer)), ...options.client };
     await this.assertClientBelongsTo(canonical, client.clientId, as.issuer, options.acceptIssuer);
+    // Only the code flow uses PKCE; the device flow and machine grants do not depend on it.
+    if (!options.grant && options.flow !== 'device') assertPkceAdvertised(as, options.assumePkce);
+    const resource = resourceIndicatorFor(discovery.resource, options.resource);
     const dpop = shouldUseDpop(options.dpop, challenge, as.dpop_signing_alg_values_supported) ? await this.dpopKeys.create() : undefined;
     const obtained = options.grant
-      ? await this.runMachineGrant(options.grant, { as, client, scopes, resource: discovery.resource, policy, dpop, signal: options.signal })
-      : await this.runInteractiveFlow({ serverUrl: canonical, as, client, scopes, resource: discovery.resource, policy, dpop, signal: options.signal }, options);
+      ? await this.runMachineGrant(options.grant, { as, client, scopes, resource, policy, dpop, signal: options.signal })
+      : await this.runInteractiveFlow({ serverUrl: canonical, as, client, scopes, resource, extraParameters: options.authorizationParameters, policy, dpop, signal: options.signal }, options);
     const { tokens, client: record } = obtained;
     await this.discoveries.remember(discovery, challenge);
     await this.identities.remember(record);
     const binding: ServerBinding = { serverUrl: canonical, resource: discovery.resource, issuer: as.issuer, clientId: record.clientId, account: accountLabel(tokens, as.issuer) };
-    const credential = await this.credentials.storeNew(binding, tokens, scopes);
+    const credential = await this.credentials.storeNew(binding, tokens, scopes, resource);
     await this.replaceBinding(binding);
     this.logger.info(`[signIn] signed in to ${canonical}`);
     this.changes.fire({ serverUrl: canonical, kind: 'signedIn' });
@@ -445,7 +460,7 @@ export class Keyring {
     return async (latest) => {
       const { as, client, policy, signal } = await this.refreshContext(url, binding, options.signal);
       const dpop = latest.dpopKey ? await this.dpopKeys.bindingFor(latest.dpopKey) : undefined;
-      return requestMachineTokens(grant, { http: this.http, policy, as, client, resource: latest.resource, scopes: latest.scopes, dpop, signal });
+      return requestMachineTokens(grant, { http: this.http, policy, as, client, resource: resourceIndicatorOf(latest), scopes: latest.scopes, dpop, signal });
     };
   }
 
@@ -517,6 +532,16 @@ export class Keyring {
     this.policies.set(url.hostname, policy);
     return { answer, policy };
   }
+}
+
+/**
+ * A token the server refused right after it was obtained was not issued for it. The usual cause is an authorization
+ * server that ignores `resource` and takes the audience from a parameter of its own: Auth0 hands out a token for its
+ * userinfo endpoint without `audience` (github.com/microsoft/vscode/issues/274226). Named unless one is configured.
+ */
+function refusedFreshToken(options: SignInOptions): KeyringError {
+  if (options.authorizationParameters?.audience !== undefined) return new KeyringError('unauthorized', 'the server refused a freshly obtained token');
+  return new KeyringError('unauthorized', 'the server refused a freshly obtained token: the authorization server did not issue it for this server (one that ignores the resource parameter, such as Auth0, needs an audience parameter)', { missing: 'audience' });
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

@@ -9,7 +9,8 @@ import { clientSecretBasic } from './clientSecretBasic';
 import { withDpopNonceRetry, type DpopBinding } from './dpop';
 import { KeyringError, toKeyringError } from './errors';
 import type { HttpClient } from './http';
-import { toTokenSet, type TokenSet } from './oauthExchanges';
+import { resourceParameter, toTokenSet, type TokenSet } from './oauthExchanges';
+import { normalizeTokenResponse } from './tokenResponse';
 import type { ClientRecord } from './records';
 import { formatScope } from './scopes';
 
@@ -39,7 +40,8 @@ export interface MachineGrantRequest {
   readonly policy: DestinationPolicy;
   readonly as: oauth.AuthorizationServer;
   readonly client: ClientRecord;
-  readonly resource: string;
+  /** The resource indicator to send (RFC 8707), or undefined when none is. */
+  readonly resource: string | undefined;
   readonly scopes: readonly string[];
   readonly dpop?: DpopBinding;
   readonly signal?: AbortSignal;
@@ -64,7 +66,7 @@ function clientCredentials(request: MachineGrantRequest): Promise<TokenSet> {
   const { as, client, dpop } = request;
   return exchange('client credentials grant', dpop, async () => {
     const response = await oauth.clientCredentialsGrantRequest(as, oauthClient(client), clientAuthentication(client), grantParameters(request), tokenOptions(request));
-    return oauth.processClientCredentialsResponse(as, oauthClient(client), response);
+    return oauth.processClientCredentialsResponse(as, oauthClient(client), await normalizeTokenResponse(response));
   });
 }
 
@@ -72,7 +74,7 @@ function jwtBearer(request: MachineGrantRequest, assertion: string, context: str
   const { as, client, dpop } = request;
   return exchange(context, dpop, async () => {
     const response = await oauth.genericTokenEndpointRequest(as, oauthClient(client), clientAuthentication(client), JWT_BEARER_GRANT, { ...grantParameters(request), assertion }, tokenOptions(request));
-    return oauth.processGenericTokenEndpointResponse(as, oauthClient(client), response);
+    return oauth.processGenericTokenEndpointResponse(as, oauthClient(client), await normalizeTokenResponse(response));
   });
 }
 
@@ -91,7 +93,7 @@ async function requestIdJag(idp: IdentityProvider, request: MachineGrantRequest)
     const response = await oauth.genericTokenEndpointRequest(idpServer, idpClient, idp.clientSecret ? clientSecretBasic(idp.clientSecret) : oauth.None(), TOKEN_EXCHANGE_GRANT, {
       requested_token_type: ID_JAG_TOKEN_TYPE,
       audience: request.as.issuer,
-      resource: request.resource,
+      ...resourceParameter(request.resource),
       subject_token: subjectToken,
       subject_token_type: ID_TOKEN_TYPE,
       ...(request.scopes.length > 0 ? { scope: formatScope(request.scopes) } : {}),
@@ -113,7 +115,7 @@ async function exchange(context: string, dpop: DpopBinding | undefined, attempt:
 }
 
 function grantParameters(request: MachineGrantRequest): Record<string, string> {
-  return { resource: request.resource, ...(request.scopes.length > 0 ? { scope: formatScope(request.scopes) } : {}) };
+  return { ...resourceParameter(request.resource), ...(request.scopes.length > 0 ? { scope: formatScope(request.scopes) } : {}) };
 }
 
 function tokenOptions(request: MachineGrantRequest) {

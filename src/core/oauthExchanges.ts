@@ -9,6 +9,7 @@ import { KeyringError, toKeyringError } from './errors';
 import type { HttpClient } from './http';
 import type { ClientRecord } from './records';
 import { OFFLINE_ACCESS, formatScope, parseScope } from './scopes';
+import { normalizeTokenResponse } from './tokenResponse';
 
 export interface PendingAuthorization {
   readonly url: URL;
@@ -16,7 +17,8 @@ export interface PendingAuthorization {
   readonly codeVerifier: string;
   readonly redirectUri: string;
   readonly scopes: readonly string[];
-  readonly resource: string;
+  /** The resource indicator sent (RFC 8707), or undefined when none is. */
+  readonly resource: string | undefined;
 }
 
 export interface TokenSet {
@@ -34,19 +36,21 @@ export interface TokenSet {
 export async function buildAuthorizationRequest(
   as: oauth.AuthorizationServer,
   client: ClientRecord,
-  request: { redirectUri: string; scopes: readonly string[]; resource: string },
+  request: { redirectUri: string; scopes: readonly string[]; resource: string | undefined; extraParameters?: Readonly<Record<string, string>> },
 ): Promise<PendingAuthorization> {
   const codeVerifier = oauth.generateRandomCodeVerifier();
   const state = oauth.generateRandomState();
   const url = new URL(as.authorization_endpoint!);
   const params = url.searchParams;
+  // First, so that the protocol's own parameters below always win (the configuration may not name them anyway).
+  for (const [name, value] of Object.entries(request.extraParameters ?? {})) params.set(name, value);
   params.set('response_type', 'code');
   params.set('client_id', client.clientId);
   params.set('redirect_uri', request.redirectUri);
   params.set('code_challenge', await oauth.calculatePKCECodeChallenge(codeVerifier));
   params.set('code_challenge_method', 'S256');
   params.set('state', state);
-  params.set('resource', request.resource);
+  if (request.resource !== undefined) params.set('resource', request.resource);
   if (request.scopes.length > 0) params.set('scope', formatScope(request.scopes));
   // OpenID providers honour offline_access only together with prompt=consent (OpenID Connect Core §11).
   if (request.scopes.includes(OFFLINE_ACCESS) && as.scopes_supported?.includes('openid')) params.set('prompt', 'consent');
@@ -90,10 +94,10 @@ export async function exchangeCode(
     return await withDpopNonceRetry(dpop, async () => {
       const response = await oauth.authorizationCodeGrantRequest(as, oauthClient(client), clientAuthentication(client), callbackParams, pending.redirectUri, pending.codeVerifier, {
         ...http.oauthOptions('token', policy, signal),
-        additionalParameters: { resource: pending.resource },
+        additionalParameters: resourceParameter(pending.resource),
         DPoP: dpop?.handle,
       });
-      return toTokenSet(await oauth.processAuthorizationCodeResponse(as, oauthClient(client), response), dpop);
+      return toTokenSet(await oauth.processAuthorizationCodeResponse(as, oauthClient(client), await normalizeTokenResponse(response)), dpop);
     });
   } catch (error) {
     throw toKeyringError(error, 'token request');
@@ -106,7 +110,7 @@ export async function refreshTokens(
   as: oauth.AuthorizationServer,
   client: ClientRecord,
   refreshToken: string,
-  resource: string,
+  resource: string | undefined,
   signal?: AbortSignal,
   dpop?: DpopBinding,
 ): Promise<TokenSet> {
@@ -114,10 +118,10 @@ export async function refreshTokens(
     return await withDpopNonceRetry(dpop, async () => {
       const response = await oauth.refreshTokenGrantRequest(as, oauthClient(client), clientAuthentication(client), refreshToken, {
         ...http.oauthOptions('token', policy, signal),
-        additionalParameters: { resource },
+        additionalParameters: resourceParameter(resource),
         DPoP: dpop?.handle,
       });
-      return toTokenSet(await oauth.processRefreshTokenResponse(as, oauthClient(client), response), dpop);
+      return toTokenSet(await oauth.processRefreshTokenResponse(as, oauthClient(client), await normalizeTokenResponse(response)), dpop);
     });
   } catch (error) {
     throw toKeyringError(error, 'token refresh');
@@ -149,6 +153,11 @@ export async function revokeToken(
     if (error instanceof oauth.ResponseBodyError && error.error === 'unsupported_token_type') return false;
     throw toKeyringError(error, 'token revocation');
   }
+}
+
+/** The `resource` parameter of a token request (RFC 8707 §2.2), when one is sent. */
+export function resourceParameter(resource: string | undefined): Record<string, string> {
+  return resource === undefined ? {} : { resource };
 }
 
 /** A token response as the engine keeps it; `dpop` is the key the request was signed with, if any. */

@@ -44,6 +44,18 @@ export interface Credential {
   readonly obtainedAt: number;
   readonly lastRefresh?: { readonly at: number; readonly outcome: RefreshOutcome; readonly code?: string };
   readonly needsSignIn: boolean;
+  /**
+   * The resource indicator (RFC 8707) its tokens were requested with, where that is not `resource`: another URI the
+   * authorization server knows the server by, or null when none was sent (the server's `resource` setting). Refreshes
+   * send the same.
+   */
+  readonly resourceIndicator?: string | null;
+}
+
+/** The resource indicator to send when renewing `credential`'s tokens: what its sign-in sent. */
+export function resourceIndicatorOf(credential: Pick<Credential, 'resource' | 'resourceIndicator'>): string | undefined {
+  if (credential.resourceIndicator === undefined) return credential.resource;
+  return credential.resourceIndicator ?? undefined;
 }
 
 /** Which credential serves a server URL, and what was learned about the server when it was obtained. */
@@ -217,7 +229,7 @@ function isCredential(value: unknown): value is Credential {
   return hasShape(value, {
     resource: 'string', issuer: 'string', clientId: 'string', account: 'string', accessToken: 'string', refreshToken: 'string?',
     tokenType: 'string', dpopKey: 'object?', scopes: 'string[]', expiresAt: 'number?', obtainedAt: 'number', lastRefresh: 'object?', needsSignIn: 'boolean',
-  });
+  }) && (value.resourceIndicator === undefined || value.resourceIndicator === null || typeof value.resourceIndicator === 'string');
 }
 
 function isServerBinding(value: unknown): value is ServerBinding {

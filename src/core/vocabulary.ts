@@ -25,3 +25,37 @@ export type StaticCredentialKind = (typeof STATIC_CREDENTIAL_KINDS)[number];
 export function isOneOf<T extends string>(words: readonly T[], value: unknown): value is T {
   return (words as readonly unknown[]).includes(value);
 }
+
+/**
+ * Which resource indicator (RFC 8707) a sign-in sends: `auto` the MCP server's own (as the MCP specification asks),
+ * `omit` none, or an absolute URI the authorization server knows the server by (Entra ID's `api://…`).
+ */
+export const RESOURCE_MODES = ['auto', 'omit'] as const;
+export type ResourceSetting = (typeof RESOURCE_MODES)[number] | (string & {});
+
+/** Whether `value` is `auto`, `omit`, or an absolute URI without a fragment (RFC 8707 §2). */
+export function isResourceSetting(value: unknown): value is ResourceSetting {
+  if (isOneOf(RESOURCE_MODES, value)) return true;
+  if (typeof value !== 'string') return false;
+  const uri = URL.parse(value);
+  return uri !== null && uri.hash === '' && /^[a-z][a-z0-9+.-]*:/i.test(value);
+}
+
+/**
+ * Parameters of an authorization request that configured extra parameters may not set: the protocol's own, which
+ * carry the request's security (PKCE, state, redirect) or have a setting of their own (scope, resource).
+ */
+const PROTOCOL_AUTHORIZATION_PARAMETERS = new Set([
+  'response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'code_challenge', 'code_challenge_method', 'resource', 'request', 'request_uri', 'response_mode', 'nonce',
+]);
+
+/** Whether an extra authorization parameter (`audience`, `access_type`…) may be configured under this name. */
+export function isExtraAuthorizationParameter(name: string): boolean {
+  return /^[A-Za-z0-9_.-]{1,64}$/.test(name) && !PROTOCOL_AUTHORIZATION_PARAMETERS.has(name.toLowerCase());
+}
+
+/** The resource indicator a sign-in sends for a server whose own resource is `serverResource`, or undefined for none. */
+export function resourceIndicatorFor(serverResource: string, setting: ResourceSetting | undefined): string | undefined {
+  if (setting === undefined || setting === 'auto') return serverResource;
+  return setting === 'omit' ? undefined : setting;
+}

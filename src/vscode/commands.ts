@@ -267,6 +267,12 @@ function describeMissing(missing: MissingConfiguration): string {
       return vscode.l10n.t('This server\'s client needs its private key: use "MCP Keyring: Set Server Secret…".');
     case 'scopes':
       return vscode.l10n.t('The server suggested no scope to request; add "scopes" to this server\'s entry in the mcpKeyring.servers setting.');
+    case 'assumePkce':
+      return vscode.l10n.t('The authorization server does not advertise PKCE; if you know it enforces PKCE, add "assumePkce": true to this server\'s entry in the mcpKeyring.servers setting.');
+    case 'resource':
+      return vscode.l10n.t('The authorization server refused the resource indicator; add "resource": "omit", or the URI it knows the server by, to this server\'s entry in the mcpKeyring.servers setting.');
+    case 'audience':
+      return vscode.l10n.t('The server refused a token obtained a moment ago; if its authorization server needs an audience (Auth0), add "authorizationParameters" with "audience" set to the identifier of its API to this server\'s entry in the mcpKeyring.servers setting.');
   }
 }
 

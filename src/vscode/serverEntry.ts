@@ -2,8 +2,8 @@
 // settings are hand-edited JSON.
 import { isSigningAlg } from '../core/signingKeys';
 import {
-  CLIENT_AUTH_METHODS, isOneOf, MACHINE_GRANT_KINDS, REDIRECT_PREFERENCES, STATIC_CREDENTIAL_KINDS, type ClientAuthMethod, type MachineGrantKind,
-  type RedirectPreference, type StaticCredentialKind,
+  CLIENT_AUTH_METHODS, isExtraAuthorizationParameter, isOneOf, isResourceSetting, MACHINE_GRANT_KINDS, REDIRECT_PREFERENCES, STATIC_CREDENTIAL_KINDS,
+  type ClientAuthMethod, type MachineGrantKind, type RedirectPreference, type ResourceSetting, type StaticCredentialKind,
 } from '../core/vocabulary';
 
 export interface ServerEntry {
@@ -30,6 +30,12 @@ export interface ServerEntry {
   readonly idpClientId?: string;
   /** Bind tokens to a key (RFC 9449): true or false; absent, only when the server asks for DPoP. */
   readonly dpop?: boolean;
+  /** The resource indicator to send: `auto` (the server's own), `omit`, or a URI. */
+  readonly resource?: ResourceSetting;
+  /** Extra non-secret authorization request parameters (`audience`, `access_type`…). */
+  readonly authorizationParameters?: Readonly<Record<string, string>>;
+  /** The person asserts that the authorization server enforces PKCE although its metadata does not say so. */
+  readonly assumePkce?: boolean;
 }
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/;
@@ -55,6 +61,10 @@ export function parseServerEntry(value: unknown): ServerEntry | undefined {
   if (typeof raw.idpTokenEndpoint === 'string' && isHttpUrl(raw.idpTokenEndpoint)) entry.idpTokenEndpoint = raw.idpTokenEndpoint;
   if (typeof raw.idpClientId === 'string' && raw.idpClientId.trim()) entry.idpClientId = raw.idpClientId.trim();
   if (typeof raw.dpop === 'boolean') entry.dpop = raw.dpop;
+  if (isResourceSetting(raw.resource)) entry.resource = raw.resource;
+  if (typeof raw.assumePkce === 'boolean') entry.assumePkce = raw.assumePkce;
+  const parameters = stringPairs(raw.authorizationParameters).filter(([name, value]) => isExtraAuthorizationParameter(name) && !/[\r\n]/.test(value));
+  if (parameters.length > 0) entry.authorizationParameters = Object.fromEntries(parameters);
   if (typeof raw.headers === 'object' && raw.headers !== null && !Array.isArray(raw.headers)) {
     const headers = Object.entries(raw.headers as Record<string, unknown>).filter(
       (pair): pair is [string, string] => HEADER_NAME.test(pair[0]) && !RESERVED_HEADERS.has(pair[0].toLowerCase()) && typeof pair[1] === 'string' && !/[\r\n]/.test(pair[1]),
@@ -72,6 +82,12 @@ export function displayName(entry: ServerEntry): string {
   } catch {
     return entry.url;
   }
+}
+
+/** The string-valued members of a settings object; anything else in it is dropped. */
+function stringPairs(value: unknown): [string, string][] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return [];
+  return Object.entries(value as Record<string, unknown>).filter((pair): pair is [string, string] => typeof pair[1] === 'string');
 }
 
 function isHttpUrl(text: string): boolean {

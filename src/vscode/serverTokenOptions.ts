@@ -31,6 +31,9 @@ export class ServerTokenOptions {
         clientMetadataUrl: this.deps.clientMetadataUrl(),
       },
       scopes: entry.scopes,
+      resource: entry.resource,
+      authorizationParameters: entry.authorizationParameters,
+      assumePkce: entry.assumePkce,
       dpop: entry.dpop,
       grant: await this.grantFor(entry, canonicalUrl),
     };

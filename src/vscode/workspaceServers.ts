@@ -5,9 +5,14 @@
 import { toConfiguredServer, type ConfiguredServer } from './configuredServer';
 import type { ServerEntry } from './serverEntry';
 
-/** Fields that decide which secret is sent, how, or where: a client, its authentication, a grant and its sources. */
+/**
+ * Fields that decide which secret is sent, how, or where: a client, its authentication, a grant and its sources; and
+ * what a token is for (`resource`, `authorizationParameters` such as `audience`), or a workspace could have the
+ * person's token for another API sent to the server it names.
+ */
 export const SECRET_ROUTING_FIELDS = [
   'clientId', 'clientAuthMethod', 'staticCredential', 'apiKeyHeader', 'grant', 'assertionFile', 'idpTokenEndpoint', 'idpClientId',
+  'resource', 'authorizationParameters',
 ] as const satisfies readonly (keyof ServerEntry)[];
 
 export interface ServerSettings {
@@ -70,6 +75,6 @@ function withoutSecretRouting(server: ConfiguredServer): ConfiguredServer {
 /** One line per server (and the client metadata document) of a routing text, for the person to review. */
 export function routingSummary(routing: string): string[] {
   const { servers, clientMetadataUrl } = JSON.parse(routing) as { servers: [string, Record<string, unknown>][]; clientMetadataUrl?: string };
-  const lines = servers.map(([url, fields]) => `${url}: ${Object.entries(fields).map(([field, value]) => `${field} = ${String(value)}`).join(', ')}`);
+  const lines = servers.map(([url, fields]) => `${url}: ${Object.entries(fields).map(([field, value]) => `${field} = ${typeof value === 'object' ? JSON.stringify(value) : String(value)}`).join(', ')}`);
   return clientMetadataUrl ? [...lines, `clientMetadataUrl = ${clientMetadataUrl}`] : lines;
 }

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { EmbeddedJWK, compactVerify, type JWTPayload } from 'jose';
 import { MAX_STEP_UPS, createAuthorizedFetch, type CredentialSource } from '../../../src/core/authorizedFetch';
 import { DpopKeys } from '../../../src/core/dpop';
+import { KeyringError } from '../../../src/core/errors';
 import { generateDpopKey } from '../../../src/core/signingKeys';
 import type { Challenge } from '../../../src/core/challenge';
 import type { FetchFn } from '../../../src/core/ports';
@@ -38,6 +39,7 @@ function fakeSource(initial: Credential | 'none' = credential('token-0')): Crede
       calls.recover.push({ rejected: rejected?.accessToken, challenge, isSecondTry });
       return Promise.resolve(credential(`token-${++issued}`));
     },
+    refusedFreshToken: () => Promise.resolve(new KeyringError('unauthorized', 'the server refused a freshly obtained token')),
     stepUp: (scopes, challenge) => {
       calls.stepUp.push({ scopes, challenge });
       return Promise.resolve(credential(`token-${++issued}`, [...scopes]));

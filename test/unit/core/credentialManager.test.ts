@@ -414,7 +414,7 @@ describe('CredentialManager', () => {
   describe('storeNew', () => {
     it('stores a credential built from a sign-in, assuming the requested scopes when the server named none', async () => {
       const h = harness([]);
-      const stored = await h.manager.storeNew(binding, { accessToken: 'a', refreshToken: 'r', tokenType: 'bearer', expiresInSeconds: 60 }, ['read', 'offline_access']);
+      const stored = await h.manager.storeNew(binding, { accessToken: 'a', refreshToken: 'r', tokenType: 'bearer', expiresInSeconds: 60 }, ['read', 'offline_access'], binding.resource);
       assert.deepEqual(await h.stored(), stored);
       assert.deepEqual(stored.scopes, ['read', 'offline_access']);
       assert.equal(stored.expiresAt, h.clock.now() + 60_000);
@@ -423,7 +423,7 @@ describe('CredentialManager', () => {
 
     it('stores no expiry when the server gave none', async () => {
       const h = harness([]);
-      const stored = await h.manager.storeNew(binding, { accessToken: 'a', tokenType: 'bearer', scopes: ['x'] }, ['read']);
+      const stored = await h.manager.storeNew(binding, { accessToken: 'a', tokenType: 'bearer', scopes: ['x'] }, ['read'], binding.resource);
       assert.equal(stored.expiresAt, undefined);
       assert.deepEqual(stored.scopes, ['x']);
     });

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { parseChallenges, findChallenge, type Challenge } from '../../../src/core/challenge';
 import { Discoverer, type DiscoveryStep } from '../../../src/core/discovery';
+import type { KeyringError } from '../../../src/core/errors';
+import { assertPkceAdvertised } from '../../../src/core/pkceSupport';
 import { fakeResolveHost, httpClientOver, jsonRoute, rejectsWithCode, routerFetch, type Route } from './fakes';
 
 const SERVER = new URL('https://mcp.example/mcp');
@@ -133,10 +135,10 @@ describe('Discoverer', () => {
     const AS1 = 'https://as1.example';
     const AS2 = 'https://as2.example';
 
-    it('moves to the next authorization server when the issuer differs by a trailing slash', async () => {
+    it('moves to the next authorization server when an issuer with a path differs by a trailing slash', async () => {
       const { server, discoverer } = setup({
-        [PATH_PRM]: prm({ authorization_servers: [AS1, AS2] }),
-        [`${AS1}/.well-known/oauth-authorization-server`]: asMetadata(AS1, { issuer: `${AS1}/` }),
+        [PATH_PRM]: prm({ authorization_servers: [`${AS1}/tenant`, AS2] }),
+        [`${AS1}/.well-known/oauth-authorization-server/tenant`]: asMetadata(`${AS1}/tenant`, { issuer: `${AS1}/tenant/` }),
         [`${AS2}/.well-known/oauth-authorization-server`]: asMetadata(AS2),
       });
       const discovery = await discoverer.discover(SERVER, undefined, policy);
@@ -146,14 +148,14 @@ describe('Discoverer', () => {
     });
 
     const refusals: [string, Record<string, unknown>, 'issuer_mismatch' | 'insecure_url' | 'pkce_unsupported' | 'invalid_response'][] = [
-      ['an issuer differing by a trailing slash', { issuer: `${AS}/` }, 'issuer_mismatch'],
+      ['an issuer with a path added', { issuer: `${AS}/tenant` }, 'issuer_mismatch'],
+      ['an issuer differing by two trailing slashes', { issuer: `${AS}//` }, 'issuer_mismatch'],
       ['an issuer on another host', { issuer: 'https://evil.example' }, 'issuer_mismatch'],
       ['no issuer', { issuer: undefined }, 'issuer_mismatch'],
       ['an http token endpoint', { token_endpoint: 'http://as.example/token' }, 'insecure_url'],
       ['an http authorization endpoint', { authorization_endpoint: 'http://as.example/authorize' }, 'insecure_url'],
       ['an http registration endpoint', { registration_endpoint: 'http://as.example/register' }, 'insecure_url'],
       ['PKCE with plain only', { code_challenge_methods_supported: ['plain'] }, 'pkce_unsupported'],
-      ['no PKCE methods listed', { code_challenge_methods_supported: undefined }, 'pkce_unsupported'],
       ['no token endpoint', { token_endpoint: undefined }, 'invalid_response'],
     ];
     for (const [name, overrides, code] of refusals) {
@@ -162,6 +164,26 @@ describe('Discoverer', () => {
         await rejectsWithCode(discoverer.discover(SERVER, undefined, policy), code);
       });
     }
+
+    it('takes a root issuer that differs from the listed one only by its trailing slash, keeping the metadata\'s spelling', async () => {
+      // Google's MCP servers list https://accounts.google.com/ while its metadata says https://accounts.google.com.
+      for (const [listed, stated] of [[`${AS}/`, AS], [AS, `${AS}/`]] as const) {
+        const { discoverer } = setup({ [PATH_PRM]: prm({ authorization_servers: [listed] }), [AS_8414]: asMetadata(stated) });
+        assert.equal((await discoverer.discover(SERVER, undefined, policy)).authorizationServer.issuer, stated);
+      }
+    });
+
+    it('names both issuers as written when they differ, so that a trailing slash shows', async () => {
+      const { discoverer } = setup({ [PATH_PRM]: prm({ authorization_servers: [`${AS}/tenant`] }), [`${AS}/.well-known/oauth-authorization-server/tenant`]: asMetadata(AS, { issuer: `${AS}/tenant/` }) });
+      await assert.rejects(discoverer.discover(SERVER, undefined, policy), (error: Error) => error.message.includes(`"${AS}/tenant/" instead of "${AS}/tenant"`));
+    });
+
+    it('leaves metadata without PKCE methods to the sign-in, which refuses it unless told the server enforces PKCE', async () => {
+      const { discoverer } = setup({ [PATH_PRM]: prm(), [AS_8414]: asMetadata(AS, { code_challenge_methods_supported: undefined }) });
+      const { authorizationServer } = await discoverer.discover(SERVER, undefined, policy);
+      assert.throws(() => assertPkceAdvertised(authorizationServer, undefined), (error: KeyringError) => error.code === 'pkce_unsupported' && error.missing === 'assumePkce');
+      assert.doesNotThrow(() => assertPkceAdvertised(authorizationServer, true));
+    });
 
     it('refuses an authorization server in a private range when the MCP server is on loopback', async () => {
       const { server, discoverer } = setup({ [PATH_PRM]: prm(), [AS_8414]: asMetadata(AS) }, { 'as.example': ['10.0.0.7'] });

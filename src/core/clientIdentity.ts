@@ -113,6 +113,13 @@ export class ClientIdentities {
     } catch (error) {
       const failure = toKeyringError(error, 'client registration');
       if (failure.code === 'network' || failure.code === 'timeout' || failure.code === 'cancelled' || failure.code === 'forbidden_address' || failure.code === 'response_too_large') throw failure;
+      const status = refusalStatus(error);
+      if (status === 401 || status === 403) {
+        // Registration that needs credentials we cannot have (Keycloak's initial access token, Okta's admin token) is
+        // registration unavailable to us: the way on is a client registered there by someone who can.
+        const redirect = request.redirect_uris[0];
+        throw new KeyringError('registration_unavailable', `the authorization server ${as.issuer} refused anonymous client registration (HTTP ${status}): a client id registered there is needed${redirect ? `, allowing the redirect URI ${redirectUriHint(redirect)}` : ''}`, { cause: failure, missing: 'clientId' });
+      }
       throw new KeyringError('registration_failed', `client registration at ${as.issuer} failed: ${failure.message}`, { cause: failure });
     }
     const grantedMethod = registered.token_endpoint_auth_method ?? authMethod;
@@ -129,6 +136,13 @@ export class ClientIdentities {
     };
   }
 
+}
+
+/** The HTTP status of a refused registration, whichever way oauth4webapi reported it. */
+function refusalStatus(error: unknown): number | undefined {
+  if (error instanceof oauth.ResponseBodyError || error instanceof oauth.WWWAuthenticateChallengeError) return error.status;
+  if (error instanceof oauth.OperationProcessingError && error.cause instanceof Response) return error.cause.status;
+  return undefined;
 }
 
 /** The oauth4webapi client authentication for a client record. */

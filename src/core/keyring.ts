@@ -541,7 +541,7 @@ export class Keyring {
  */
 function refusedFreshToken(options: SignInOptions): KeyringError {
   if (options.authorizationParameters?.audience !== undefined) return new KeyringError('unauthorized', 'the server refused a freshly obtained token');
-  return new KeyringError('unauthorized', 'the server refused a freshly obtained token: the authorization server did not issue it for this server (one that ignores the resource parameter, such as Auth0, needs an audience parameter)', { missing: 'audience' });
+  return new KeyringError('unauthorized', 'the server refused a freshly obtained token, so the authorization server did not issue it for this server (one that ignores the resource parameter, such as Auth0, needs an audience parameter)', { missing: 'audience' });
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

@@ -75,6 +75,6 @@ function withoutSecretRouting(server: ConfiguredServer): ConfiguredServer {
 /** One line per server (and the client metadata document) of a routing text, for the person to review. */
 export function routingSummary(routing: string): string[] {
   const { servers, clientMetadataUrl } = JSON.parse(routing) as { servers: [string, Record<string, unknown>][]; clientMetadataUrl?: string };
-  const lines = servers.map(([url, fields]) => `${url}: ${Object.entries(fields).map(([field, value]) => `${field} = ${typeof value === 'object' ? JSON.stringify(value) : String(value)}`).join(', ')}`);
+  const lines = servers.map(([url, fields]) => `${url}: ${Object.entries(fields).map(([field, value]) => `${field} = ${typeof value === 'string' ? value : JSON.stringify(value)}`).join(', ')}`);
   return clientMetadataUrl ? [...lines, `clientMetadataUrl = ${clientMetadataUrl}`] : lines;
 }

@@ -151,11 +151,12 @@ describe('signing in to recreations of hosted identity providers', function () {
       });
 
       if (renewal === 'refresh') {
-        it('calls a tool after the access token expired, refreshing with no browser', async function () {
+        // No options now: what the sign-in was given (the resource indicator Entra ID needs) is remembered with it.
+        it('calls a tool after the access token expired, refreshing with no browser and no options', async function () {
           const opens = cli.browserOpens;
           const refreshes = tokenRequests('refresh_token');
           await delay(TOKEN_LIFETIME_SECONDS * 1000 + 200);
-          const result = await cli.run('call', profile.mcp.url, 'echo', '--args', '{"text":"after expiry"}', ...steps.at(-1)!.options(profile));
+          const result = await cli.run('call', profile.mcp.url, 'echo', '--args', '{"text":"after expiry"}');
           assert.equal(result.code, 0, result.stderr);
           assert.equal(result.stdout.trim(), 'after expiry');
           assert.equal(cli.browserOpens, opens);
@@ -165,7 +166,7 @@ describe('signing in to recreations of hosted identity providers', function () {
         it('keeps a token that does not expire and was issued without a refresh token, and calls with it', async function () {
           const [signedIn] = await status();
           assert.equal(signedIn?.expiresAt, undefined);
-          const result = await cli.run('call', profile.mcp.url, 'echo', '--args', '{"text":"no expiry"}', ...steps.at(-1)!.options(profile));
+          const result = await cli.run('call', profile.mcp.url, 'echo', '--args', '{"text":"no expiry"}');
           assert.equal(result.code, 0, result.stderr);
           assert.equal(result.stdout.trim(), 'no expiry');
         });

@@ -40,6 +40,15 @@ describe('reading a server entry from settings', function () {
     assert.deepEqual(entry?.headers, { 'X-Ok': 'fine' });
   });
 
+  it('keeps the settings for authorization servers that need telling, dropping malformed and protocol parameters', function () {
+    const entry = parseServerEntry({
+      url: 'https://mcp.example.com/mcp', resource: 'api://5d1c4a3e', assumePkce: true,
+      authorizationParameters: { audience: 'https://api.example', state: 'x', access_type: 'offline', bad: 7, line: 'a\nb' },
+    });
+    assert.deepEqual(entry, { url: 'https://mcp.example.com/mcp', resource: 'api://5d1c4a3e', assumePkce: true, authorizationParameters: { audience: 'https://api.example', access_type: 'offline' } });
+    assert.deepEqual(parseServerEntry({ url: 'https://mcp.example.com/mcp', resource: 'not a uri', assumePkce: 'yes', authorizationParameters: ['audience'] }), { url: 'https://mcp.example.com/mcp' });
+  });
+
   it('names a server by its label, else by host and path', function () {
     assert.equal(displayName({ url: 'https://h.example/mcp', label: 'Mine' }), 'Mine');
     assert.equal(displayName({ url: 'https://h.example/mcp' }), 'h.example/mcp');

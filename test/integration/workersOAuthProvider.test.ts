@@ -220,7 +220,7 @@ describe('@cloudflare/workers-oauth-provider in workerd', function () {
       const result = await cli.run('tools', server.mcpUrl, '--port', String(await freePort()), '--timeout', '3');
       assert.equal(result.code, 1);
       assert.equal(cli.browserOpens, 2);
-      assert.match(result.stderr, /^mcp-keyring: unauthorized: the server refused a freshly obtained token$/m);
+      assert.match(result.stderr, /^mcp-keyring: unauthorized: the server refused a freshly obtained token\b/m);
     });
   });
 });

@@ -535,13 +535,14 @@ export class Keyring {
 }
 
 /**
- * A token the server refused right after it was obtained was not issued for it. The usual cause is an authorization
- * server that ignores `resource` and takes the audience from a parameter of its own: Auth0 hands out a token for its
- * userinfo endpoint without `audience` (github.com/microsoft/vscode/issues/274226). Named unless one is configured.
+ * A token the server refused right after it was obtained was most likely not issued for it. A common cause is an
+ * authorization server that ignores `resource` and takes the audience from a parameter of its own: Auth0 hands out a
+ * token for its userinfo endpoint without `audience` (github.com/microsoft/vscode/issues/274226). Named unless one is
+ * configured.
  */
 function refusedFreshToken(options: SignInOptions): KeyringError {
   if (options.authorizationParameters?.audience !== undefined) return new KeyringError('unauthorized', 'the server refused a freshly obtained token');
-  return new KeyringError('unauthorized', 'the server refused a freshly obtained token, so the authorization server did not issue it for this server (one that ignores the resource parameter, such as Auth0, needs an audience parameter)', { missing: 'audience' });
+  return new KeyringError('unauthorized', 'the server refused a freshly obtained token, most likely issued for something else (an authorization server that ignores the resource parameter, such as Auth0, needs an audience parameter)', { missing: 'audience' });
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

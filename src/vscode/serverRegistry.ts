@@ -14,17 +14,27 @@ export class ServerRegistry implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
   private readonly subscriptions: vscode.Disposable[] = [];
+  /**
+   * The servers as last read: the relay looks its route up on every request it forwards, so parsing, canonicalising
+   * and hashing every entry is done once per change of what they depend on, not per request.
+   */
+  private cached: EffectiveServers | undefined;
 
   constructor(
     private readonly logger: Logger,
     private readonly consent: WorkspaceServerConsent,
   ) {
+    const changed = () => {
+      this.cached = undefined;
+      this.changed.fire();
+    };
     this.subscriptions.push(
-      consent.onDidConfirm(() => this.changed.fire()),
+      consent.onDidConfirm(changed),
       vscode.workspace.onDidChangeConfiguration((event) => {
-        if (event.affectsConfiguration(`${Settings.section}.${Settings.servers}`)) this.changed.fire();
+        if (event.affectsConfiguration(`${Settings.section}.${Settings.servers}`)) changed();
+        else if (event.affectsConfiguration(`${Settings.section}.${Settings.clientMetadataUrl}`)) this.cached = undefined;
       }),
-      vscode.workspace.onDidGrantWorkspaceTrust(() => this.changed.fire()),
+      vscode.workspace.onDidGrantWorkspaceTrust(changed),
     );
   }
 
@@ -69,6 +79,11 @@ export class ServerRegistry implements vscode.Disposable {
   }
 
   private effective(): EffectiveServers {
+    this.cached ??= this.read();
+    return this.cached;
+  }
+
+  private read(): EffectiveServers {
     const configuration = vscode.workspace.getConfiguration(Settings.section);
     const servers = configuration.inspect<unknown[]>(Settings.servers);
     const metadataUrl = configuration.inspect<string>(Settings.clientMetadataUrl);

@@ -6,7 +6,8 @@ import { isKeyringError } from '../../src/core/errors';
 import type { Keyring } from '../../src/core/keyring';
 import { mountAuthorizationServer } from '../../test/fixtures/authorizationServer';
 import { listenOnLoopback } from '../../test/fixtures/listenOnLoopback';
-import { startMcpServer, type McpServer } from '../../test/fixtures/mcpServer';
+import { startMcpServer } from '../../test/fixtures/mcpServer';
+import { startWorkersOAuthServer } from '../../test/fixtures/workersOAuthServer';
 import { createTestBrowser } from '../../test/fixtures/testBrowser';
 import { createKeyringOver } from '../../test/integration/testKeyring';
 import { MemoryStore } from '../../test/unit/core/fakes';
@@ -28,8 +29,20 @@ const FAULT_PLAN: Record<Fault, number | 'once'> = {
   invalidGrant: 'once',
 };
 
+/** Which authorization server the fault met: oidc-provider revokes a grant whose rotated refresh token is reused. */
+export type FaultServer = 'oidc-provider' | 'workers-oauth-provider';
+
+/**
+ * The faults that lose a refresh's answer after the server has rotated the refresh token, run again against
+ * @cloudflare/workers-oauth-provider, which keeps the previous refresh token valid until the new one is used.
+ */
+const LOST_ANSWER_FAULTS = ['resetMidResponse', 'truncatedJson'] as const satisfies readonly Fault[];
+/** The provider's shortest access token lifetime (the fixture's); the scenario moves both clocks past it. */
+const WORKERS_TOKEN_LIFETIME_SECONDS = 60;
+
 export interface FaultOutcome {
   readonly fault: Fault;
+  readonly server: FaultServer;
   readonly faultMs: number;
   readonly calls: number;
   readonly failedCalls: number;
@@ -52,10 +65,10 @@ interface Call {
   readonly code?: string;
 }
 
-async function callOnce(keyring: Keyring, mcp: McpServer, onSignInNeeded: () => void): Promise<Omit<Call, 'at' | 'ms'>> {
+async function callOnce(keyring: Keyring, mcpUrl: string, onSignInNeeded: () => void): Promise<Omit<Call, 'at' | 'ms'>> {
   try {
-    const { accessToken } = await keyring.getAccessToken(mcp.url, { interactive: false, onSignInNeeded });
-    const response = await fetch(mcp.url, {
+    const { accessToken } = await keyring.getAccessToken(mcpUrl, { interactive: false, onSignInNeeded });
+    const response = await fetch(mcpUrl, {
       method: 'POST',
       headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'bench', version: '0' } } }),
@@ -87,7 +100,7 @@ async function runScenario(fault: Fault): Promise<FaultOutcome> {
     const caller = (async () => {
       while (!stop) {
         const at = performance.now();
-        const result = await callOnce(keyring, mcp, () => signInRequested++);
+        const result = await callOnce(keyring, mcp.url, () => signInRequested++);
         calls.push({ ...result, at, ms: performance.now() - at });
         await delay(CALL_EVERY_MS);
       }
@@ -111,23 +124,7 @@ async function runScenario(fault: Fault): Promise<FaultOutcome> {
     stop = true;
     await caller;
 
-    const status = (await keyring.status(mcp.url))[0];
-    const failedAfterStart = calls.filter((call) => call.at >= faultStart && !call.ok);
-    const lastFailure = failedAfterStart.at(-1);
-    const recovered = lastFailure && calls.find((call) => call.at > lastFailure.at && call.ok);
-    return {
-      fault,
-      faultMs: faultEnd - faultStart,
-      calls: calls.length,
-      failedCalls: calls.filter((call) => !call.ok).length,
-      slowestCallMs: Math.max(...calls.map((call) => call.ms)),
-      credentialKept: status !== undefined,
-      markedNeedsSignIn: status?.needsSignIn ?? false,
-      browserOpened,
-      signInRequested,
-      recoveryMs: failedAfterStart.length === 0 ? 0 : recovered && Math.max(0, recovered.at + recovered.ms - faultEnd),
-      errorCodes: [...new Set(failedAfterStart.map((call) => call.code ?? 'unknown'))],
-    };
+    return outcome({ fault, server: 'oidc-provider', calls, faultStart, faultEnd, browserOpened, signInRequested, status: (await keyring.status(mcp.url))[0] });
   } finally {
     keyring.dispose();
     await mcp.close();
@@ -136,7 +133,87 @@ async function runScenario(fault: Fault): Promise<FaultOutcome> {
   }
 }
 
+interface ScenarioRecord {
+  readonly fault: Fault;
+  readonly server: FaultServer;
+  readonly calls: readonly Call[];
+  readonly faultStart: number;
+  readonly faultEnd: number;
+  readonly browserOpened: number;
+  readonly signInRequested: number;
+  readonly status: { readonly needsSignIn: boolean } | undefined;
+}
+
+function outcome({ fault, server, calls, faultStart, faultEnd, browserOpened, signInRequested, status }: ScenarioRecord): FaultOutcome {
+  const failedAfterStart = calls.filter((call) => call.at >= faultStart && !call.ok);
+  const lastFailure = failedAfterStart.at(-1);
+  const recovered = lastFailure && calls.find((call) => call.at > lastFailure.at && call.ok);
+  return {
+    fault,
+    server,
+    faultMs: faultEnd - faultStart,
+    calls: calls.length,
+    failedCalls: calls.filter((call) => !call.ok).length,
+    slowestCallMs: Math.max(...calls.map((call) => call.ms)),
+    credentialKept: status !== undefined,
+    markedNeedsSignIn: status?.needsSignIn ?? false,
+    browserOpened,
+    signInRequested,
+    recoveryMs: failedAfterStart.length === 0 ? 0 : recovered && Math.max(0, recovered.at + recovered.ms - faultEnd),
+    errorCodes: [...new Set(failedAfterStart.map((call) => call.code ?? 'unknown'))],
+  };
+}
+
+/**
+ * A lost refresh answer at workers-oauth-provider (in workerd, behind the fault proxy, which the Worker takes for its
+ * origin from the Host header). Its tokens live 60 s at least, so instead of waiting, the Worker's clock and the
+ * engine's move forward together past expiry while calls go on; the refresh that follows meets the fault once.
+ */
+async function runWorkersScenario(fault: (typeof LOST_ANSWER_FAULTS)[number]): Promise<FaultOutcome> {
+  const worker = await startWorkersOAuthServer();
+  const proxy = await startFaultProxy(Number(new URL(worker.origin).port), '/token');
+  const mcpUrl = `${proxy.origin}/mcp`;
+  let skewMs = 0;
+  const browser = createTestBrowser();
+  let browserOpened = 0;
+  const keyring = createKeyringOver(new MemoryStore(), { ...browser, open: (url) => (browserOpened++, browser.open(url)) }, fetch, { clock: { now: () => Date.now() + skewMs } });
+  try {
+    await keyring.signIn(mcpUrl);
+    browserOpened = 0;
+    let signInRequested = 0;
+    const calls: Call[] = [];
+    let stop = false;
+    const caller = (async () => {
+      while (!stop) {
+        const at = performance.now();
+        const result = await callOnce(keyring, mcpUrl, () => signInRequested++);
+        calls.push({ ...result, at, ms: performance.now() - at });
+        await delay(CALL_EVERY_MS);
+      }
+    })();
+    await delay(1_000);
+    const faultStart = performance.now();
+    await proxy.setFault(fault);
+    await worker.advanceClock(WORKERS_TOKEN_LIFETIME_SECONDS + 1);
+    skewMs += (WORKERS_TOKEN_LIFETIME_SECONDS + 1) * 1000;
+    while (proxy.faultedRequests === 0 && performance.now() - faultStart < 15_000) await delay(20);
+    await proxy.setFault(undefined);
+    const faultEnd = performance.now();
+    while (performance.now() - faultEnd < 3_000 || (performance.now() - faultEnd < RECOVERY_LIMIT_MS && calls.at(-1)?.ok !== true)) await delay(50);
+    stop = true;
+    await caller;
+    return outcome({ fault, server: 'workers-oauth-provider', calls, faultStart, faultEnd, browserOpened, signInRequested, status: (await keyring.status(mcpUrl))[0] });
+  } finally {
+    keyring.dispose();
+    await proxy.close();
+    await worker.close();
+  }
+}
+
 /** All faults at once, each against its own servers: the longest (30 s of 503) sets the pace. */
 export async function runFaults(): Promise<FaultOutcome[]> {
-  return Promise.all((Object.keys(FAULT_PLAN) as Fault[]).map((fault) => runScenario(fault)));
+  return Promise.all([
+    ...(Object.keys(FAULT_PLAN) as Fault[]).map((fault) => runScenario(fault)),
+    ...LOST_ANSWER_FAULTS.map((fault) => runWorkersScenario(fault)),
+  ]);
 }

@@ -33,7 +33,7 @@ import { RedirectReceivers, WAIT_FOR_BROWSER_MS } from './vscode/redirectReceive
 import { UriHandlerCallbacks } from './vscode/uriHandlerReceiver';
 import { WorkspaceServerConsent } from './vscode/workspaceServerConsent';
 
-export async function activate(context: vscode.ExtensionContext): Promise<McpKeyringApi> {
+export function activate(context: vscode.ExtensionContext): McpKeyringApi {
   const own = <T extends vscode.Disposable | { dispose(): unknown }>(disposable: T): T => {
     context.subscriptions.push(disposable);
     return disposable;
@@ -94,8 +94,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<McpKey
   void settingsPurge.reconcile();
   const activity = own(new ServerActivity());
   const pendingSignIns = new PendingSignIns();
-  const relay = await AuthorizingRelay.start({ logger, resolve: createUpstreamResolver(registry, keyring, staticCredentials, pendingSignIns) });
-  own({ dispose: () => void relay.dispose() });
+  // Started when the editor first asks for MCP server definitions, not on the activation path (issue #15).
+  let relayStarted: Promise<AuthorizingRelay> | undefined;
+  const relay = () => (relayStarted ??= AuthorizingRelay.start({ logger, resolve: createUpstreamResolver(registry, keyring, staticCredentials, pendingSignIns) }).catch((error: unknown) => {
+    // The next request for definitions tries again.
+    relayStarted = undefined;
+    throw error;
+  }));
+  own({ dispose: () => void relayStarted?.then((started) => started.dispose()) });
 
   const scheduler = own(new RefreshScheduler({
     clock: systemClock,
@@ -144,7 +150,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<McpKey
   own(registerServerSecretCommand({ registry, clientSecrets, grantSecrets }, logger));
 
   void scheduler.reschedule();
-  logger.info(`[activate] MCP Keyring ready; relay on ${relay.origin}`);
+  logger.info('[activate] MCP Keyring ready');
   return createApi(keyring, registry, signIns, credentialChanges.event);
 }
 

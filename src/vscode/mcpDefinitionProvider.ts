@@ -18,7 +18,8 @@ export class KeyringMcpDefinitionProvider implements vscode.McpServerDefinitionP
   private readonly subscription: vscode.Disposable;
 
   constructor(
-    private readonly relay: AuthorizingRelay,
+    /** Starts the relay on first use and hands the same one out after. */
+    private readonly relay: () => Promise<AuthorizingRelay>,
     private readonly registry: ServerRegistry,
     private readonly keyring: Keyring,
     private readonly signIns: SignInService,
@@ -30,12 +31,15 @@ export class KeyringMcpDefinitionProvider implements vscode.McpServerDefinitionP
     this.subscription = registry.onDidChange(() => this.changed.fire());
   }
 
-  /** Silent and cheap: no network, no prompts. */
-  provideMcpServerDefinitions(): vscode.McpHttpServerDefinition[] {
-    return this.registry.list().map((server) => new vscode.McpHttpServerDefinition(
+  /** Silent and cheap: no network, no prompts (the first call starts the loopback relay). */
+  async provideMcpServerDefinitions(): Promise<vscode.McpHttpServerDefinition[]> {
+    const servers = this.registry.list();
+    if (servers.length === 0) return [];
+    const relay = await this.relay();
+    return servers.map((server) => new vscode.McpHttpServerDefinition(
       displayName(server.entry),
-      vscode.Uri.parse(this.relay.urlFor(server.routeId)),
-      { [this.relay.keyHeader]: this.relay.key },
+      vscode.Uri.parse(relay.urlFor(server.routeId)),
+      { [relay.keyHeader]: relay.key },
     ));
   }
 

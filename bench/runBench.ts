@@ -1,18 +1,20 @@
-// `npm run bench`: runs the eight sections of issue #6 and writes bench/results/<date>.md, .json and .svg. The soak
-// runs in two worker processes for its ten minutes while the sections after token latency run one after another,
-// the soak through the editor's MCP client last among them.
+// `npm run bench`: runs the eight sections of issue #6 and the figures of issue #15 (the editor's own MCP sign-in,
+// what MCP Keyring adds to the editor, growth with the number of servers) and writes bench/results/<date>.md, .json
+// and the charts. The soak runs in three worker processes for its ten minutes while the sections after token latency
+// run one after another, the soaks through the editor's MCP client last among them.
 // `--quick` shrinks every section (a one-minute soak, fewer runs and inputs) to check the bench itself; its report
 // says so in its parameters.
 import { cpus, loadavg, setPriority } from 'node:os';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { soakChart } from './lib/chart';
+import { growthChart, soakChart } from './lib/chart';
 import { renderMarkdown, toJson, type BenchRun, type Outcome } from './lib/report';
 import { runCrashSafety, CRASH_ITERATIONS, INTERRUPT_ITERATIONS } from './sections/crashSafety';
-import { EDITOR_SOAK_DURATION_MS, runEditorSoak } from './sections/editorSoak';
+import { EDITOR_SOAK_DURATION_MS, runEditorSoaks } from './sections/editorSoak';
 import { runExtensionCost } from './sections/extensionCost';
 import { runFaults } from './sections/faults';
 import { runFuzz, FUZZ_INPUTS } from './sections/fuzz';
+import { runGrowth, SERVER_COUNTS } from './sections/growth';
 import { runRefreshStorm } from './sections/refreshStorm';
 import { runSignInCost, SIGN_IN_RUNS } from './sections/signInCost';
 import { SOAK_DURATION_MS, SOAK_TOKEN_LIFETIME_SECONDS, startSoak } from './sections/soak';
@@ -59,8 +61,9 @@ const refreshStorm = await measure('refresh storm', () => runRefreshStorm());
 const faults = await measure('faults', () => runFaults());
 const crashSafety = await measure('crash safety', () => runCrashSafety(parameters.crashIterations, parameters.interruptIterations));
 const fuzz = await measure('fuzzing', () => runFuzz(parameters.fuzzInputs));
-const extensionCost = await measure('extension cost', () => runExtensionCost(SCRATCH_DIR));
-const editorSoak = await measure('soak through the editor', () => runEditorSoak(SCRATCH_DIR, parameters.editorSoakMs));
+const extensionCost = await measure('extension cost', () => runExtensionCost(SCRATCH_DIR, SERVER_COUNTS));
+const growth = await measure('growth with the number of servers', () => runGrowth());
+const editorSoak = await runEditorSoaks(SCRATCH_DIR, parameters.editorSoakMs, measure);
 log('waiting for the soak to finish');
 const soakOutcome = await soak;
 
@@ -78,12 +81,15 @@ const run: BenchRun = {
   crashSafety,
   fuzz,
   extensionCost,
+  growth,
 };
 const name = `${startedAt.toISOString().slice(0, 10)}${isQuick ? '-quick' : ''}`;
 const chartFile = `${name}-soak.svg`;
-await writeFile(path.join(RESULTS_DIR, `${name}.md`), renderMarkdown(run, chartFile, SOAK_TOKEN_LIFETIME_SECONDS));
+const growthChartFile = `${name}-growth.svg`;
+await writeFile(path.join(RESULTS_DIR, `${name}.md`), renderMarkdown(run, { soak: chartFile, growth: growthChartFile }, SOAK_TOKEN_LIFETIME_SECONDS));
 await writeFile(path.join(RESULTS_DIR, `${name}.json`), `${toJson(run)}\n`);
 if ('ok' in soakOutcome) await writeFile(path.join(RESULTS_DIR, chartFile), soakChart(soakOutcome.ok.engine, soakOutcome.ok.sdk, SOAK_TOKEN_LIFETIME_SECONDS));
-log(`wrote bench/results/${name}.md, .json${'ok' in soakOutcome ? ' and the soak chart' : ''}`);
+if ('ok' in growth) await writeFile(path.join(RESULTS_DIR, growthChartFile), growthChart(growth.ok, 'ok' in extensionCost ? extensionCost.ok : undefined));
+log(`wrote bench/results/${name}.md, .json${'ok' in soakOutcome ? ' and the charts' : ''}`);
 // Fixture servers and the editor leave handles behind; the report is written, so end here.
 process.exit(0);

@@ -1,9 +1,11 @@
 // One side of the soak (section 4) in its own process, so its memory is its own: tokens living 5 seconds with
 // refresh-token rotation, 20 tool calls a second through one MCP client, authorized either by MCP Keyring or by the
-// SDK's own OAuth. Writes what it saw to the JSON file named on the command line.
-// Usage: node --expose-gc --import tsx bench/soakWorker.ts <engine|sdk> <duration ms> <output.json>
+// SDK's own OAuth, or by MCP Keyring with DPoP-bound tokens and nonces. Writes what it saw to the JSON file named on
+// the command line.
+// Usage: node --expose-gc --import tsx bench/soakWorker.ts <engine|sdk|dpop> <duration ms> <output.json>
 import { writeFile } from 'node:fs/promises';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { DpopKeys, sendWithDpop } from '../src/core/dpop';
 import { isKeyringError } from '../src/core/errors';
 import { createTestBrowser } from '../test/fixtures/testBrowser';
 import { createKeyringOver } from '../test/integration/testKeyring';
@@ -12,14 +14,16 @@ import { startBenchServers } from './lib/benchServers';
 import { bearerOf, tokenTimes } from './lib/jwtClaims';
 import { callOnTimetable } from './lib/timetable';
 import { completePrompt, InMemoryOAuthProvider, sdkFetch, signInWithSdk } from './lib/sdkClient';
-import { SOAK_TOKEN_LIFETIME_SECONDS, type SoakSide } from './sections/soak';
+import { percentile } from './lib/stats';
+import { SOAK_TOKEN_LIFETIME_SECONDS, type ProofCost, type SoakSide } from './sections/soak';
 
 const CALLS_PER_SECOND = 20;
 const CALL_TIMEOUT_MS = 30_000;
+const PROOF_SAMPLES = 2_000;
 
 const [side, durationArgument, outputPath] = process.argv.slice(2);
-if ((side !== 'engine' && side !== 'sdk') || !durationArgument || !outputPath) {
-  console.error('usage: soakWorker <engine|sdk> <duration ms> <output.json>');
+if ((side !== 'engine' && side !== 'sdk' && side !== 'dpop') || !durationArgument || !outputPath) {
+  console.error('usage: soakWorker <engine|sdk|dpop> <duration ms> <output.json>');
   process.exit(2);
 }
 const durationMs = Number(durationArgument);
@@ -30,7 +34,26 @@ function memory() {
   return { rssBytes: rss, heapUsedBytes: heapUsed };
 }
 
-const servers = await startBenchServers({ accessTokenTtlSeconds: SOAK_TOKEN_LIFETIME_SECONDS, refreshTokenRotation: true });
+/**
+ * What DPoP adds to one MCP request, without the network: the engine's own request path (`sendWithDpop`, a fresh
+ * proof with `ath` signed by oauth4webapi) against a fetch that answers at once.
+ */
+async function proofCost(): Promise<ProofCost> {
+  const binding = await new DpopKeys().create();
+  const answer: typeof fetch = () => Promise.resolve(new Response(null, { status: 204 }));
+  const url = new URL('https://mcp.example/mcp');
+  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { text: 'proof' } } });
+  const samples: number[] = [];
+  for (let index = 0; index < PROOF_SAMPLES; index++) {
+    const started = performance.now();
+    await sendWithDpop(answer, url, { method: 'POST', headers: { 'content-type': 'application/json' }, body }, 'access-token-for-the-timing', binding);
+    samples.push(performance.now() - started);
+  }
+  return { samples: samples.length, p50Ms: percentile(samples, 0.5), p99Ms: percentile(samples, 0.99) };
+}
+
+const isDpop = side === 'dpop';
+const servers = await startBenchServers({ accessTokenTtlSeconds: SOAK_TOKEN_LIFETIME_SECONDS, refreshTokenRotation: true, dpopNonces: isDpop }, isDpop ? { nonces: true } : undefined);
 const tokenEndpoint = servers.as.endpoints.token;
 let loadStartedAt = 0;
 /** Age of the token on every MCP request, and when each refresh left the client; times in ms since the load began. */
@@ -53,7 +76,7 @@ function observing(inner: typeof fetch): typeof fetch {
 const browser = createTestBrowser();
 let prompts = 0;
 let transport: StreamableHTTPClientTransport;
-if (side === 'engine') {
+if (side === 'engine' || side === 'dpop') {
   const keyring = createKeyringOver(new MemoryStore(), browser, observing(fetch));
   await keyring.signIn(servers.mcp.url);
   transport = new StreamableHTTPClientTransport(new URL(servers.mcp.url), { fetch: keyring.fetchFor(servers.mcp.url, { interactive: false, onSignInNeeded: () => prompts++ }) });
@@ -73,6 +96,7 @@ if (side === 'engine') {
   transport = new StreamableHTTPClientTransport(new URL(servers.mcp.url), { authProvider: provider, fetch: fetchFn });
 }
 const client = new Client({ name: `soak-${side}`, version: '0' });
+const refusalsBefore = servers.mcp.dpopRefusals.length;
 await client.connect(transport);
 const unauthorizedBefore = servers.mcp.unauthorizedCount;
 const tokenRequestsBefore = servers.as.requestCount('token');
@@ -113,7 +137,14 @@ const result: SoakSide = {
   refreshesAt,
   memoryAtStart,
   memoryAtEnd,
+  dpop: isDpop ? { refusals: countEach(servers.mcp.dpopRefusals.slice(refusalsBefore)), proofCost: await proofCost() } : undefined,
 };
 await writeFile(outputPath, JSON.stringify(result));
+
+function countEach(values: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
+  return counts;
+}
 await servers.close();
 process.exit(0);

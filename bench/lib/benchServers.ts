@@ -9,9 +9,10 @@ export interface BenchServers {
   close(): Promise<void>;
 }
 
-export async function startBenchServers(options: AuthorizationServerOptions = {}): Promise<BenchServers> {
+/** `dpop`: the MCP server accepts only DPoP-bound tokens with proofs carrying its nonce (the authorization server's too, given `dpopNonces`). */
+export async function startBenchServers(options: AuthorizationServerOptions = {}, dpop?: { nonces: boolean }): Promise<BenchServers> {
   const as = await startAuthorizationServer(options);
-  const mcp = await startMcpServer({ shape: 'path-metadata', authorizationServer: as });
+  const mcp = await startMcpServer({ shape: 'path-metadata', authorizationServer: as, dpop });
   return {
     as,
     mcp,

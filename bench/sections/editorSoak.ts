@@ -1,9 +1,14 @@
 // Section 4 in the editor: the soak through VS Code's own MCP client, in real VS Code (code-server) against the editor
-// suite's fixtures with short-lived tokens, the runner playing the person for the one sign-in at the start.
+// suite's fixtures with short-lived tokens, the runner playing the person. One editor per way to the server, each
+// fresh (so its extension host's memory is its own): through MCP Keyring's relay; straight to a server needing no
+// token (the editor's MCP client alone, the baseline the relay's cost is measured against); and through the editor's
+// own MCP sign-in (the anchor a person would otherwise use).
 import path from 'node:path';
 import { buildEditorSuite } from '../../test/editor/buildSuite';
 import { runEditorSuiteWithFixtures } from '../../test/editor/runEditorTests';
-import { EDITOR_SOAK_DURATION_KEY } from '../editor/editorSoakParameters';
+import { startStaticCredentialServer } from '../../test/editor/staticCredentialServer';
+import { DIRECT_SERVER_KEYS, EDITOR_SOAK_DURATION_KEY, EDITOR_SOAK_TARGET_KEY, type EditorSoakTarget } from '../editor/editorSoakParameters';
+import type { Outcome } from '../lib/report';
 import { editorBenchFigures } from '../lib/editorBenchLine';
 import { SOAK_TOKEN_LIFETIME_SECONDS, type MemorySample } from './soak';
 
@@ -14,6 +19,9 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 
 /** What bench/editor/editorSoak.test.ts prints. */
 export interface EditorSoakFigures {
+  readonly target: EditorSoakTarget;
+  /** Why the calls never started (the editor's own sign-in did not get its tool); undefined when they ran. */
+  readonly unavailable?: string;
   readonly durationMs: number;
   readonly calls: number;
   readonly failedCalls: number;
@@ -32,6 +40,13 @@ export interface EditorSoakFigures {
   readonly oldestTokenSentMs: number;
   readonly mcpSessions: number;
   readonly signInPrompts: number;
+  /** Workbench dialogs the runner answered during the calls, and what they said. */
+  readonly dialogs: number;
+  readonly dialogMessages: readonly string[];
+  /** Initialize requests (new MCP sessions) the fixture MCP server saw during the calls. */
+  readonly initializeRequests: number;
+  /** What getting the tool took before the calls began. */
+  readonly setup: { readonly signInPrompts: number; readonly dialogs: readonly string[]; readonly unauthorizedAtServer: number; readonly tokenRequests: number };
   /** `refreshed` events the extension's API announced during the calls. */
   readonly refreshEvents: number;
   readonly isGcForced: boolean;
@@ -43,19 +58,77 @@ export interface EditorSoakResult extends EditorSoakFigures {
   readonly tokenLifetimeSeconds: number;
   /** The runner's checks after the suite that failed (leaked tokens, a 401 or 403 in the editor's MCP logs), each with its first complaint. */
   readonly failedRunnerChecks: readonly string[];
+  /** For `direct`: requests the token-free server accepted and refused over the whole run. */
+  readonly directServer?: { readonly accepted: number; readonly refused: number };
+  /** The warnings in the editor's own log of the MCP server, each distinct one with its count (they name hosts, never tokens). */
+  readonly editorMcpWarnings: readonly { readonly text: string; readonly count: number }[];
+  /** How often the editor's log says it started the server (each a new connection attempt). */
+  readonly editorServerStarts: number;
 }
 
-export async function runEditorSoak(scratchDirectory: string, durationMs = EDITOR_SOAK_DURATION_MS): Promise<EditorSoakResult> {
-  const result = await runEditorSuiteWithFixtures({
-    // JWT access tokens, as the engine soak's servers issue: the MCP server checks them without asking the authorization server.
-    fixtures: { accessTokenTtlSeconds: SOAK_TOKEN_LIFETIME_SECONDS },
-    extensionTestsPath: await buildEditorSuite({ testFiles: [path.join(ROOT, 'bench/editor/editorSoak.test.ts')], outDir: path.join(scratchDirectory, 'editor-soak-suite') }),
-    testConfig: { [EDITOR_SOAK_DURATION_KEY]: durationMs },
-    timeoutMs: EDITOR_SETUP_MS + durationMs * 2,
-  });
-  const figures = editorBenchFigures<EditorSoakFigures>(result.output);
-  if (!figures) throw new Error(`the in-editor soak printed no figures (exit ${result.exitCode})`);
-  // Title and first complaint: the runner's messages name files and counts, never a token.
-  const failedRunnerChecks = result.runnerChecks.filter((check) => check.failures.length > 0).map((check) => `${check.title} (${check.failures[0]!.split('\n')[0]!.slice(0, 200)})`);
-  return { ...figures, tokenLifetimeSeconds: SOAK_TOKEN_LIFETIME_SECONDS, failedRunnerChecks };
+/** The three editors, in the order they ran. */
+export interface EditorSoaks {
+  readonly keyring: Outcome<EditorSoakResult>;
+  readonly direct: Outcome<EditorSoakResult>;
+  readonly builtin: Outcome<EditorSoakResult>;
+}
+
+/** The header the token-free server wants: a fixed value in mcp.json, nothing to sign in to. */
+const DIRECT_HEADER = 'x-bench-key';
+
+async function runOne(suitePath: string, target: EditorSoakTarget, durationMs: number): Promise<EditorSoakResult> {
+  // Started for `direct` only; it holds no OAuth and its key exists for this run alone.
+  const direct = target === 'direct' ? await startStaticCredentialServer(DIRECT_HEADER) : undefined;
+  try {
+    const result = await runEditorSuiteWithFixtures({
+      // JWT access tokens, as the engine soak's servers issue: the MCP server checks them without asking the authorization server.
+      fixtures: { accessTokenTtlSeconds: SOAK_TOKEN_LIFETIME_SECONDS, registrationIgnoresScope: target === 'builtin' },
+      extensionTestsPath: suitePath,
+      // Only the keyring's run names the fixture server in mcpKeyring.servers; the others configure mcp.json instead.
+      userSettings: target === 'keyring' ? undefined : {},
+      answerDialogs: target === 'builtin',
+      testConfig: {
+        [EDITOR_SOAK_DURATION_KEY]: durationMs,
+        [EDITOR_SOAK_TARGET_KEY]: target,
+        ...(direct ? { [DIRECT_SERVER_KEYS.url]: direct.url, [DIRECT_SERVER_KEYS.header]: DIRECT_HEADER, [DIRECT_SERVER_KEYS.value]: direct.secret } : {}),
+      },
+      timeoutMs: EDITOR_SETUP_MS + durationMs * 2,
+    });
+    const figures = editorBenchFigures<EditorSoakFigures>(result.output);
+    if (!figures) throw new Error(`the in-editor soak printed no figures (exit ${result.exitCode}): ${result.output.split('\n').filter((line) => /Error|failing|\d\) /.test(line)).slice(0, 4).join(' | ').slice(0, 600)}`);
+    // Title and first complaint: the runner's messages name files and counts, never a token.
+    // The baseline's server issues no token, so the leak scan's own sanity check (it had tokens to look for) cannot hold there.
+    const applicable = result.runnerChecks.filter((check) => !(target === 'direct' && check.title.startsWith('the leak scan had tokens')));
+    const failedRunnerChecks = applicable.filter((check) => check.failures.length > 0).map((check) => `${check.title} (${check.failures[0]!.split('\n')[0]!.slice(0, 200)})`);
+    const mcpLog = result.editorLogs.filter((file) => /^mcpServer\.mcp\.config\./.test(path.basename(file.relativePath))).map((file) => file.contents).join('\n');
+    return {
+      ...figures,
+      tokenLifetimeSeconds: SOAK_TOKEN_LIFETIME_SECONDS,
+      failedRunnerChecks,
+      directServer: direct && { accepted: direct.accepted, refused: direct.refused },
+      editorMcpWarnings: distinctWarnings(mcpLog),
+      editorServerStarts: mcpLog.split('\n').filter((line) => / Starting server /.test(line)).length,
+    };
+  } finally {
+    await direct?.close();
+  }
+}
+
+function distinctWarnings(log: string): { text: string; count: number }[] {
+  const counts = new Map<string, number>();
+  for (const line of log.split('\n')) {
+    const match = /\[(?:warning|error)\] (.*)$/.exec(line);
+    // Ports and ids differ from line to line; the text without them is what repeats.
+    if (match) counts.set(match[1]!.replace(/\d+/g, 'N').slice(0, 240), (counts.get(match[1]!.replace(/\d+/g, 'N').slice(0, 240)) ?? 0) + 1);
+  }
+  return [...counts].map(([text, count]) => ({ text, count })).sort((a, b) => b.count - a.count).slice(0, 5);
+}
+
+/** The three editors one after another; `measure` reports each one's progress and failure. */
+export async function runEditorSoaks(scratchDirectory: string, durationMs: number, measure: <T>(name: string, work: () => Promise<T>) => Promise<Outcome<T>>): Promise<EditorSoaks> {
+  const suitePath = await buildEditorSuite({ testFiles: [path.join(ROOT, 'bench/editor/editorSoak.test.ts')], outDir: path.join(scratchDirectory, 'editor-soak-suite') });
+  const keyring = await measure('soak through the editor: MCP Keyring', () => runOne(suitePath, 'keyring', durationMs));
+  const direct = await measure('soak through the editor: no token, no relay', () => runOne(suitePath, 'direct', durationMs));
+  const builtin = await measure("soak through the editor: the editor's own sign-in", () => runOne(suitePath, 'builtin', durationMs));
+  return { keyring, direct, builtin };
 }

@@ -1,5 +1,6 @@
 // Section 8: what the extension costs. Bundle sizes from the build; activation time and extension host memory
-// with 50 servers configured, measured inside real VS Code (code-server) through the editor suite's runner.
+// with 50 servers configured, measured inside real VS Code (code-server) through the editor suite's runner, and
+// activation with 1 and 500 servers for the growth figures (section 9), each in a fresh editor.
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -9,7 +10,10 @@ import { editorBenchFigures } from '../lib/editorBenchLine';
 import type { MemorySample } from './soak';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const SERVER_COUNT = 50;
+/** The configuration issue #15's activation target is for. */
+export const SERVER_COUNT = 50;
+/** Activation below this with SERVER_COUNT servers (issue #15). */
+export const ACTIVATION_TARGET_MS = 50;
 
 export interface BundleSize {
   readonly file: string;
@@ -20,6 +24,9 @@ export interface BundleSize {
 export interface EditorFigures {
   readonly configuredServers: number;
   readonly wasActiveBefore: boolean;
+  /** Loading dist/extension.cjs (compiling and running its top level), then the activate() call until it resolved. */
+  readonly codeLoadingMs: number;
+  readonly activateCallMs: number;
   readonly activationMs: number;
   /** The memory samples come after a full collection. */
   readonly isGcForced: boolean;
@@ -32,6 +39,8 @@ export interface ExtensionCostResult {
   /** Undefined when the editor could not be run; `editorError` says why. */
   readonly editor?: EditorFigures;
   readonly editorError?: string;
+  /** The same measurement with other numbers of servers, for the growth figures; an error instead where it failed. */
+  readonly growth: readonly (EditorFigures | { readonly configuredServers: number; readonly error: string })[];
 }
 
 async function bundleSize(relativePath: string): Promise<BundleSize> {
@@ -40,16 +49,16 @@ async function bundleSize(relativePath: string): Promise<BundleSize> {
   return { file: relativePath, bytes: size, gzipBytes: gzipSync(await readFile(file)).length };
 }
 
-function fiftyServers() {
+function configuredServers(count: number) {
   // Nobody listens there: configuring a server must cost nothing until someone uses it.
-  return Array.from({ length: SERVER_COUNT }, (_, index) => ({ url: `http://127.0.0.1:9/mcp/server-${index}`, label: `Bench server ${index}` }));
+  return Array.from({ length: count }, (_, index) => ({ url: `http://127.0.0.1:9/mcp/server-${index}`, label: `Bench server ${index}` }));
 }
 
-async function measureInEditor(scratchDirectory: string): Promise<EditorFigures> {
+async function measureInEditor(scratchDirectory: string, count: number): Promise<EditorFigures> {
   const result = await runEditorTests({
     // The editor suite's runner with only the bench's in-editor test beside it.
     extensionTestsPath: await buildEditorSuite({ testFiles: [path.join(ROOT, 'bench/editor/extensionHost.test.ts')], outDir: path.join(scratchDirectory, 'editor-suite') }),
-    userSettings: { 'mcpKeyring.servers': fiftyServers(), 'mcpKeyring.allowInsecureLoopback': true },
+    userSettings: { 'mcpKeyring.servers': configuredServers(count), 'mcpKeyring.allowInsecureLoopback': true },
     timeoutMs: 180_000,
   });
   const figures = editorBenchFigures<EditorFigures>(result.output);
@@ -57,11 +66,15 @@ async function measureInEditor(scratchDirectory: string): Promise<EditorFigures>
   return figures;
 }
 
-export async function runExtensionCost(scratchDirectory: string): Promise<ExtensionCostResult> {
+export async function runExtensionCost(scratchDirectory: string, growthCounts: readonly number[]): Promise<ExtensionCostResult> {
   const bundles = await Promise.all(['dist/extension.cjs', 'dist/cli.mjs'].map(bundleSize));
+  const growth: ExtensionCostResult['growth'][number][] = [];
+  for (const count of growthCounts.filter((each) => each !== SERVER_COUNT)) {
+    growth.push(await measureInEditor(scratchDirectory, count).catch((error: unknown) => ({ configuredServers: count, error: error instanceof Error ? error.message : String(error) })));
+  }
   try {
-    return { bundles, editor: await measureInEditor(scratchDirectory) };
+    return { bundles, editor: await measureInEditor(scratchDirectory, SERVER_COUNT), growth };
   } catch (error) {
-    return { bundles, editorError: error instanceof Error ? error.message : String(error) };
+    return { bundles, editorError: error instanceof Error ? error.message : String(error), growth };
   }
 }

@@ -11,11 +11,18 @@ export const SOAK_TOKEN_LIFETIME_SECONDS = 5;
 export interface MemorySample {
   readonly rssBytes: number;
   readonly heapUsedBytes: number;
+  /** Where RSS that is not live heap sits: V8's reserved heap, and memory outside it (Buffers, native). */
+  readonly heapTotalBytes?: number;
+  readonly externalBytes?: number;
+  readonly arrayBuffersBytes?: number;
 }
 
 /** What one soak worker reports (bench/soakWorker.ts). */
+/** `dpop`: MCP Keyring again, against servers that want DPoP-bound tokens and nonces on every proof. */
+export type SoakSideName = 'engine' | 'sdk' | 'dpop';
+
 export interface SoakSide {
-  readonly side: 'engine' | 'sdk';
+  readonly side: SoakSideName;
   readonly durationMs: number;
   readonly calls: number;
   readonly okCalls: number;
@@ -30,11 +37,21 @@ export interface SoakSide {
   readonly refreshesAt: readonly number[];
   readonly memoryAtStart: MemorySample;
   readonly memoryAtEnd: MemorySample;
+  /** For `dpop`: requests the MCP server refused for their proof (nonce demands among them), and what one proof costs. */
+  readonly dpop?: { readonly refusals: Record<string, number>; readonly proofCost: ProofCost };
+}
+
+/** The DPoP work one MCP request adds (a fresh ES256 proof with `ath`, the request built by oauth4webapi), timed alone. */
+export interface ProofCost {
+  readonly samples: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
 }
 
 export interface SoakResult {
   readonly engine: SoakSide;
   readonly sdk: SoakSide;
+  readonly dpop: SoakSide;
 }
 
 /** How a soak's call latencies read in the report. */
@@ -42,7 +59,7 @@ export function latencySummary(side: Pick<SoakSide, 'latenciesMs'>) {
   return { p50Ms: percentile(side.latenciesMs, 0.5), p99Ms: percentile(side.latenciesMs, 0.99), maxMs: percentile(side.latenciesMs, 1) };
 }
 
-function runWorker(side: 'engine' | 'sdk', durationMs: number, outputPath: string): Promise<SoakSide> {
+function runWorker(side: SoakSideName, durationMs: number, outputPath: string): Promise<SoakSide> {
   return new Promise((resolve, reject) => {
     const worker = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', path.join(import.meta.dirname, '../soakWorker.ts'), side, String(durationMs), outputPath], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -55,11 +72,8 @@ function runWorker(side: 'engine' | 'sdk', durationMs: number, outputPath: strin
   });
 }
 
-/** Both workers are started before this returns its promise; `scratchDirectory` must exist. */
+/** All three workers are started before this returns its promise; `scratchDirectory` must exist. */
 export async function startSoak(scratchDirectory: string, durationMs = SOAK_DURATION_MS): Promise<SoakResult> {
-  const [engine, sdk] = await Promise.all([
-    runWorker('engine', durationMs, path.join(scratchDirectory, 'soak-engine.json')),
-    runWorker('sdk', durationMs, path.join(scratchDirectory, 'soak-sdk.json')),
-  ]);
-  return { engine, sdk };
+  const [engine, sdk, dpop] = await Promise.all((['engine', 'sdk', 'dpop'] as const).map((side) => runWorker(side, durationMs, path.join(scratchDirectory, `soak-${side}.json`))));
+  return { engine: engine!, sdk: sdk!, dpop: dpop! };
 }

@@ -15,6 +15,12 @@ export interface EditorFixtureOptions {
   readonly accessTokenTtlSeconds?: number;
   /** 'opaque' tokens die with their grant when the refresh token is revoked; default 'jwt'. */
   readonly accessTokenFormat?: 'jwt' | 'opaque';
+  /**
+   * Registration ignores a `scope` field instead of refusing it. VS Code's own MCP sign-in registers with the
+   * resource's scopes, which oidc-provider refuses (`invalid_client_metadata`: they are not its OpenID scopes), as many
+   * hosted authorization servers do not; the bench's run of that sign-in needs it. Default off.
+   */
+  readonly registrationIgnoresScope?: boolean;
 }
 
 /** What the in-editor suite needs to know about the fixtures; JSON, it travels in an environment variable. */
@@ -227,8 +233,11 @@ export const MACHINE_CLIENT_ID = 'editor-ci';
 
 async function startAuthorizationServerOffLocalhost(options: EditorFixtureOptions, machineClientSecret: string): Promise<AuthorizationServer> {
   let handle: RequestHandler = (_request, response) => void response.writeHead(503).end();
+  /** Known once the server is mounted, before it gets any request. */
+  const registration: { path?: string } = {};
   const server = createServer((request, response) => {
-    Promise.resolve(handle(request, response)).catch((error: unknown) => {
+    const isRegistration = options.registrationIgnoresScope && request.method === 'POST' && new URL(request.url ?? '/', 'http://localhost').pathname === registration.path;
+    Promise.resolve(isRegistration ? withoutScope(request).then(() => handle(request, response)) : handle(request, response)).catch((error: unknown) => {
       console.error('[editor fixtures] the authorization server failed:', error instanceof Error ? error.message : error);
       if (response.headersSent) response.destroy();
       else response.writeHead(500).end();
@@ -247,11 +256,23 @@ async function startAuthorizationServerOffLocalhost(options: EditorFixtureOption
     clients: [{ client_id: MACHINE_CLIENT_ID, client_secret: machineClientSecret, grant_types: ['client_credentials'], response_types: [], redirect_uris: [] }],
   });
   handle = mounted.handle;
+  registration.path = mounted.server.endpoints.registration && new URL(mounted.server.endpoints.registration).pathname;
   const close = (): Promise<void> => new Promise((resolve, reject) => {
     server.close((error) => (error ? reject(error) : resolve()));
     server.closeAllConnections();
   });
   return { ...mounted.server, close };
+}
+
+/**
+ * Reads a registration request and hands it on parsed, without `scope` (oidc-provider takes an already parsed body
+ * from `req.body` when the stream has been read).
+ */
+async function withoutScope(request: IncomingMessage): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  const { scope: _scope, ...metadata } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+  Object.assign(request, { body: metadata });
 }
 
 export async function startEditorFixtures(options: EditorFixtureOptions = {}): Promise<EditorFixtures> {

@@ -9,6 +9,7 @@ import { format, parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from './chromium';
+import { DialogAnswerer, emulateVscodeDevRedirect } from './dialogAnswerer';
 import { buildEditorSuite } from './buildSuite';
 import { freeLoopbackPort, startCodeServer, type CodeServer } from './codeServer';
 import { startEditorFixtures, type EditorFixtureOptions } from './editorFixtures';
@@ -52,6 +53,8 @@ export interface EditorTestResult {
   readonly output: string;
   /** The runner's own checks after the suite; each failure fails the run. */
   readonly runnerChecks: readonly RunnerCheck[];
+  /** The editor's own log files it handed over with its exit call (none when it never called). */
+  readonly editorLogs: readonly LogFile[];
 }
 
 /** One of the editor's own log files, as the workbench hands them over with its exit call. */
@@ -188,7 +191,7 @@ export async function runEditorTests(options: EditorTestOptions = {}): Promise<E
     const dir = await saveEditorLogs([], workbenchLines, screenshot);
     log(`no result from the editor (${outcome}) ${seconds(opened)} after opening the workbench; logs in ${path.relative(repoRoot, dir)}`);
     log(`code-server log:\n${await codeServer.logTail()}`);
-    return { exitCode: 1, output: suiteLines.join('\n'), runnerChecks: [] };
+    return { exitCode: 1, output: suiteLines.join('\n'), runnerChecks: [], editorLogs: [] };
   }
   log(`editor exited with ${outcome.code} ${seconds(opened)} after opening the workbench; ${seconds(started)} since the start`);
   if (outcome.code !== 0) {
@@ -203,7 +206,7 @@ export async function runEditorTests(options: EditorTestOptions = {}): Promise<E
   ]);
   if (runnerChecks.length > 0) log(`runner checks took ${seconds(checksStarted)}`);
   const exitCode = outcome.code !== 0 || runnerChecks.some((check) => check.failures.length > 0) ? 1 : 0;
-  return { exitCode, output: suiteLines.join('\n'), runnerChecks };
+  return { exitCode, output: suiteLines.join('\n'), runnerChecks, editorLogs: outcome.logs };
 }
 
 export interface FixtureSuiteOptions {
@@ -218,6 +221,13 @@ export interface FixtureSuiteOptions {
   readonly testConfig?: Readonly<Record<string, unknown>>;
   readonly timeoutMs?: number;
   readonly isVerbose?: boolean;
+  /** Replaces the fixtures' user settings (which name the fixture servers in `mcpKeyring.servers`). */
+  readonly userSettings?: Readonly<Record<string, unknown>>;
+  /**
+   * The runner also accepts every workbench dialog and stands in for vscode.dev/redirect: for the editor's own MCP
+   * sign-in, which asks through dialogs and redirects there.
+   */
+  readonly answerDialogs?: boolean;
 }
 
 /**
@@ -229,14 +239,15 @@ export async function runEditorSuiteWithFixtures(options: FixtureSuiteOptions): 
   await using fixtures = await startEditorFixtures(options.fixtures);
   let popups: PopupDriver | undefined;
   let workbench: Page | undefined;
-  await using control = new RunnerControl(fixtures, () => popups, () => workbench);
+  let dialogs: DialogAnswerer | undefined;
+  await using control = new RunnerControl(fixtures, () => popups, () => workbench, () => dialogs);
   const runnerUrl = await control.start();
   // Awaited here, not returned: the fixtures and the runner are disposed when this function returns.
   return await runEditorTests({
     extensionDevelopmentPath: options.extensionDevelopmentPath,
     extensionTestsPath: options.extensionTestsPath,
     testConfig: { ...options.testConfig, ...fixtures.config, runnerUrl, ...(options.grep ? { grep: options.grep } : {}) },
-    userSettings: fixtures.userSettings,
+    userSettings: options.userSettings ?? fixtures.userSettings,
     machineSettings: fixtures.machineSettings,
     // Opening the authorization server's pages is the sign-in itself; the link-protection modal would stop it.
     codeServerArgs: ['--link-protection-trusted-domains', new URL(fixtures.authorizationServer.issuer).origin],
@@ -246,16 +257,24 @@ export async function runEditorSuiteWithFixtures(options: FixtureSuiteOptions): 
       workbench = session.workbench;
       popups = new PopupDriver(session.context, new URL(fixtures.authorizationServer.issuer).origin, fixtures.config.login, log);
       popups.start();
+      if (options.answerDialogs) {
+        dialogs = new DialogAnswerer(session.workbench, log);
+        dialogs.start();
+        void emulateVscodeDevRedirect(session.context);
+      }
     },
-    afterSuite: async (session, editorLogs) => [
-      ...await scanForLeakedTokens({
-        tokens: [...fixtures.issuedTokens.accessTokens, ...fixtures.issuedTokens.refreshTokens],
-        staticKeys: [fixtures.bearerServer.secret, fixtures.apiKeyServer.secret, fixtures.machineClientSecret],
-        userDataDir: session.codeServer.userDataDir,
-        workbench: session.workbench,
-      }),
-      checkEditorMcpLogs(editorLogs),
-    ],
+    afterSuite: async (session, editorLogs) => {
+      dialogs?.stop();
+      return [
+        ...await scanForLeakedTokens({
+          tokens: [...fixtures.issuedTokens.accessTokens, ...fixtures.issuedTokens.refreshTokens],
+          staticKeys: [fixtures.bearerServer.secret, fixtures.apiKeyServer.secret, fixtures.machineClientSecret],
+          userDataDir: session.codeServer.userDataDir,
+          workbench: session.workbench,
+        }),
+        checkEditorMcpLogs(editorLogs),
+      ];
+    },
   });
 }
 

@@ -165,19 +165,19 @@ function editorSoak(soaks: EditorSoaks): string[] {
   const ok = runs.find(([, outcome]) => 'ok' in outcome)?.[1];
   const lifetime = ok && 'ok' in ok ? ok.ok.tokenLifetimeSeconds : 5;
   const lines = [
-    `The same load as the engine soak through VS Code's own MCP client in real VS Code (code-server 4.139.1): ${EDITOR_SOAK_CALLS_PER_SECOND} tool calls a second to an MCP server's \`echo\` tool with \`vscode.lm.invokeTool\` on a fixed timetable (a slow call overlaps the next ones), tokens living ${lifetime} s (JWT) with refresh-token rotation (the editor fixtures' oidc-provider rotates on every refresh). One fresh editor for each column, one after another in the same bench run, below the engine soak's priority: **MCP Keyring** signs in once (the runner plays the person) and its authorizing relay carries every call; the **baseline** calls a server that needs no token (a fixed header in the workspace's mcp.json), so it is the editor's MCP client alone; **the editor's own MCP sign-in** has the same OAuth fixture server in mcp.json and VS Code's dynamic authentication provider signs in, the runner answering every workbench dialog and the browser (and standing in for vscode.dev/redirect, its registered redirect page, which is unreachable offline). Counts are taken at the servers over the calls' window unless said otherwise.`,
+    `The same load as the engine soak through VS Code's own MCP client in real VS Code (code-server 4.139.1): ${EDITOR_SOAK_CALLS_PER_SECOND} tool calls a second to an MCP server's \`echo\` tool with \`vscode.lm.invokeTool\` on a fixed timetable (a slow call overlaps the next ones), tokens living ${lifetime} s (JWT) with refresh-token rotation (the editor fixtures' oidc-provider rotates on every refresh). One fresh editor for each column, one after another in the same bench run, below the engine soak's priority: **MCP Keyring** signs in once (the runner plays the person) and its authorizing relay carries every call; the **baseline** calls a server that needs no token (a fixed header in the workspace's mcp.json), so it is the editor's MCP client alone; **the editor's own MCP sign-in** has the same OAuth fixture server in mcp.json for VS Code's dynamic authentication provider to sign in to, the runner playing the person in the browser. Its registration carries the resource's scopes, which oidc-provider refuses; the fixture ignores that field for this run only (as the SDK client's comparison drops it, bench/lib/sdkClient.ts). Counts are taken at the servers over the calls' window unless said otherwise.`,
     '',
     `| | ${runs.map(([label]) => label).join(' | ')} | target |`,
     `|---|${runs.map(() => '---|').join('')}---|`,
     row('duration of the calls', (result) => (result.unavailable ? `**no calls**: ${result.unavailable}` : `${(result.durationMs / 60_000).toFixed(1)} min`), '2 min'),
     row("connection attempts in the editor's log of the server (whole run)", (result) => String(result.editorServerStarts)),
-    row('before the calls: sign-in tabs / dialogs answered / 401s at the server / token requests', (result) => `${result.setup.signInPrompts} / ${result.setup.dialogs.length} / ${result.setup.unauthorizedAtServer} / ${result.setup.tokenRequests}`),
+    row('before the calls: sign-in tabs / 401s at the server / token requests', (result) => `${result.setup.signInPrompts} / ${result.setup.unauthorizedAtServer} / ${result.setup.tokenRequests}`),
     row('tool calls (answered by the OAuth MCP server)', (result) => `${result.calls} (${result.directServer ? `${result.directServer.accepted} at the token-free server, whole run` : result.acceptedAtServer})`),
     row('calls that saw a 401 (401s answered by the MCP server)', (result) => String(result.unauthorizedAtServer), '0'),
     row('failed calls', (result) => `${result.failedCalls - countKinds(result, isCancelled)}${failures(result) ? ` (${failures(result)})` : ''}`, '0'),
     row('cancelled calls', (result) => String(countKinds(result, isCancelled)), '0'),
     row('refreshes at the server', (result) => String(result.tokenRequests)),
-    row('sign-in prompts during the calls: browser tabs / workbench dialogs', (result) => `${result.signInPrompts} / ${result.dialogs}`, '0 / 0'),
+    row('sign-in prompts during the calls (browser tabs)', (result) => String(result.signInPrompts), '0'),
     row('MCP sessions started during the calls (initialize requests)', (result) => String(result.initializeRequests), '0'),
     row('oldest token sent (whole run, sign-in included)', (result) => (result.directServer ? '—' : `${(result.oldestTokenSentMs / 1000).toFixed(1)} s`), `< ${lifetime} s`),
     row('call latency p50 / p99 / max', latencyText),
@@ -206,9 +206,6 @@ function editorSoak(soaks: EditorSoaks): string[] {
   const builtin = 'ok' in soaks.builtin ? soaks.builtin.ok : undefined;
   if (builtin && builtin.editorMcpWarnings.length > 0) {
     lines.push(`What the editor logged for the server in the run of its own sign-in (distinct warnings, digits as N, with their counts): ${builtin.editorMcpWarnings.map((warning) => `“${warning.text}” ×${warning.count}`).join('; ')}.`);
-  }
-  if (builtin && (builtin.setup.dialogs.length > 0 || builtin.dialogMessages.length > 0)) {
-    lines.push(`Dialogs the editor's own sign-in showed (answered by the runner): ${[...builtin.setup.dialogs, ...builtin.dialogMessages].slice(0, 6).map((text) => `“${text}”`).join('; ')}${builtin.setup.dialogs.length + builtin.dialogMessages.length > 6 ? ' …' : ''}.`);
   }
   lines.push(
     `Expected refreshes for MCP Keyring: the extension's background scheduler (src/core/refreshScheduler.ts with src/core/refreshPolicy.ts) refreshes when half of a short lifetime is left, so about one per ${lifetime / 2} s (plus each refresh's round trip). VS Code's own provider refreshes a token whenever a session is asked for within 5 minutes of its expiry (its DynamicAuthProvider), which for ${lifetime} s tokens is every time. Memory: the extension host also runs VS Code's built-in extensions; each sample after a full collection, asked of V8 by the bench test (the extension host runs without --expose-gc).`,

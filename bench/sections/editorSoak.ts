@@ -40,13 +40,10 @@ export interface EditorSoakFigures {
   readonly oldestTokenSentMs: number;
   readonly mcpSessions: number;
   readonly signInPrompts: number;
-  /** Workbench dialogs the runner answered during the calls, and what they said. */
-  readonly dialogs: number;
-  readonly dialogMessages: readonly string[];
   /** Initialize requests (new MCP sessions) the fixture MCP server saw during the calls. */
   readonly initializeRequests: number;
   /** What getting the tool took before the calls began. */
-  readonly setup: { readonly signInPrompts: number; readonly dialogs: readonly string[]; readonly unauthorizedAtServer: number; readonly tokenRequests: number };
+  readonly setup: { readonly signInPrompts: number; readonly unauthorizedAtServer: number; readonly tokenRequests: number };
   /** `refreshed` events the extension's API announced during the calls. */
   readonly refreshEvents: number;
   readonly isGcForced: boolean;
@@ -86,7 +83,6 @@ async function runOne(suitePath: string, target: EditorSoakTarget, durationMs: n
       extensionTestsPath: suitePath,
       // Only the keyring's run names the fixture server in mcpKeyring.servers; the others configure mcp.json instead.
       userSettings: target === 'keyring' ? undefined : {},
-      answerDialogs: target === 'builtin',
       testConfig: {
         [EDITOR_SOAK_DURATION_KEY]: durationMs,
         [EDITOR_SOAK_TARGET_KEY]: target,

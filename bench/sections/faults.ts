@@ -213,7 +213,15 @@ async function runWorkersScenario(fault: (typeof LOST_ANSWER_FAULTS)[number]): P
 /** All faults at once, each against its own servers: the longest (30 s of 503) sets the pace. */
 export async function runFaults(): Promise<FaultOutcome[]> {
   return Promise.all([
-    ...(Object.keys(FAULT_PLAN) as Fault[]).map((fault) => runScenario(fault)),
-    ...LOST_ANSWER_FAULTS.map((fault) => runWorkersScenario(fault)),
+    ...(Object.keys(FAULT_PLAN) as Fault[]).map((fault) => named(runScenario(fault), fault, 'oidc-provider')),
+    ...LOST_ANSWER_FAULTS.map((fault) => named(runWorkersScenario(fault), fault, 'workers-oauth-provider')),
   ]);
+}
+
+/** A scenario that could not run says which one it was, and why (fetch's own message hides the cause). */
+function named(scenario: Promise<FaultOutcome>, fault: Fault, server: FaultServer): Promise<FaultOutcome> {
+  return scenario.catch((error: unknown) => {
+    const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : '';
+    throw new Error(`${fault} against ${server}: ${error instanceof Error ? error.message : String(error)}${cause}`, { cause: error });
+  });
 }

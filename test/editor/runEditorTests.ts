@@ -9,7 +9,6 @@ import { format, parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from './chromium';
-import { DialogAnswerer, emulateVscodeDevRedirect } from './dialogAnswerer';
 import { buildEditorSuite } from './buildSuite';
 import { freeLoopbackPort, startCodeServer, type CodeServer } from './codeServer';
 import { startEditorFixtures, type EditorFixtureOptions } from './editorFixtures';
@@ -223,11 +222,6 @@ export interface FixtureSuiteOptions {
   readonly isVerbose?: boolean;
   /** Replaces the fixtures' user settings (which name the fixture servers in `mcpKeyring.servers`). */
   readonly userSettings?: Readonly<Record<string, unknown>>;
-  /**
-   * The runner also accepts every workbench dialog and stands in for vscode.dev/redirect: for the editor's own MCP
-   * sign-in, which asks through dialogs and redirects there.
-   */
-  readonly answerDialogs?: boolean;
 }
 
 /**
@@ -239,8 +233,7 @@ export async function runEditorSuiteWithFixtures(options: FixtureSuiteOptions): 
   await using fixtures = await startEditorFixtures(options.fixtures);
   let popups: PopupDriver | undefined;
   let workbench: Page | undefined;
-  let dialogs: DialogAnswerer | undefined;
-  await using control = new RunnerControl(fixtures, () => popups, () => workbench, () => dialogs);
+  await using control = new RunnerControl(fixtures, () => popups, () => workbench);
   const runnerUrl = await control.start();
   // Awaited here, not returned: the fixtures and the runner are disposed when this function returns.
   return await runEditorTests({
@@ -257,24 +250,16 @@ export async function runEditorSuiteWithFixtures(options: FixtureSuiteOptions): 
       workbench = session.workbench;
       popups = new PopupDriver(session.context, new URL(fixtures.authorizationServer.issuer).origin, fixtures.config.login, log);
       popups.start();
-      if (options.answerDialogs) {
-        dialogs = new DialogAnswerer(session.workbench, log);
-        dialogs.start();
-        void emulateVscodeDevRedirect(session.context);
-      }
     },
-    afterSuite: async (session, editorLogs) => {
-      dialogs?.stop();
-      return [
-        ...await scanForLeakedTokens({
-          tokens: [...fixtures.issuedTokens.accessTokens, ...fixtures.issuedTokens.refreshTokens],
-          staticKeys: [fixtures.bearerServer.secret, fixtures.apiKeyServer.secret, fixtures.machineClientSecret],
-          userDataDir: session.codeServer.userDataDir,
-          workbench: session.workbench,
-        }),
-        checkEditorMcpLogs(editorLogs),
-      ];
-    },
+    afterSuite: async (session, editorLogs) => [
+      ...await scanForLeakedTokens({
+        tokens: [...fixtures.issuedTokens.accessTokens, ...fixtures.issuedTokens.refreshTokens],
+        staticKeys: [fixtures.bearerServer.secret, fixtures.apiKeyServer.secret, fixtures.machineClientSecret],
+        userDataDir: session.codeServer.userDataDir,
+        workbench: session.workbench,
+      }),
+      checkEditorMcpLogs(editorLogs),
+    ],
   });
 }
 

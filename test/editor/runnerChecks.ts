@@ -7,7 +7,6 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { completeAuthorizationInPage } from './authorizationPages';
-import type { DialogAnswerer } from './dialogAnswerer';
 import type { EditorFixtures } from './editorFixtures';
 import type { LogFile } from './runEditorTests';
 
@@ -285,8 +284,6 @@ export class RunnerControl implements AsyncDisposable {
     private readonly fixtures: EditorFixtures,
     private readonly popups: () => PopupDriver | undefined,
     private readonly workbench: () => Page | undefined,
-    /** The runner answering the workbench's dialogs, when it does (the bench's run of the editor's own sign-in). */
-    private readonly dialogs: () => DialogAnswerer | undefined = () => undefined,
   ) {}
 
   async start(): Promise<string> {
@@ -357,7 +354,6 @@ export class RunnerControl implements AsyncDisposable {
     };
     return {
       popups: this.popups()?.popups ?? [],
-      dialogs: this.dialogs()?.answered ?? [],
       registrations: fixtures.registrations.map(({ status, clientName, redirectUris }) => ({ status, clientName, redirectUris })),
       issued: { accessTokens: fixtures.issuedTokens.accessTokens.length, refreshTokens: fixtures.issuedTokens.refreshTokens.length },
       revocations: fixtures.authorizationServer.requestCount('revocation'),

@@ -23,8 +23,6 @@ export interface ServerTraffic {
 
 export interface RunnerState {
   readonly popups: readonly { openedAt: string; finishedAt?: string; error?: string }[];
-  /** Workbench dialogs the runner answered (only when the run asked it to). */
-  readonly dialogs: readonly { at: number; message: string; button: string }[];
   readonly registrations: readonly { status: number; clientName?: string; redirectUris: readonly string[] }[];
   readonly issued: { readonly accessTokens: number; readonly refreshTokens: number };
   readonly revocations: number;

@@ -62,6 +62,8 @@ export interface LogFile {
   readonly contents: string;
 }
 
+const WORKBENCH_LOAD_TIMEOUT_MS = 120_000;
+
 function log(message: string): void {
   console.log(`[editor] ${message}`);
 }
@@ -175,7 +177,8 @@ export async function runEditorTests(options: EditorTestOptions = {}): Promise<E
     ['extensionTestsPath', remoteUri(origin, extensionTestsPath)],
   ];
   const opened = performance.now();
-  await page.goto(codeServer.workbenchUrl({ payload: JSON.stringify(payload) }));
+  // Generous: on a loaded machine code-server can take well over Playwright's default 30 s to serve the workbench.
+  await page.goto(codeServer.workbenchUrl({ payload: JSON.stringify(payload) }), { timeout: WORKBENCH_LOAD_TIMEOUT_MS });
   log(`workbench opened with ${path.relative(repoRoot, extensionTestsPath)} testing ${extensionDevelopmentPath}`);
 
   const timeoutMs = options.timeoutMs ?? 300_000;

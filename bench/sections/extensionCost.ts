@@ -27,6 +27,8 @@ export interface EditorFigures {
   /** Loading dist/extension.cjs (compiling and running its top level), then the activate() call until it resolved. */
   readonly codeLoadingMs: number;
   readonly activateCallMs: number;
+  /** The extension's own activate() within that call (NaN when the extension host did not load it from Node's module cache). */
+  readonly ownActivateMs: number;
   readonly activationMs: number;
   /** The memory samples come after a full collection. */
   readonly isGcForced: boolean;

@@ -53,7 +53,7 @@ await mkdir(SCRATCH_DIR, { recursive: true });
 // The timing-sensitive sections run before the soak's workers start competing for the two cores.
 const signInCost = await measure('sign-in cost', () => runSignInCost(parameters.signInRuns));
 const tokenLatency = await measure('token latency', () => runTokenLatency(parameters.latencyCalls));
-log(`soak started (${parameters.soakMs / 60_000} min, in two worker processes)`);
+log(`soak started (${parameters.soakMs / 60_000} min, in three worker processes)`);
 const soak = measure('soak', () => startSoak(SCRATCH_DIR, parameters.soakMs));
 // The soak's workers keep their priority; this process and everything it starts from now on yield to them.
 setPriority(process.pid, BELOW_SOAK_PRIORITY);

@@ -81,6 +81,31 @@ async function callOnce(keyring: Keyring, mcpUrl: string, onSignInNeeded: () => 
   }
 }
 
+/** A caller making an MCP request every CALL_EVERY_MS, never interactively, until stopped. */
+function startCaller(keyring: Keyring, mcpUrl: string) {
+  const calls: Call[] = [];
+  let signInRequested = 0;
+  let isStopped = false;
+  const loop = (async () => {
+    while (!isStopped) {
+      const at = performance.now();
+      const result = await callOnce(keyring, mcpUrl, () => signInRequested++);
+      calls.push({ ...result, at, ms: performance.now() - at });
+      await delay(CALL_EVERY_MS);
+    }
+  })();
+  return {
+    calls,
+    get signInRequested() {
+      return signInRequested;
+    },
+    stop: () => {
+      isStopped = true;
+      return loop;
+    },
+  };
+}
+
 async function runScenario(fault: Fault): Promise<FaultOutcome> {
   const upstream = await listenOnLoopback();
   const proxy = await startFaultProxy(upstream.port, '/token');
@@ -94,17 +119,7 @@ async function runScenario(fault: Fault): Promise<FaultOutcome> {
     await keyring.signIn(mcp.url);
     browserOpened = 0;
     const signedInAt = performance.now();
-    let signInRequested = 0;
-    const calls: Call[] = [];
-    let stop = false;
-    const caller = (async () => {
-      while (!stop) {
-        const at = performance.now();
-        const result = await callOnce(keyring, mcp.url, () => signInRequested++);
-        calls.push({ ...result, at, ms: performance.now() - at });
-        await delay(CALL_EVERY_MS);
-      }
-    })();
+    const caller = startCaller(keyring, mcp.url);
 
     // The fault starts when refresh becomes due (half the lifetime, for tokens this short).
     await delay(Math.max(0, signedInAt + (TOKEN_LIFETIME_SECONDS * 1000) / 2 - performance.now()));
@@ -120,11 +135,10 @@ async function runScenario(fault: Fault): Promise<FaultOutcome> {
     const faultEnd = performance.now();
     // A fault whose damage shows only when the current token runs out (a lost rotation) is watched past expiry.
     const watchUntil = Math.max(faultEnd, signedInAt + TOKEN_LIFETIME_SECONDS * 1000 + 3_000);
-    while (performance.now() < watchUntil || (performance.now() - faultEnd < RECOVERY_LIMIT_MS && calls.at(-1)?.ok !== true)) await delay(50);
-    stop = true;
-    await caller;
+    while (performance.now() < watchUntil || (performance.now() - faultEnd < RECOVERY_LIMIT_MS && caller.calls.at(-1)?.ok !== true)) await delay(50);
+    await caller.stop();
 
-    return outcome({ fault, server: 'oidc-provider', calls, faultStart, faultEnd, browserOpened, signInRequested, status: (await keyring.status(mcp.url))[0] });
+    return outcome({ fault, server: 'oidc-provider', calls: caller.calls, faultStart, faultEnd, browserOpened, signInRequested: caller.signInRequested, status: (await keyring.status(mcp.url))[0] });
   } finally {
     keyring.dispose();
     await mcp.close();
@@ -180,17 +194,7 @@ async function runWorkersScenario(fault: (typeof LOST_ANSWER_FAULTS)[number]): P
   try {
     await keyring.signIn(mcpUrl);
     browserOpened = 0;
-    let signInRequested = 0;
-    const calls: Call[] = [];
-    let stop = false;
-    const caller = (async () => {
-      while (!stop) {
-        const at = performance.now();
-        const result = await callOnce(keyring, mcpUrl, () => signInRequested++);
-        calls.push({ ...result, at, ms: performance.now() - at });
-        await delay(CALL_EVERY_MS);
-      }
-    })();
+    const caller = startCaller(keyring, mcpUrl);
     await delay(1_000);
     const faultStart = performance.now();
     await proxy.setFault(fault);
@@ -199,10 +203,9 @@ async function runWorkersScenario(fault: (typeof LOST_ANSWER_FAULTS)[number]): P
     while (proxy.faultedRequests === 0 && performance.now() - faultStart < 15_000) await delay(20);
     await proxy.setFault(undefined);
     const faultEnd = performance.now();
-    while (performance.now() - faultEnd < 3_000 || (performance.now() - faultEnd < RECOVERY_LIMIT_MS && calls.at(-1)?.ok !== true)) await delay(50);
-    stop = true;
-    await caller;
-    return outcome({ fault, server: 'workers-oauth-provider', calls, faultStart, faultEnd, browserOpened, signInRequested, status: (await keyring.status(mcpUrl))[0] });
+    while (performance.now() - faultEnd < 3_000 || (performance.now() - faultEnd < RECOVERY_LIMIT_MS && caller.calls.at(-1)?.ok !== true)) await delay(50);
+    await caller.stop();
+    return outcome({ fault, server: 'workers-oauth-provider', calls: caller.calls, faultStart, faultEnd, browserOpened, signInRequested: caller.signInRequested, status: (await keyring.status(mcpUrl))[0] });
   } finally {
     keyring.dispose();
     await proxy.close();

@@ -17,6 +17,8 @@ const TOKEN_LIFETIME_SECONDS = 6;
 const CALL_EVERY_MS = 250;
 /** How long calls may take to recover after the fault ends before the scenario gives up on them. */
 const RECOVERY_LIMIT_MS = 20_000;
+/** Each request's limit in the scenarios: a sign-in on a machine loaded with other work can exceed the usual 10 s. */
+const REQUEST_TIMEOUT_MS = 30_000;
 
 /** How long each fault lasts; `once` faults meet only the first refresh (after it the outcome is settled). */
 const FAULT_PLAN: Record<Fault, number | 'once'> = {
@@ -114,7 +116,7 @@ async function runScenario(fault: Fault): Promise<FaultOutcome> {
   const mcp = await startMcpServer({ shape: 'path-metadata', authorizationServer: mounted.server });
   const browser = createTestBrowser();
   let browserOpened = 0;
-  const keyring = createKeyringOver(new MemoryStore(), { ...browser, open: (url) => (browserOpened++, browser.open(url)) });
+  const keyring = createKeyringOver(new MemoryStore(), { ...browser, open: (url) => (browserOpened++, browser.open(url)) }, fetch, { timeoutMs: REQUEST_TIMEOUT_MS });
   try {
     await keyring.signIn(mcp.url);
     browserOpened = 0;
@@ -190,7 +192,7 @@ async function runWorkersScenario(fault: (typeof LOST_ANSWER_FAULTS)[number]): P
   let skewMs = 0;
   const browser = createTestBrowser();
   let browserOpened = 0;
-  const keyring = createKeyringOver(new MemoryStore(), { ...browser, open: (url) => (browserOpened++, browser.open(url)) }, fetch, { clock: { now: () => Date.now() + skewMs } });
+  const keyring = createKeyringOver(new MemoryStore(), { ...browser, open: (url) => (browserOpened++, browser.open(url)) }, fetch, { clock: { now: () => Date.now() + skewMs }, timeoutMs: REQUEST_TIMEOUT_MS });
   try {
     await keyring.signIn(mcpUrl);
     browserOpened = 0;

@@ -49,7 +49,7 @@ async function startMcpJsonEchoTool(name: string, server: { url: string; headers
   await vscode.workspace.fs.writeFile(file, new TextEncoder().encode(JSON.stringify({ servers: { [name]: { type: 'http', ...server } } }, null, 2)));
   // No server is configured in mcpKeyring.servers in these runs: the only echo tool is this server's.
   const find = () => vscode.lm.tools.find((tool) => tool.name.endsWith('echo'));
-  return eventually(`the echo tool of ${name} in vscode.lm.tools (tools now: ${vscode.lm.tools.map((tool) => tool.name).join(', ')})`, MCP_JSON_START_TIMEOUT_MS, async () => {
+  return eventually(`the echo tool of ${name} did not appear in vscode.lm.tools`, MCP_JSON_START_TIMEOUT_MS, async () => {
     await vscode.commands.executeCommand('workbench.mcp.startServer', '*', { waitForLiveTools: true });
     return find();
   });

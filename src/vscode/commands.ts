@@ -4,6 +4,7 @@ import { isKeyringError, type MissingConfiguration } from '../core/errors';
 import type { DiagnoseReport, Keyring } from '../core/keyring';
 import type { Logger } from '../core/ports';
 import { formatDiagnosis } from '../core/reportText';
+import { redactText } from '../core/redact';
 import { canonicalServerUrl, parseServerUrl } from '../core/urls';
 import type { ClientSecrets, GrantSecrets, StaticCredentials } from './serverSecrets';
 import type { DiagnosisDocuments } from './diagnosisDocuments';
@@ -197,7 +198,7 @@ class KeyringCommands {
   private async askForOAuthGaps(entry: ServerEntry, findings: DiagnoseReport): Promise<ServerEntry | undefined> {
     if (findings.error) {
       const keep = vscode.l10n.t('Add Anyway');
-      const answer = await vscode.window.showWarningMessage(vscode.l10n.t('MCP Keyring could not work out how to sign in to this server ({0}).', findings.error.code), { modal: true, detail: findings.error.message }, keep);
+      const answer = await vscode.window.showWarningMessage(vscode.l10n.t('MCP Keyring could not work out how to sign in to this server ({0}).', findings.error.code), { modal: true, detail: redactText(findings.error.message) }, keep);
       return answer === keep ? entry : undefined;
     }
     const as = findings.discovery?.authorizationServer;

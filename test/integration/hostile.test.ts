@@ -743,6 +743,13 @@ const BAD_INPUT_ROWS: BadInputRow[] = [
     message: /^mcp-keyring: usage: the server URL must not contain credentials$/,
     secret: PLANTED.password,
   },
+  {
+    what: 'signing out of a server it is not signed in to, without printing the key in the server URL\'s query',
+    args: (url) => ['logout', `${url}?t0k=${PLANTED.password}`],
+    exitCode: 1,
+    message: /^mcp-keyring: not_signed_in: not signed in to http:\/\/127\.0\.0\.1:\d+\/mcp$/,
+    secret: PLANTED.password,
+  },
   { what: 'a server URL with a fragment', args: (url) => ['login', `${url}#section`], exitCode: 2, message: /^mcp-keyring: usage: the server URL must not contain a fragment$/ },
   { what: 'an ftp server URL', args: (url) => ['login', url.replace('http:', 'ftp:')], exitCode: 2, message: /^mcp-keyring: usage: the server URL must use https$/ },
   { what: 'a relative server URL', args: () => ['login', '/mcp'], exitCode: 2, message: /^mcp-keyring: usage: the server URL is not a valid absolute URL$/ },

@@ -150,8 +150,8 @@ export class Keyring {
   private readonly codeFlow: AuthorizationCodeFlow;
   private readonly deviceFlow: DeviceAuthorizationFlow;
   private readonly credentials: CredentialManager;
-  /** Per MCP server host: the class of the address its latest probe reached. */
-  private readonly policies = new Map<string, Promise<DestinationPolicy>>();
+  /** Per MCP server host: the class of the address its latest probe reached, trusted as long as a discovery. */
+  private readonly policies = new Map<string, { readonly policy: Promise<DestinationPolicy>; readonly storedAt: number }>();
   private readonly dpopKeys = new DpopKeys();
   private readonly changes = new Emitter<CredentialChange>();
   /** Fires after every stored change of a credential: sign-in, refresh, needs sign-in, sign-out. */
@@ -502,14 +502,23 @@ export class Keyring {
     return discovery;
   }
 
-  /** The policy a discovery was made under, so its endpoints are used where they were checked. */
+  /**
+   * The policy a discovery was made under, so its endpoints are used where they were checked; for no longer than a
+   * discovery is trusted, since the server's name may lead elsewhere by now.
+   */
   private policyOf(url: URL, discovery: StoredDiscovery): Promise<DestinationPolicy> {
-    return discovery.serverAddressClass ? Promise.resolve({ serverAddressClass: discovery.serverAddressClass }) : this.policyFor(url);
+    return discovery.serverAddressClass && this.discoveries.isFresh(discovery) ? Promise.resolve({ serverAddressClass: discovery.serverAddressClass }) : this.policyFor(url);
   }
 
-  /** What the MCP server's servers may reach: learned from its latest probe, or from a probe now. */
+  /** What the MCP server's servers may reach: learned from a recent probe, or from a probe now. */
   private policyFor(url: URL): Promise<DestinationPolicy> {
-    return this.policies.get(url.hostname) ?? this.probeServer(url).policy;
+    const known = this.policies.get(url.hostname);
+    if (!known || !this.discoveries.isFresh(known)) return this.probeServer(url).policy;
+    // A probe started for another caller is cancelled when that caller gives up; this caller did not.
+    return known.policy.catch((error: unknown) => {
+      if (isKeyringError(error, 'cancelled')) return this.probeServer(url).policy;
+      throw error;
+    });
   }
 
   /**
@@ -526,10 +535,11 @@ export class Keyring {
       signal,
     });
     const policy = answer.then(({ addressClass }) => ({ serverAddressClass: addressClass }));
+    const known = { policy, storedAt: this.clock.now() };
     policy.catch(() => {
-      if (this.policies.get(url.hostname) === policy) this.policies.delete(url.hostname);
+      if (this.policies.get(url.hostname) === known) this.policies.delete(url.hostname);
     });
-    this.policies.set(url.hostname, policy);
+    this.policies.set(url.hostname, known);
     return { answer, policy };
   }
 }

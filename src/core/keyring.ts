@@ -374,6 +374,11 @@ export class Keyring {
       ? await this.runMachineGrant(options.grant, { as, client, scopes, resource, policy, dpop, signal: options.signal })
       : await this.runInteractiveFlow({ serverUrl: canonical, as, client, scopes, resource, extraParameters: options.authorizationParameters, policy, dpop, signal: options.signal }, options);
     const { tokens, client: record } = obtained;
+    // RFC 9449 §5 lets a client expecting a bound token discard a Bearer one; a binding the person asked for is not
+    // silently dropped (by default, DPoP is used only where offered, and a Bearer answer is taken as it is).
+    if (options.dpop === true && !tokens.dpopKey) {
+      throw new KeyringError('token_failed', 'the authorization server issued an unbound (Bearer) token although a DPoP-bound one (RFC 9449) was asked for; nothing was stored');
+    }
     await this.discoveries.remember(discovery, challenge);
     await this.identities.remember(record);
     const binding: ServerBinding = { serverUrl: canonical, resource: discovery.resource, issuer: as.issuer, clientId: record.clientId, account: accountLabel(tokens, as.issuer) };

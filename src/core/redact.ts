@@ -38,11 +38,16 @@ export function redact(text: string, knownSecrets: readonly string[] = []): stri
 }
 
 /**
- * Text for people and logs: `redact`, and every URL in it as origin + path (servers take keys in queries under names
- * nobody can list). The one rule for any line that may name a server URL: log lines, CLI messages, reports.
+ * Every URL in free text as origin + path (servers take keys in queries under names nobody can list): the one rule
+ * for any text for people that may name a server URL — log lines, CLI messages, status and diagnosis reports.
  */
+export function withoutUrlQueries(text: string): string {
+  return text.replace(URL_QUERY_PATTERN, '$1');
+}
+
+/** Free text that may carry secrets (errors, log lines): `redact`, and URLs as origin + path. */
 export function redactText(text: string, knownSecrets: readonly string[] = []): string {
-  return redact(text, knownSecrets).replace(URL_QUERY_PATTERN, '$1');
+  return withoutUrlQueries(redact(text, knownSecrets));
 }
 
 /** Wraps a logger so that every line passes through `redactText`, whatever the caller forgot. */

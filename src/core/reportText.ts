@@ -2,11 +2,11 @@
 // Server-supplied text stays plain text: these strings are never rendered as markdown or links. URLs in them show
 // origin + path only, as in log lines.
 import type { CredentialStatus, DiagnoseReport } from './keyring';
-import { redactText } from './redact';
+import { withoutUrlQueries } from './redact';
 
 export function formatStatus(statuses: readonly CredentialStatus[], now: number): string {
   if (statuses.length === 0) return 'No credentials stored.';
-  return redactText(statuses.map((status) => [
+  return withoutUrlQueries(statuses.map((status) => [
     status.serverUrl,
     `  account:   ${status.account}`,
     `  issuer:    ${status.issuer}`,
@@ -35,7 +35,7 @@ export function formatDiagnosis(report: DiagnoseReport): string {
   }
   if (report.error) lines.push(`  result: failed (${report.error.code}): ${report.error.message}`);
   else lines.push('  result: ready to sign in');
-  return redactText(lines.join('\n'));
+  return withoutUrlQueries(lines.join('\n'));
 }
 
 function formatExpiry(expiresAt: number | undefined, now: number): string {

@@ -127,10 +127,11 @@ describe('redactText', () => {
     );
   });
 
-  it('is what the status and diagnosis reports show of a server URL with a query', () => {
+  it('shows a server URL with a query in the status and diagnosis reports as origin and path, and masks nothing else', () => {
     const serverUrl = `https://mcp.example/mcp?t0k=${SECRET}`;
     const status = formatStatus([{ serverUrl, resource: serverUrl, issuer: 'https://as.example', clientId: 'c', account: 'alice', scopes: [], hasRefreshToken: false, dpopBound: false, needsSignIn: false }], 0);
     const diagnosis = formatDiagnosis({ serverUrl, steps: [], error: { code: 'network', message: `request to ${serverUrl} failed` } });
+    assert.match(status, /token: +Bearer\n/);
     for (const text of [status, diagnosis]) {
       assert.ok(!text.includes(SECRET), text);
       assert.ok(text.includes('https://mcp.example/mcp'), text);

@@ -83,11 +83,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<McpKey
     },
   }));
   const signIns = new SignInService({ keyring, receivers, logger });
+  // Credential changes from this window come from the engine and the purge; those from other windows through
+  // SecretStorage.
+  const credentialChanges = own(new vscode.EventEmitter<CredentialChange>());
+  const announce = (change: CredentialChange) => credentialChanges.fire(change);
+  own(keyring.onDidChangeCredentials(announce));
+  own(store.onDidChangeInAnotherWindow((key) => void changeFromOtherWindow(keyring, key).then((change) => change && announce(change))));
 
   const settingsPurge = own(new SettingsPurge({
     registry,
     memento: context.globalState,
-    purge: (canonicalUrl) => purgeServer({ keyring, clientSecrets, grantSecrets, staticCredentials, logger }, canonicalUrl),
+    purge: (canonicalUrl) => purgeServer({ keyring, clientSecrets, grantSecrets, staticCredentials, logger, announce }, canonicalUrl),
     logger,
   }));
   // Entries removed or changed while the editor was closed.
@@ -121,10 +127,6 @@ export async function activate(context: vscode.ExtensionContext): Promise<McpKey
     if (event.affectsConfiguration(`${Settings.section}.${Settings.refreshBeforeExpirySeconds}`)) void scheduler.reschedule();
   }));
 
-  // Credential changes from this window come from the engine; those from other windows through SecretStorage.
-  const credentialChanges = own(new vscode.EventEmitter<CredentialChange>());
-  own(keyring.onDidChangeCredentials((change) => credentialChanges.fire(change)));
-  own(store.onDidChangeInAnotherWindow((key) => void changeFromOtherWindow(keyring, key).then((change) => change && credentialChanges.fire(change))));
   own(credentialChanges.event(() => void scheduler.reschedule()));
 
   const authProvider = own(new KeyringAuthenticationProvider(keyring, registry, signIns, credentialChanges.event, logger));
@@ -140,7 +142,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<McpKey
 
   const diagnoses = own(new DiagnosisDocuments());
   own(vscode.workspace.registerTextDocumentContentProvider(DIAGNOSIS_SCHEME, diagnoses));
-  for (const command of registerCommands({ keyring, registry, signIns, activity, clientSecrets, grantSecrets, staticCredentials, diagnoses, log, logger, globalStorageUri: context.globalStorageUri })) own(command);
+  for (const command of registerCommands({ keyring, registry, signIns, activity, clientSecrets, grantSecrets, staticCredentials, diagnoses, log, logger, announce, globalStorageUri: context.globalStorageUri })) own(command);
   own(registerServerSecretCommand({ registry, clientSecrets, grantSecrets }, logger));
 
   void scheduler.reschedule();

@@ -1,6 +1,7 @@
 // The palette and tree commands. Each handler takes the server from the tree item it was invoked on, or asks.
 import * as vscode from 'vscode';
 import { isKeyringError, type MissingConfiguration } from '../core/errors';
+import type { CredentialChange } from '../core/events';
 import type { DiagnoseReport, Keyring } from '../core/keyring';
 import type { Logger } from '../core/ports';
 import { formatDiagnosis } from '../core/reportText';
@@ -29,6 +30,7 @@ export interface CommandDeps {
   readonly diagnoses: DiagnosisDocuments;
   readonly log: vscode.LogOutputChannel;
   readonly logger: Logger;
+  readonly announce: (change: CredentialChange) => void;
   readonly globalStorageUri: vscode.Uri;
 }
 

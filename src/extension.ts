@@ -7,6 +7,7 @@ import { lookupCheckedNetwork } from './core/lookupCheckedNetwork';
 import { systemClock, systemTimers } from './core/ports';
 import { AuthorizingRelay } from './node/authorizingRelay';
 import { readSecretFile } from './node/readSecretFile';
+import { createRequestNetwork } from './node/requestNetwork';
 import { resolveHost } from './node/resolveHost';
 import { createApi, type McpKeyringApi } from './vscode/api';
 import { changeFromOtherWindow } from './vscode/storeChanges';
@@ -67,9 +68,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<McpKey
   const keyring = own(Keyring.create({
     store,
     fetch: (input, init) => fetch(input, init),
-    // The editor's fetch applies the person's proxy settings and replaces any dispatcher it is given, so addresses
-    // are checked on a lookup just before each request rather than where the connection is made.
-    network: lookupCheckedNetwork((input, init) => fetch(input, init), resolveHost),
+    // Node's http(s) requests, which the editor routes through the person's proxy: checked where a direct connection
+    // is made, and on a lookup just before each request for what goes through a proxy.
+    network: lookupCheckedNetwork(createRequestNetwork(), resolveHost),
     openUrl: openInBrowser,
     createReceiver: receivers.create,
     logger,

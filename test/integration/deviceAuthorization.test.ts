@@ -182,7 +182,10 @@ describe('signing in by device authorization (RFC 8628)', function () {
     const abort = new AbortController();
     const since = as.requestLog.length;
     const signIn = device.keyring.signIn(mcp.url, { flow: 'device', signal: abort.signal });
-    await delay(1_500);
+    // Cancelled once polling is under way: after its first token request.
+    for (const deadline = Date.now() + 10_000; tokenRequestTimes(as, since).length === 0; await delay(20)) {
+      assert.ok(Date.now() < deadline, 'polling did not start');
+    }
     abort.abort();
     await rejectsWith(signIn, 'cancelled');
     const polls = tokenRequestTimes(as, since).length;

@@ -519,9 +519,10 @@ export class Keyring {
   private policyFor(url: URL): Promise<DestinationPolicy> {
     const known = this.policies.get(url.hostname);
     if (!known || !this.discoveries.isFresh(known)) return this.probeServer(url).policy;
-    // A probe started for another caller is cancelled when that caller gives up; this caller did not.
+    // A probe started for another caller is cancelled when that caller gives up; this caller did not. The cancelled
+    // probe is forgotten by then, so the callers still waiting share one new probe, which no caller can cancel.
     return known.policy.catch((error: unknown) => {
-      if (isKeyringError(error, 'cancelled')) return this.probeServer(url).policy;
+      if (isKeyringError(error, 'cancelled')) return this.policyFor(url);
       throw error;
     });
   }

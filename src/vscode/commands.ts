@@ -5,7 +5,7 @@ import type { CredentialChange } from '../core/events';
 import type { DiagnoseReport, Keyring } from '../core/keyring';
 import type { Logger } from '../core/ports';
 import { formatDiagnosis } from '../core/reportText';
-import { redactText } from '../core/redact';
+import { redactText, redactUrl } from '../core/redact';
 import { canonicalServerUrl, parseServerUrl } from '../core/urls';
 import type { ClientSecrets, GrantSecrets, StaticCredentials } from './serverSecrets';
 import type { DiagnosisDocuments } from './diagnosisDocuments';
@@ -192,7 +192,7 @@ class KeyringCommands {
   private async pickServer(title: string): Promise<ConfiguredServer | undefined> {
     const servers = this.deps.registry.list();
     if (servers.length <= 1) return servers[0];
-    const picked = await vscode.window.showQuickPick(servers.map((server) => ({ label: displayName(server.entry), description: server.canonicalUrl, server })), { title });
+    const picked = await vscode.window.showQuickPick(servers.map((server) => ({ label: displayName(server.entry), description: redactUrl(server.canonicalUrl), server })), { title });
     return picked?.server;
   }
 

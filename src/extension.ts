@@ -7,6 +7,7 @@ import { lookupCheckedNetwork } from './core/lookupCheckedNetwork';
 import { systemClock, systemTimers } from './core/ports';
 import { AuthorizingRelay } from './node/authorizingRelay';
 import { readSecretFile } from './node/readSecretFile';
+import { createRequestNetwork } from './node/requestNetwork';
 import { resolveHost } from './node/resolveHost';
 import { createApi, type McpKeyringApi } from './vscode/api';
 import { changeFromOtherWindow } from './vscode/storeChanges';
@@ -67,9 +68,9 @@ export function activate(context: vscode.ExtensionContext): McpKeyringApi {
   const keyring = own(Keyring.create({
     store,
     fetch: (input, init) => fetch(input, init),
-    // The editor's fetch applies the person's proxy settings and replaces any dispatcher it is given, so addresses
-    // are checked on a lookup just before each request rather than where the connection is made.
-    network: lookupCheckedNetwork((input, init) => fetch(input, init), resolveHost),
+    // Node's http(s) requests, which the editor routes through the person's proxy: checked where a direct connection
+    // is made, and on a lookup just before each request for what goes through a proxy.
+    network: lookupCheckedNetwork(createRequestNetwork(), resolveHost),
     openUrl: openInBrowser,
     createReceiver: receivers.create,
     logger,
@@ -83,11 +84,17 @@ export function activate(context: vscode.ExtensionContext): McpKeyringApi {
     },
   }));
   const signIns = new SignInService({ keyring, receivers, logger });
+  // Credential changes from this window come from the engine and the purge; those from other windows through
+  // SecretStorage.
+  const credentialChanges = own(new vscode.EventEmitter<CredentialChange>());
+  const announce = (change: CredentialChange) => credentialChanges.fire(change);
+  own(keyring.onDidChangeCredentials(announce));
+  own(store.onDidChangeInAnotherWindow((key) => void changeFromOtherWindow(keyring, key).then((change) => change && announce(change))));
 
   const settingsPurge = own(new SettingsPurge({
     registry,
     memento: context.globalState,
-    purge: (canonicalUrl) => purgeServer({ keyring, clientSecrets, grantSecrets, staticCredentials, logger }, canonicalUrl),
+    purge: (canonicalUrl) => purgeServer({ keyring, clientSecrets, grantSecrets, staticCredentials, logger, announce }, canonicalUrl),
     logger,
   }));
   // Entries removed or changed while the editor was closed.
@@ -127,10 +134,6 @@ export function activate(context: vscode.ExtensionContext): McpKeyringApi {
     if (event.affectsConfiguration(`${Settings.section}.${Settings.refreshBeforeExpirySeconds}`)) void scheduler.reschedule();
   }));
 
-  // Credential changes from this window come from the engine; those from other windows through SecretStorage.
-  const credentialChanges = own(new vscode.EventEmitter<CredentialChange>());
-  own(keyring.onDidChangeCredentials((change) => credentialChanges.fire(change)));
-  own(store.onDidChangeInAnotherWindow((key) => void changeFromOtherWindow(keyring, key).then((change) => change && credentialChanges.fire(change))));
   own(credentialChanges.event(() => void scheduler.reschedule()));
 
   const authProvider = own(new KeyringAuthenticationProvider(keyring, registry, signIns, credentialChanges.event, logger));
@@ -146,7 +149,7 @@ export function activate(context: vscode.ExtensionContext): McpKeyringApi {
 
   const diagnoses = own(new DiagnosisDocuments());
   own(vscode.workspace.registerTextDocumentContentProvider(DIAGNOSIS_SCHEME, diagnoses));
-  for (const command of registerCommands({ keyring, registry, signIns, activity, clientSecrets, grantSecrets, staticCredentials, diagnoses, log, logger, globalStorageUri: context.globalStorageUri })) own(command);
+  for (const command of registerCommands({ keyring, registry, signIns, activity, clientSecrets, grantSecrets, staticCredentials, diagnoses, log, logger, announce, globalStorageUri: context.globalStorageUri })) own(command);
   own(registerServerSecretCommand({ registry, clientSecrets, grantSecrets }, logger));
 
   void scheduler.reschedule();

@@ -3,7 +3,7 @@
 import { KeyringError, toKeyringError, type MissingConfiguration } from '../core/errors';
 import type { Keyring, SignInOptions } from '../core/keyring';
 import type { Logger, OpenUrl } from '../core/ports';
-import { redact, redactingLogger } from '../core/redact';
+import { redactingLogger, redactText, redactUrl } from '../core/redact';
 import { formatDiagnosis, formatStatus } from '../core/reportText';
 import { readSecretFile } from '../node/readSecretFile';
 // esbuild keeps only this field of the manifest in the bundle.
@@ -61,7 +61,7 @@ export async function runCli(argv: readonly string[], rawIo: CliIo): Promise<num
     }
     options = parsed.options;
   } catch (error) {
-    io.stderr(`mcp-keyring: ${redact(toKeyringError(error, 'arguments').message)}\n${USAGE}`);
+    io.stderr(`mcp-keyring: ${redactText(toKeyringError(error, 'arguments').message)}\n${USAGE}`);
     return EXIT_USAGE;
   }
   const secrets = [options.client.clientSecret, ...literalSecrets(options.grant)].filter((value): value is string => Boolean(value));
@@ -99,8 +99,8 @@ export async function runCli(argv: readonly string[], rawIo: CliIo): Promise<num
       return EXIT_INTERRUPTED;
     }
     const failure = toKeyringError(error, options.command);
-    const remedy = failure.missing ? ` (${HOW_TO_GIVE[failure.missing]})` : failure.hint?.kind === 'issuerChange' ? ` (if you trust ${failure.hint.issuer}, run mcp-keyring logout ${options.serverUrl} and sign in again)` : failure.code === 'invalid_client' && options.client.clientId !== undefined ? ' (check --client-id and --client-secret)' : '';
-    io.stderr(`mcp-keyring: ${failure.code}: ${redact(failure.message, secrets)}${remedy}\n`);
+    const remedy = failure.missing ? ` (${HOW_TO_GIVE[failure.missing]})` : failure.hint?.kind === 'issuerChange' ? ` (if you trust ${failure.hint.issuer}, run mcp-keyring logout ${logoutTarget(options.serverUrl)} and sign in again)` : failure.code === 'invalid_client' && options.client.clientId !== undefined ? ' (check --client-id and --client-secret)' : '';
+    io.stderr(`mcp-keyring: ${failure.code}: ${redactText(`${failure.message}${remedy}`, secrets)}\n`);
     return failure.code === 'usage' ? EXIT_USAGE : EXIT_FAILURE;
   }
 }
@@ -114,7 +114,7 @@ async function runCommand(keyring: Keyring, options: CliOptions, signIn: SignInO
       // An explicit sign-in starts from what the servers say now, not from the discovery cache.
       await keyring.forgetDiscovery(serverUrl);
       const credential = await keyring.signIn(serverUrl, signIn);
-      print({ serverUrl, account: credential.account, issuer: credential.issuer, scopes: credential.scopes, expiresAt: credential.expiresAt }, () => `Signed in to ${serverUrl} as ${credential.account}.`);
+      print({ serverUrl, account: credential.account, issuer: credential.issuer, scopes: credential.scopes, expiresAt: credential.expiresAt }, () => `Signed in to ${redactUrl(serverUrl)} as ${credential.account}.`);
       return;
     }
     case 'token': {
@@ -149,7 +149,7 @@ async function runCommand(keyring: Keyring, options: CliOptions, signIn: SignInO
     }
     case 'logout': {
       const result = await keyring.signOut(serverUrl);
-      print(result, () => (result.revoked.length > 0 ? `Signed out of ${serverUrl}; revoked the ${result.revoked.join(' and ').replace(/_/g, ' ')}.` : `Signed out of ${serverUrl}${result.revocationSupported ? ` (revocation failed: ${result.revocationError ?? 'unknown'})` : ' (the server offers no revocation)'}.`));
+      print(result, () => (result.revoked.length > 0 ? `Signed out of ${redactUrl(serverUrl)}; revoked the ${result.revoked.join(' and ').replace(/_/g, ' ')}.` : `Signed out of ${redactUrl(serverUrl)}${result.revocationSupported ? ` (revocation failed: ${result.revocationError ?? 'unknown'})` : ' (the server offers no revocation)'}.`));
       return;
     }
     case 'diagnose': {
@@ -159,6 +159,11 @@ async function runCommand(keyring: Keyring, options: CliOptions, signIn: SignInO
       return;
     }
   }
+}
+
+/** The server URL to type, unless its query must stay off the terminal: then the person types their own. */
+function logoutTarget(serverUrl: string | undefined): string {
+  return serverUrl !== undefined && URL.canParse(serverUrl) && !/[?#]/.test(serverUrl) ? serverUrl : '<server-url>';
 }
 
 function literalSecrets(grant: GrantSpec | undefined): (string | undefined)[] {

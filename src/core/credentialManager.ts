@@ -6,7 +6,7 @@ import type { DestinationPolicy } from './addresses';
 import type { ClientIdentities } from './clientIdentity';
 import { DpopKeys } from './dpop';
 import type { CredentialChange } from './events';
-import { KeyringError, isKeyringError, isTransient, toKeyringError } from './errors';
+import { KeyringError, isKeyringError, isTransient, shortErrorCode, toKeyringError } from './errors';
 import type { HttpClient } from './http';
 import { refreshTokens, type TokenSet } from './oauthExchanges';
 import type { Clock, Logger } from './ports';
@@ -169,18 +169,19 @@ export class CredentialManager {
       tokens = await refreshTokens(this.deps.http, policy, as, client, latest.refreshToken, resourceIndicatorOf(latest), undefined, dpop);
     } catch (error) {
       const failure = toKeyringError(error, 'token refresh');
-      const rotated = await this.rotatedMeanwhile(binding, latest);
+      const isRefusal = failure.code === 'invalid_grant' || failure.code === 'invalid_client';
+      // Only an outcome about to be written can overwrite what another holder of the lock wrote meanwhile.
+      if (!isRefusal && !leavesGrantStanding(failure)) throw failure;
+      const rotated = await this.rotatedMeanwhile(binding, latest, failure);
       if (rotated) return rotated;
-      if (failure.code === 'invalid_grant' || failure.code === 'invalid_client') {
+      if (isRefusal) {
         if (failure.code === 'invalid_client' && client.origin === 'dynamic-registration') await this.deps.identities.forget(client);
         return this.markNeedsSignIn(binding, latest, failure.code, failure.message);
       }
-      if (leavesGrantStanding(failure)) {
-        await this.deps.repository.putCredential({ ...latest, lastRefresh: { at: now, outcome: 'retrying', code: failure.code } });
-        if (rejectedToken === undefined && isStillValid(latest, this.deps.clock.now())) {
-          this.deps.logger.warn(`[refresh] ${failure.message}; the current token stays in use`);
-          return latest;
-        }
+      await this.deps.repository.putCredential({ ...latest, lastRefresh: { at: now, outcome: 'retrying', code: failure.code } });
+      if (rejectedToken === undefined && isStillValid(latest, this.deps.clock.now())) {
+        this.deps.logger.warn(`[refresh] ${failure.message}; the current token stays in use`);
+        return latest;
       }
       throw failure;
     }
@@ -236,8 +237,15 @@ export class CredentialManager {
    * twice (a SecretStorage lease race, a file lock taken over from a holder that stalled); the winner's refresh token
    * is then the only valid one, and writing this refresh's outcome over it would lose the sign-in.
    */
-  private async rotatedMeanwhile(binding: ServerBinding, latest: Credential): Promise<Credential | undefined> {
-    const current = await this.deps.repository.getCredential(binding);
+  private async rotatedMeanwhile(binding: ServerBinding, latest: Credential, failure: KeyringError): Promise<Credential | undefined> {
+    let current: Credential | undefined;
+    try {
+      current = await this.deps.repository.getCredential(binding);
+    } catch (readError) {
+      // Whether it was rotated cannot be known, so nothing is written over it; the refresh's own failure is the news.
+      this.deps.logger.warn(`[refresh] could not read the credential for ${binding.serverUrl} again (${shortErrorCode(readError)}); nothing written`);
+      throw failure;
+    }
     if (!current) throw notSignedIn(binding);
     if (current.refreshToken === latest.refreshToken) return undefined;
     if (current.needsSignIn) throw signInExpired(binding);

@@ -52,7 +52,8 @@ export class DiscoveryCache {
     return this.repository.deleteDiscovery(canonicalUrl);
   }
 
-  private isFresh(record: StoredDiscovery): boolean {
+  /** Whether something learned at `storedAt` is still to be trusted: a discovery, or the class of a server's address. */
+  isFresh(record: { readonly storedAt: number }): boolean {
     const age = this.now() - record.storedAt;
     return age >= 0 && age < this.ttlMs;
   }

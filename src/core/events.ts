@@ -32,7 +32,8 @@ export class Emitter<T> {
   }
 }
 
-export type CredentialChangeKind = 'signedIn' | 'refreshed' | 'needsSignIn' | 'signedOut';
+/** `purged`: everything kept for the server, its secrets too, is deleted (the editor's settings entry left or changed). */
+export type CredentialChangeKind = 'signedIn' | 'refreshed' | 'needsSignIn' | 'signedOut' | 'purged';
 
 export interface CredentialChange {
   readonly serverUrl: string;

@@ -150,8 +150,8 @@ export class Keyring {
   private readonly codeFlow: AuthorizationCodeFlow;
   private readonly deviceFlow: DeviceAuthorizationFlow;
   private readonly credentials: CredentialManager;
-  /** Per MCP server host: the class of the address its latest probe reached. */
-  private readonly policies = new Map<string, Promise<DestinationPolicy>>();
+  /** Per MCP server host: the class of the address its latest probe reached, trusted as long as a discovery. */
+  private readonly policies = new Map<string, { readonly policy: Promise<DestinationPolicy>; readonly storedAt: number }>();
   private readonly dpopKeys = new DpopKeys();
   private readonly changes = new Emitter<CredentialChange>();
   /** Fires after every stored change of a credential: sign-in, refresh, needs sign-in, sign-out. */
@@ -374,6 +374,11 @@ export class Keyring {
       ? await this.runMachineGrant(options.grant, { as, client, scopes, resource, policy, dpop, signal: options.signal })
       : await this.runInteractiveFlow({ serverUrl: canonical, as, client, scopes, resource, extraParameters: options.authorizationParameters, policy, dpop, signal: options.signal }, options);
     const { tokens, client: record } = obtained;
+    // RFC 9449 §5 lets a client expecting a bound token discard a Bearer one; a binding the person asked for is not
+    // silently dropped (by default, DPoP is used only where offered, and a Bearer answer is taken as it is).
+    if (options.dpop === true && !tokens.dpopKey) {
+      throw new KeyringError('token_failed', 'the authorization server issued an unbound (Bearer) token although a DPoP-bound one (RFC 9449) was asked for; nothing was stored');
+    }
     await this.discoveries.remember(discovery, challenge);
     await this.identities.remember(record);
     const binding: ServerBinding = { serverUrl: canonical, resource: discovery.resource, issuer: as.issuer, clientId: record.clientId, account: accountLabel(tokens, as.issuer) };
@@ -502,14 +507,24 @@ export class Keyring {
     return discovery;
   }
 
-  /** The policy a discovery was made under, so its endpoints are used where they were checked. */
+  /**
+   * The policy a discovery was made under, so its endpoints are used where they were checked; for no longer than a
+   * discovery is trusted, since the server's name may lead elsewhere by now.
+   */
   private policyOf(url: URL, discovery: StoredDiscovery): Promise<DestinationPolicy> {
-    return discovery.serverAddressClass ? Promise.resolve({ serverAddressClass: discovery.serverAddressClass }) : this.policyFor(url);
+    return discovery.serverAddressClass && this.discoveries.isFresh(discovery) ? Promise.resolve({ serverAddressClass: discovery.serverAddressClass }) : this.policyFor(url);
   }
 
-  /** What the MCP server's servers may reach: learned from its latest probe, or from a probe now. */
+  /** What the MCP server's servers may reach: learned from a recent probe, or from a probe now. */
   private policyFor(url: URL): Promise<DestinationPolicy> {
-    return this.policies.get(url.hostname) ?? this.probeServer(url).policy;
+    const known = this.policies.get(url.hostname);
+    if (!known || !this.discoveries.isFresh(known)) return this.probeServer(url).policy;
+    // A probe started for another caller is cancelled when that caller gives up; this caller did not. The cancelled
+    // probe is forgotten by then, so the callers still waiting share one new probe, which no caller can cancel.
+    return known.policy.catch((error: unknown) => {
+      if (isKeyringError(error, 'cancelled')) return this.policyFor(url);
+      throw error;
+    });
   }
 
   /**
@@ -526,10 +541,11 @@ export class Keyring {
       signal,
     });
     const policy = answer.then(({ addressClass }) => ({ serverAddressClass: addressClass }));
+    const known = { policy, storedAt: this.clock.now() };
     policy.catch(() => {
-      if (this.policies.get(url.hostname) === policy) this.policies.delete(url.hostname);
+      if (this.policies.get(url.hostname) === known) this.policies.delete(url.hostname);
     });
-    this.policies.set(url.hostname, policy);
+    this.policies.set(url.hostname, known);
     return { answer, policy };
   }
 }

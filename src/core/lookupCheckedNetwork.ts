@@ -1,10 +1,18 @@
-// The network for platforms whose fetch cannot be given a resolver (the editor's, which applies the person's proxy
-// settings): addresses are checked on a lookup made just before the request, which the platform repeats to connect.
+// The network for platforms that may not connect where they resolve (the editor's, which goes through the person's
+// proxy when one is set): addresses are checked on a lookup made just before each request, and the platform checks
+// again where it connects when the connection is its own. What the probe reached is the address its socket connected
+// to when the platform knows it, else the lookup's.
 import { classifyAddress, forbiddenAddress, isAddressAllowed, type AddressClass } from './addresses';
 import { KeyringError, toKeyringError } from './errors';
-import type { FetchFn, Network, ResolveHost } from './ports';
+import type { Network, ResolveHost } from './ports';
 
-export function lookupCheckedNetwork(fetch: FetchFn, resolveHost: ResolveHost): Network {
+/** A platform network whose probe cannot always tell which address answered (a proxy's socket says nothing of it). */
+export interface PlatformNetwork {
+  fetch: Network['fetch'];
+  probe(url: URL, init: RequestInit): Promise<{ readonly response: Response; readonly addressClass?: AddressClass }>;
+}
+
+export function lookupCheckedNetwork(platform: PlatformNetwork, resolveHost: ResolveHost): Network {
   const resolve = async (hostname: string): Promise<string[]> => {
     try {
       const addresses = await resolveHost(hostname);
@@ -18,11 +26,12 @@ export function lookupCheckedNetwork(fetch: FetchFn, resolveHost: ResolveHost): 
     async fetch(url, init, policy) {
       const refused = (await resolve(url.hostname)).find((address) => !isAddressAllowed(address, policy));
       if (refused !== undefined) throw forbiddenAddress(url, refused);
-      return fetch(url, init);
+      return platform.fetch(url, init, policy);
     },
     async probe(url, init) {
-      const addressClass = sharedClass(await resolve(url.hostname));
-      return { response: await fetch(url, init), addressClass };
+      const looked = sharedClass(await resolve(url.hostname));
+      const { response, addressClass } = await platform.probe(url, init);
+      return { response, addressClass: addressClass ?? looked };
     },
   };
 }

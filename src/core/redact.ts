@@ -1,6 +1,6 @@
 // Keeps secrets out of every line the engine writes: URLs shrink to origin + path, known secret parameters,
-// authorization headers and JWT-shaped strings are masked, and a logger wrapper applies it to every line (and drops
-// the query and fragment of every URL in it: servers take keys there under names nobody can list).
+// authorization headers and JWT-shaped strings are masked; `redactText` also drops the query and fragment of every
+// URL in free text, and a logger wrapper applies it to every line.
 import type { Logger } from './ports';
 
 const MASK = '[redacted]';
@@ -37,9 +37,22 @@ export function redact(text: string, knownSecrets: readonly string[] = []): stri
     .replace(SECRET_PARAM_PATTERN, `$1${MASK}`);
 }
 
-/** Wraps a logger so that every line passes through `redact`, URLs as origin + path, whatever the caller forgot. */
+/**
+ * Every URL in free text as origin + path (servers take keys in queries under names nobody can list): the one rule
+ * for any text for people that may name a server URL — log lines, CLI messages, status and diagnosis reports.
+ */
+export function withoutUrlQueries(text: string): string {
+  return text.replace(URL_QUERY_PATTERN, '$1');
+}
+
+/** Free text that may carry secrets (errors, log lines): `redact`, and URLs as origin + path. */
+export function redactText(text: string, knownSecrets: readonly string[] = []): string {
+  return withoutUrlQueries(redact(text, knownSecrets));
+}
+
+/** Wraps a logger so that every line passes through `redactText`, whatever the caller forgot. */
 export function redactingLogger(inner: Logger, knownSecrets: () => readonly string[] = () => []): Logger {
-  const clean = (message: string) => redact(message, knownSecrets()).replace(URL_QUERY_PATTERN, '$1');
+  const clean = (message: string) => redactText(message, knownSecrets());
   return {
     debug: (message) => inner.debug(clean(message)),
     info: (message) => inner.info(clean(message)),

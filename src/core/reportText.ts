@@ -1,10 +1,12 @@
 // Plain-text renderings of the engine's reports, shared by the command line and the editor's diagnosis document.
-// Server-supplied text stays plain text: these strings are never rendered as markdown or links.
+// Server-supplied text stays plain text: these strings are never rendered as markdown or links. URLs in them show
+// origin + path only, as in log lines.
 import type { CredentialStatus, DiagnoseReport } from './keyring';
+import { withoutUrlQueries } from './redact';
 
 export function formatStatus(statuses: readonly CredentialStatus[], now: number): string {
   if (statuses.length === 0) return 'No credentials stored.';
-  return statuses.map((status) => [
+  return withoutUrlQueries(statuses.map((status) => [
     status.serverUrl,
     `  account:   ${status.account}`,
     `  issuer:    ${status.issuer}`,
@@ -14,7 +16,7 @@ export function formatStatus(statuses: readonly CredentialStatus[], now: number)
     `  token:     ${status.dpopBound ? 'DPoP-bound (RFC 9449)' : 'Bearer'}`,
     `  expires:   ${formatExpiry(status.expiresAt, now)}`,
     `  refresh:   ${formatRefresh(status)}`,
-  ].join('\n')).join('\n\n');
+  ].join('\n')).join('\n\n'));
 }
 
 export function formatDiagnosis(report: DiagnoseReport): string {
@@ -33,7 +35,7 @@ export function formatDiagnosis(report: DiagnoseReport): string {
   }
   if (report.error) lines.push(`  result: failed (${report.error.code}): ${report.error.message}`);
   else lines.push('  result: ready to sign in');
-  return lines.join('\n');
+  return withoutUrlQueries(lines.join('\n'));
 }
 
 function formatExpiry(expiresAt: number | undefined, now: number): string {

@@ -75,8 +75,8 @@ export class KeyringAuthenticationProvider implements vscode.AuthenticationProvi
     this.sessionsChanged.dispose();
   }
 
-  private async announce(serverUrl: string, kind: string): Promise<void> {
-    if (kind === 'signedOut' || kind === 'needsSignIn') {
+  private async announce(serverUrl: string, kind: CredentialChange['kind']): Promise<void> {
+    if (kind === 'signedOut' || kind === 'needsSignIn' || kind === 'purged') {
       this.sessionsChanged.fire({ added: [], removed: [removedSession(serverUrl)], changed: [] });
       return;
     }

@@ -1,9 +1,11 @@
 // The palette and tree commands. Each handler takes the server from the tree item it was invoked on, or asks.
 import * as vscode from 'vscode';
 import { isKeyringError, type MissingConfiguration } from '../core/errors';
+import type { CredentialChange } from '../core/events';
 import type { DiagnoseReport, Keyring } from '../core/keyring';
 import type { Logger } from '../core/ports';
 import { formatDiagnosis } from '../core/reportText';
+import { redactText, redactUrl } from '../core/redact';
 import { canonicalServerUrl, parseServerUrl } from '../core/urls';
 import type { ClientSecrets, GrantSecrets, StaticCredentials } from './serverSecrets';
 import type { DiagnosisDocuments } from './diagnosisDocuments';
@@ -28,6 +30,7 @@ export interface CommandDeps {
   readonly diagnoses: DiagnosisDocuments;
   readonly log: vscode.LogOutputChannel;
   readonly logger: Logger;
+  readonly announce: (change: CredentialChange) => void;
   readonly globalStorageUri: vscode.Uri;
 }
 
@@ -189,7 +192,7 @@ class KeyringCommands {
   private async pickServer(title: string): Promise<ConfiguredServer | undefined> {
     const servers = this.deps.registry.list();
     if (servers.length <= 1) return servers[0];
-    const picked = await vscode.window.showQuickPick(servers.map((server) => ({ label: displayName(server.entry), description: server.canonicalUrl, server })), { title });
+    const picked = await vscode.window.showQuickPick(servers.map((server) => ({ label: displayName(server.entry), description: redactUrl(server.canonicalUrl), server })), { title });
     return picked?.server;
   }
 
@@ -197,7 +200,7 @@ class KeyringCommands {
   private async askForOAuthGaps(entry: ServerEntry, findings: DiagnoseReport): Promise<ServerEntry | undefined> {
     if (findings.error) {
       const keep = vscode.l10n.t('Add Anyway');
-      const answer = await vscode.window.showWarningMessage(vscode.l10n.t('MCP Keyring could not work out how to sign in to this server ({0}).', findings.error.code), { modal: true, detail: findings.error.message }, keep);
+      const answer = await vscode.window.showWarningMessage(vscode.l10n.t('MCP Keyring could not work out how to sign in to this server ({0}).', findings.error.code), { modal: true, detail: redactText(findings.error.message) }, keep);
       return answer === keep ? entry : undefined;
     }
     const as = findings.discovery?.authorizationServer;

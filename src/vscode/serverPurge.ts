@@ -2,6 +2,7 @@
 // url or client configuration changes there, the server's credential, binding and secrets are purged, not orphaned.
 import type * as vscode from 'vscode';
 import { isKeyringError, shortErrorCode } from '../core/errors';
+import type { CredentialChange } from '../core/events';
 import type { Keyring } from '../core/keyring';
 import type { Logger } from '../core/ports';
 import type { ClientSecrets, GrantSecrets, StaticCredentials } from './serverSecrets';
@@ -14,6 +15,8 @@ export interface PurgeTargets {
   readonly grantSecrets: Pick<GrantSecrets, 'deleteAll'>;
   readonly staticCredentials: Pick<StaticCredentials, 'delete'>;
   readonly logger: Logger;
+  /** Told once a purge has deleted everything, so that views and API callers can tell it is done. */
+  readonly announce: (change: CredentialChange) => void;
 }
 
 /** Signs out (revoking where the server offers it); a server not signed in is already where a sign-out leaves it. */
@@ -24,9 +27,8 @@ export async function signOutIfSignedIn(keyring: Pick<Keyring, 'signOut'>, canon
 }
 
 /**
- * Signs out (revoking where the server offers it) and deletes the server's client secret, grant secrets and static
- * credential.
- * Idempotent: a server with nothing stored is fine, so the Remove command and the settings watcher may both run it.
+ * Signs out (revoking where the server offers it), deletes the server's client secret, grant secrets and static
+ * credential, and announces it (`purged`). Idempotent: a server with nothing stored is fine, so the Remove command and the settings watcher may both run it.
  */
 export async function purgeServer(targets: PurgeTargets, canonicalUrl: string): Promise<void> {
   await signOutIfSignedIn(targets.keyring, canonicalUrl).catch((error: unknown) => {
@@ -35,6 +37,7 @@ export async function purgeServer(targets: PurgeTargets, canonicalUrl: string): 
   await targets.clientSecrets.delete(canonicalUrl);
   await targets.grantSecrets.deleteAll(canonicalUrl);
   await targets.staticCredentials.delete(canonicalUrl);
+  targets.announce({ serverUrl: canonicalUrl, kind: 'purged' });
 }
 
 /** The registry as the watcher sees it. */

@@ -31,11 +31,19 @@ export class ServerRegistry implements vscode.Disposable {
     this.subscriptions.push(
       consent.onDidConfirm(changed),
       vscode.workspace.onDidChangeConfiguration((event) => {
-        if (event.affectsConfiguration(`${Settings.section}.${Settings.servers}`)) changed();
-        else if (event.affectsConfiguration(`${Settings.section}.${Settings.clientMetadataUrl}`)) this.cached = undefined;
+        const affectsServers = event.affectsConfiguration(`${Settings.section}.${Settings.servers}`);
+        if (!affectsServers && !event.affectsConfiguration(`${Settings.section}.${Settings.clientMetadataUrl}`)) return;
+        this.cached = undefined;
+        this.review();
+        if (affectsServers) this.changed.fire();
       }),
-      vscode.workspace.onDidGrantWorkspaceTrust(changed),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => {
+        this.cached = undefined;
+        this.review();
+        this.changed.fire();
+      }),
     );
+    this.review();
   }
 
   /**
@@ -78,6 +86,16 @@ export class ServerRegistry implements vscode.Disposable {
     for (const subscription of this.subscriptions) subscription.dispose();
   }
 
+  /**
+   * At startup and when the settings or the workspace's trust change (never from a read, which any background request
+   * makes): says what is ignored, and offers the person the workspace's secret routing to allow.
+   */
+  private review(): void {
+    const effective = this.effective();
+    if (effective.invalid > 0) this.logger.warn(`[settings] ignored ${effective.invalid} mcpKeyring.servers entries that are not valid servers (each needs an http(s) url)`);
+    if (effective.unconfirmedRouting) this.consent.offer(effective.unconfirmedRouting);
+  }
+
   private effective(): EffectiveServers {
     this.cached ??= this.read();
     return this.cached;
@@ -87,7 +105,7 @@ export class ServerRegistry implements vscode.Disposable {
     const configuration = vscode.workspace.getConfiguration(Settings.section);
     const servers = configuration.inspect<unknown[]>(Settings.servers);
     const metadataUrl = configuration.inspect<string>(Settings.clientMetadataUrl);
-    const effective = effectiveServers({
+    return effectiveServers({
       user: servers?.globalValue ?? [],
       workspace: [...(servers?.workspaceFolderValue ?? []), ...(servers?.workspaceValue ?? [])],
       userClientMetadataUrl: metadataUrl?.globalValue,
@@ -95,9 +113,6 @@ export class ServerRegistry implements vscode.Disposable {
       isTrusted: vscode.workspace.isTrusted,
       confirmedRouting: this.consent.confirmed(),
     });
-    if (effective.invalid > 0) this.logger.warn(`[settings] ignored ${effective.invalid} mcpKeyring.servers entries that are not valid servers (each needs an http(s) url)`);
-    if (effective.unconfirmedRouting) this.consent.offer(effective.unconfirmedRouting);
-    return effective;
   }
 
   private userEntries(): ServerEntry[] {

@@ -1,6 +1,7 @@
 // The MCP Keyring view: one item per configured server with its state, counting down live while visible.
 // Server-supplied text only ever appears as plain text (no markdown, no links).
 import * as vscode from 'vscode';
+import { redactUrl } from '../core/redact';
 import type { CredentialChange } from '../core/events';
 import type { CredentialStatus, Keyring } from '../core/keyring';
 import { TreeItemContext } from './ids';
@@ -48,7 +49,7 @@ export class ServerTreeProvider implements vscode.TreeDataProvider<ConfiguredSer
       item.description = hasCredential ? vscode.l10n.t('Static credential stored') : vscode.l10n.t('No credential entered');
       item.contextValue = TreeItemContext.staticCredential;
       item.iconPath = new vscode.ThemeIcon(hasCredential ? 'key' : 'circle-slash');
-      item.tooltip = server.canonicalUrl;
+      item.tooltip = redactUrl(server.canonicalUrl);
       return item;
     }
     const status = (await this.keyring.status(server.canonicalUrl).catch(() => []))[0];
@@ -101,7 +102,7 @@ export function formatRemaining(milliseconds: number): string {
 }
 
 function tooltip(server: ConfiguredServer, status: CredentialStatus | undefined): string {
-  const lines = [server.canonicalUrl];
+  const lines = [redactUrl(server.canonicalUrl)];
   if (status) {
     lines.push(
       vscode.l10n.t('Authorization server: {0}', status.issuer),

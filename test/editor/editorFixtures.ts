@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { mountAuthorizationServer, type AuthorizationServer } from '../fixtures/authorizationServer';
 import type { RequestHandler } from '../fixtures/listenOnLoopback';
+import { startForwardProxy } from '../fixtures/forwardProxy';
 import { startMcpServer, type McpServer } from '../fixtures/mcpServer';
 import { startStaticCredentialServer, type StaticCredentialServer } from './staticCredentialServer';
 
@@ -41,6 +42,8 @@ export interface EditorFixtureConfig {
   readonly bearerServerUrl: string;
   readonly apiKeyServerUrl: string;
   readonly apiKeyHeader: string;
+  /** A loopback address the editor reaches only through the person's proxy (`http.proxy`), which routes it to 127.0.0.1. */
+  readonly onlyThroughProxy: string;
 }
 
 /** A client registration the authorization server answered (RFC 7591 response, without the secret). */
@@ -101,6 +104,11 @@ const LOGIN = 'alice';
  * browser as they are, like a real authorization server's, instead of through code-server's port proxy.
  */
 export const AUTHORIZATION_SERVER_HOST = '127.0.0.2';
+/**
+ * Reached only through the proxy the editor is configured with: the editor goes direct to localhost and 127.0.0.1 on
+ * its own, and to the authorization server's 127.0.0.2 by `http.noProxy`; this one it sends to the proxy.
+ */
+const ONLY_THROUGH_PROXY_HOST = '127.0.0.3';
 
 interface MutableTraffic {
   requestCount: number;
@@ -287,6 +295,7 @@ export async function startEditorFixtures(options: EditorFixtureOptions = {}): P
   const observer = observeTraffic(authorizationServer, [mcpServer, loopbackMcpServer, machineMcpServer, stepUpMcpServer]);
   const apiKeyHeader = 'x-api-key';
   const [bearerServer, apiKeyServer] = await Promise.all([startStaticCredentialServer('authorization'), startStaticCredentialServer(apiKeyHeader)]);
+  const proxy = await startForwardProxy({ [ONLY_THROUGH_PROXY_HOST]: '127.0.0.1' });
 
   const config: EditorFixtureConfig = {
     serverUrl: mcpServer.url,
@@ -300,8 +309,13 @@ export async function startEditorFixtures(options: EditorFixtureOptions = {}): P
     bearerServerUrl: bearerServer.url,
     apiKeyServerUrl: apiKeyServer.url,
     apiKeyHeader,
+    onlyThroughProxy: ONLY_THROUGH_PROXY_HOST,
   };
+  // The person's proxy. A remote window reads machine-scoped settings from the Machine settings and application-scoped
+  // ones from the user's: both name it, so that it applies whichever scope the editor gives `http.proxy`.
+  const proxySettings = { 'http.proxy': proxy.url, 'http.noProxy': [AUTHORIZATION_SERVER_HOST] };
   const userSettings: Record<string, unknown> = {
+    ...proxySettings,
     'mcpKeyring.servers': [
       { url: mcpServer.url, label: 'Fixture MCP server' },
       { url: loopbackMcpServer.url, label: 'Loopback MCP server', redirect: 'loopback' },
@@ -310,6 +324,7 @@ export async function startEditorFixtures(options: EditorFixtureOptions = {}): P
   const machineSettings: Record<string, unknown> = {
     // The fixtures speak plain http on loopback addresses (127.0.0.1, 127.0.0.2).
     'mcpKeyring.allowInsecureLoopback': true,
+    ...proxySettings,
   };
 
   let isClosed = false;
@@ -317,7 +332,7 @@ export async function startEditorFixtures(options: EditorFixtureOptions = {}): P
     if (isClosed) return;
     isClosed = true;
     observer.stop();
-    await Promise.allSettled([mcpServer.close(), loopbackMcpServer.close(), deviceMcpServer.close(), stepUpMcpServer.close(), machineMcpServer.close(), bearerServer.close(), apiKeyServer.close()]);
+    await Promise.allSettled([mcpServer.close(), loopbackMcpServer.close(), deviceMcpServer.close(), stepUpMcpServer.close(), machineMcpServer.close(), bearerServer.close(), apiKeyServer.close(), proxy.close()]);
     await authorizationServer.close();
   };
   return {

@@ -9,11 +9,10 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { DEVICE_CODE_GRANT } from '../../src/core/clientIdentity';
 import { isKeyringError, type ErrorCode } from '../../src/core/errors';
 import { Keyring } from '../../src/core/keyring';
-import { lookupCheckedNetwork } from '../../src/core/lookupCheckedNetwork';
+import { createGuardedNetwork } from '../../src/node/guardedNetwork';
 import type { DeviceCodePrompt, FetchFn, Logger } from '../../src/core/ports';
 import { FileStore } from '../../src/node/fileStore';
 import { LoopbackReceiver } from '../../src/node/loopbackReceiver';
-import { resolveHost } from '../../src/node/resolveHost';
 import { startAuthorizationServer, type AuthorizationServer, type DeviceFlowOptions } from '../fixtures/authorizationServer';
 import { startMcpServer, type McpServer } from '../fixtures/mcpServer';
 import { createTestBrowser, type TestBrowserOptions } from '../fixtures/testBrowser';
@@ -60,7 +59,7 @@ async function createDeviceHarness(person: Person = {}): Promise<DeviceHarness> 
   const keyring = Keyring.create({
     store: await FileStore.open(storeDirectory),
     fetch: observingFetch,
-    network: lookupCheckedNetwork(observingFetch, resolveHost),
+    network: createGuardedNetwork({ fetch: (input, init) => observingFetch(input, init) }),
     openUrl: () => Promise.reject(new Error('the device flow opens no authorization URL')),
     createReceiver: () => LoopbackReceiver.start({ logger, timeoutMs: 20_000 }),
     logger,
@@ -183,7 +182,10 @@ describe('signing in by device authorization (RFC 8628)', function () {
     const abort = new AbortController();
     const since = as.requestLog.length;
     const signIn = device.keyring.signIn(mcp.url, { flow: 'device', signal: abort.signal });
-    await delay(1_500);
+    // Cancelled once polling is under way: after its first token request.
+    for (const deadline = Date.now() + 10_000; tokenRequestTimes(as, since).length === 0; await delay(20)) {
+      assert.ok(Date.now() < deadline, 'polling did not start');
+    }
     abort.abort();
     await rejectsWith(signIn, 'cancelled');
     const polls = tokenRequestTimes(as, since).length;

@@ -73,6 +73,8 @@ interface HostileRow {
    * server turned hostile; the row's command runs with them too. Nothing stored may change but the discovery cache.
    */
   readonly signedInWith?: readonly string[];
+  /** Arguments of the row's command besides those of `signedInWith`. */
+  readonly args?: readonly string[];
 }
 
 // ---- what hostile servers serve ------------------------------------------------------------------------------
@@ -478,6 +480,15 @@ const HOSTILE_ROWS: HostileRow[] = [
     reachesBrowser: true,
   },
 
+  {
+    when: 'DPoP binding was asked for (--dpop) and the authorization server issues a Bearer token',
+    args: ['--dpop'],
+    routes: (w) => hostileAs(w),
+    code: 'token_failed',
+    reason: /^the authorization server issued an unbound \(Bearer\) token although a DPoP-bound one \(RFC 9449\) was asked for; nothing was stored$/,
+    reachesBrowser: true,
+  },
+
   // Slow servers: every request is bounded by --timeout.
   {
     when: 'the resource metadata named in the challenge never answers',
@@ -670,7 +681,7 @@ describe('signing in against hostile and broken servers', function () {
       const serverUrl = `${server.origin}/mcp`;
       const world: World = { origin: server.origin, serverUrl, issuer: `${server.origin}/as`, realAs };
       const cli = await createCliHarness();
-      const extraArgs = row.signedInWith ?? [];
+      const extraArgs = [...(row.signedInWith ?? []), ...(row.args ?? [])];
       let storedBefore = '';
       if (row.signedInWith) {
         Object.assign(routes, { '/mcp': { status: 401, headers: { 'www-authenticate': defaultChallenge(world) } }, [PRM_PATH]: { body: protectedResourceMetadata(world, { authorization_servers: [realAs.issuer] }) } });
@@ -741,6 +752,13 @@ const BAD_INPUT_ROWS: BadInputRow[] = [
     args: (url) => ['login', url.replace('http://', `http://user:${PLANTED.password}@`)],
     exitCode: 2,
     message: /^mcp-keyring: usage: the server URL must not contain credentials$/,
+    secret: PLANTED.password,
+  },
+  {
+    what: 'signing out of a server it is not signed in to, without printing the key in the server URL\'s query',
+    args: (url) => ['logout', `${url}?t0k=${PLANTED.password}`],
+    exitCode: 1,
+    message: /^mcp-keyring: not_signed_in: not signed in to http:\/\/127\.0\.0\.1:\d+\/mcp$/,
     secret: PLANTED.password,
   },
   { what: 'a server URL with a fragment', args: (url) => ['login', `${url}#section`], exitCode: 2, message: /^mcp-keyring: usage: the server URL must not contain a fragment$/ },

@@ -179,10 +179,13 @@ describe('signing in to the MCP TypeScript SDK authorization server (mcpAuthRout
     assert.deepEqual(await status(), []);
   });
 
-  it('takes the Bearer token the server issues when asked for DPoP, which the SDK does not offer, and stores it as unbound', async function () {
+  it('refuses the Bearer token the server issues when explicitly asked for DPoP, which the SDK does not offer, and stores nothing', async function () {
     const result = await cli.run('call', mcp.url, 'echo', '--args', '{"text":"no dpop here"}', '--dpop');
-    assert.equal(result.code, 0, result.stderr);
-    assert.equal(result.stdout.trim(), 'no dpop here');
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^mcp-keyring: token_failed: the authorization server issued an unbound \(Bearer\) token although a DPoP-bound one \(RFC 9449\) was asked for; nothing was stored\n$/);
+    assert.deepEqual(await status(), []);
+    const unasked = await cli.run('call', mcp.url, 'echo', '--args', '{"text":"no dpop here"}');
+    assert.equal(unasked.code, 0, unasked.stderr);
     assert.equal((await status())[0]!.dpopBound, false);
   });
 

@@ -32,11 +32,13 @@ export interface Config {
   /** Accepts only DPoP-bound tokens. */
   readonly machineServerUrl: string;
   readonly machineClientId: string;
+  /** A loopback address the editor reaches only through the proxy in its settings. */
+  readonly onlyThroughProxy: string;
 }
 
 export function fixtureConfig(): Config {
   const config = readEditorTestConfig();
-  for (const name of ['serverUrl', 'loopbackServerUrl', 'login', 'issuer', 'bearerServerUrl', 'apiKeyServerUrl', 'apiKeyHeader', 'deviceServerUrl', 'stepUpServerUrl', 'machineServerUrl', 'machineClientId']) {
+  for (const name of ['serverUrl', 'loopbackServerUrl', 'login', 'issuer', 'bearerServerUrl', 'apiKeyServerUrl', 'apiKeyHeader', 'deviceServerUrl', 'stepUpServerUrl', 'machineServerUrl', 'machineClientId', 'onlyThroughProxy']) {
     if (typeof config[name] !== 'string') throw new Error(`the runner gave no ${name}: run the suite through test/editor/runEditorTests.ts`);
   }
   return config as unknown as Config;

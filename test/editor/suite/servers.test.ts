@@ -97,10 +97,10 @@ suiteOutsideDesktop('Managing servers in the editor', runnerCannotPlayThePerson,
     test('removing such a server from settings forgets its key: added back by hand, it has none', async function () {
       this.timeout(60_000);
       const entry = userServers().find((each) => each.url === config.bearerServerUrl)!;
+      // The purge runs on the settings change and announces itself once everything it kept is deleted.
+      const purged = nextEvent(api.onDidChangeCredentials, 'the purge of the removed server', 15_000, (change) => change.kind === 'purged' && change.serverUrl === config.bearerServerUrl);
       await setUserServers(userServers().filter((each) => each.url !== config.bearerServerUrl));
-      // The purge runs on the settings change; a round trip through the settings gives it time to finish.
-      await eventually('the entry is still listed', 10_000, async () => ((await api.listServers()).some((server) => server.url === config.bearerServerUrl) ? undefined : true));
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await purged;
       await setUserServers([...userServers(), entry]);
       const before = (await runner.state()).bearer;
       // Without a key, resolving the definition declines to start it: no tools, and the server sees no key. (With the

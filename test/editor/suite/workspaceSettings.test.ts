@@ -5,51 +5,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { runnerCannotPlayThePerson, suiteOutsideDesktop } from './desktop';
 import { eventually, extensionId, fixtureConfig, type KeyringApi } from './helpers';
-
-interface Received {
-  readonly path: string;
-  readonly text: string;
-}
-
-/**
- * Answers as an MCP server and its authorization server, which offers no registration (so a sign-in without a client
- * stops before any browser opens) and refuses every token request; records every request.
- */
-async function startRecorder(received: Received[]): Promise<{ server: Server; origin: string }> {
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const origin = `http://${request.headers.host}`;
-      const requestPath = new URL(request.url ?? '/', origin).pathname;
-      received.push({ path: requestPath, text: `${request.url} ${JSON.stringify(request.headers)} ${Buffer.concat(chunks).toString('utf8')}` });
-      const json = (status: number, body: object, headers: Record<string, string> = {}) => response.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
-      if (requestPath === '/mcp') return json(401, {}, { 'www-authenticate': `Bearer resource_metadata="${origin}/.well-known/oauth-protected-resource/mcp"` });
-      if (requestPath === '/.well-known/oauth-protected-resource/mcp') return json(200, { resource: `${origin}/mcp`, authorization_servers: [origin] });
-      if (requestPath === '/.well-known/oauth-authorization-server') {
-        return json(200, {
-          issuer: origin,
-          authorization_endpoint: `${origin}/authorize`,
-          token_endpoint: `${origin}/token`,
-          response_types_supported: ['code'],
-          code_challenge_methods_supported: ['S256'],
-          grant_types_supported: ['authorization_code', 'urn:ietf:params:oauth:grant-type:jwt-bearer', 'urn:ietf:params:oauth:grant-type:token-exchange'],
-          token_endpoint_auth_methods_supported: ['none', 'client_secret_post'],
-        });
-      }
-      json(400, { error: 'invalid_grant' });
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
+import { startRecorder, type Received } from './recordingServer';
 
 suiteOutsideDesktop('A workspace with hostile MCP Keyring settings', runnerCannotPlayThePerson, () => {
   const config = fixtureConfig();

@@ -280,6 +280,26 @@ describe('CredentialManager', () => {
       assert.equal(h.tokenRequests.length, 1);
     });
 
+    it('reports the refusal, not the store, when the credential cannot be read again after invalid_grant, and writes nothing', async () => {
+      const h: Harness = harness([() => {
+        h.store.get = () => Promise.reject(new KeyringError('store_failed', 'the store is unreadable'));
+        return oauthError('invalid_grant')();
+      }]);
+      await h.repository.putCredential(credentialAged(h.clock, EXPIRED));
+      const before = new Map(h.store.values);
+      await rejectsWithCode(h.manager.fresh(binding, h.context), 'invalid_grant');
+      assert.deepEqual(h.store.values, before);
+    });
+
+    it('reads the credential again only for a failure whose outcome it writes', async () => {
+      const h: Harness = harness([() => {
+        h.store.get = () => Promise.reject(new KeyringError('store_failed', 'the store is unreadable'));
+        throw new KeyringError('forbidden_address', 'refused to contact https://as.example/token');
+      }]);
+      await h.repository.putCredential(credentialAged(h.clock, EXPIRED));
+      await rejectsWithCode(h.manager.fresh(binding, h.context), 'forbidden_address');
+    });
+
     it('writes nothing back when the credential was signed out while its refresh was rejected', async () => {
       const h: Harness = harness([async () => {
         await h.repository.deleteCredential(binding);

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { isKeyringError, type ErrorCode, type KeyringError } from '../../../src/core/errors';
 import { HttpClient } from '../../../src/core/http';
-import { lookupCheckedNetwork } from '../../../src/core/lookupCheckedNetwork';
+import { lookupCheckedNetwork, type PlatformNetwork } from '../../../src/core/lookupCheckedNetwork';
 import type { Clock, FetchFn, KeyringStore, Logger, ResolveHost, Timers } from '../../../src/core/ports';
 
 /** An in-memory KeyringStore whose `withLock` really serialises work on a key. */
@@ -104,9 +104,17 @@ export function recordingLogger(): RecordingLogger {
 }
 
 /** An HttpClient over a fake fetch, its addresses checked on lookups by a fake resolver (loopback by default). */
+/** A platform network over a plain fetch: no check where it connects, no address known from its probe. */
+export function platformNetworkOver(fetch: FetchFn): PlatformNetwork {
+  return {
+    fetch: (url, init) => fetch(url, init),
+    probe: async (url, init) => ({ response: await fetch(url, init) }),
+  };
+}
+
 export function httpClientOver(fetch: FetchFn, options: { resolveHost?: ResolveHost; timeoutMs?: number; logger?: Logger } = {}): HttpClient {
   return new HttpClient({
-    network: lookupCheckedNetwork(fetch, options.resolveHost ?? fakeResolveHost()),
+    network: lookupCheckedNetwork(platformNetworkOver(fetch), options.resolveHost ?? fakeResolveHost()),
     logger: options.logger ?? recordingLogger(),
     timeoutMs: options.timeoutMs,
   });

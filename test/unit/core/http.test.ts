@@ -3,7 +3,7 @@ import type { AddressClass } from '../../../src/core/addresses';
 import { HttpClient, RESPONSE_LIMITS, type RequestPurpose } from '../../../src/core/http';
 import type { FetchFn } from '../../../src/core/ports';
 import { lookupCheckedNetwork } from '../../../src/core/lookupCheckedNetwork';
-import { fakeResolveHost, httpClientOver, jsonRoute, recordingLogger, rejectsWithCode, routerFetch, type Route } from './fakes';
+import { fakeResolveHost, httpClientOver, platformNetworkOver, jsonRoute, recordingLogger, rejectsWithCode, routerFetch, type Route } from './fakes';
 
 const policy = (serverAddressClass: AddressClass) => ({ serverAddressClass });
 const GET: RequestInit = { method: 'GET' };
@@ -47,7 +47,7 @@ describe('HttpClient', () => {
     it('asks a changing allowInsecureLoopback at every request', async () => {
       const server = routerFetch({ 'http://localhost:9000/token': jsonRoute({ ok: true }) });
       let isAllowed = false;
-      const http = new HttpClient({ network: lookupCheckedNetwork(server.fetch, fakeResolveHost({ localhost: ['127.0.0.1'] })), logger: recordingLogger(), allowInsecureLoopback: () => isAllowed });
+      const http = new HttpClient({ network: lookupCheckedNetwork(platformNetworkOver(server.fetch), fakeResolveHost({ localhost: ['127.0.0.1'] })), logger: recordingLogger(), allowInsecureLoopback: () => isAllowed });
       const request = () => http.request(new URL('http://localhost:9000/token'), { method: 'POST' }, 'token', policy('loopback'));
       await rejectsWithCode(request(), 'insecure_url');
       assert.deepEqual(server.requests, []);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { redact, redactUrl, redactingLogger } from '../../../src/core/redact';
+import { redact, redactText, redactUrl, redactingLogger } from '../../../src/core/redact';
+import { formatDiagnosis, formatStatus } from '../../../src/core/reportText';
 import { recordingLogger } from './fakes';
 
 const SECRET = 'S3cr3tV4lue-x_y.z~9';
@@ -115,6 +116,26 @@ describe('redact', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('redactText', () => {
+  it('shows every URL in a message for people as origin and path, and masks the known secrets', () => {
+    assert.equal(
+      redactText(`not signed in to https://mcp.example/mcp?t0k=${SECRET}; client opaque-secret-1`, ['opaque-secret-1']),
+      'not signed in to https://mcp.example/mcp; client [redacted]',
+    );
+  });
+
+  it('shows a server URL with a query in the status and diagnosis reports as origin and path, and masks nothing else', () => {
+    const serverUrl = `https://mcp.example/mcp?t0k=${SECRET}`;
+    const status = formatStatus([{ serverUrl, resource: serverUrl, issuer: 'https://as.example', clientId: 'c', account: 'alice', scopes: [], hasRefreshToken: false, dpopBound: false, needsSignIn: false }], 0);
+    const diagnosis = formatDiagnosis({ serverUrl, steps: [], error: { code: 'network', message: `request to ${serverUrl} failed` } });
+    assert.match(status, /token: +Bearer\n/);
+    for (const text of [status, diagnosis]) {
+      assert.ok(!text.includes(SECRET), text);
+      assert.ok(text.includes('https://mcp.example/mcp'), text);
+    }
   });
 });
 

@@ -3,6 +3,7 @@ import { KeyringError } from '../../../src/core/errors';
 import { ClientSecrets, GrantSecrets, StaticCredentials } from '../../../src/vscode/serverSecrets';
 import { toConfiguredServer, type ConfiguredServer } from '../../../src/vscode/configuredServer';
 import { StateKeys } from '../../../src/vscode/ids';
+import type { CredentialChange } from '../../../src/core/events';
 import { purgeServer, SettingsPurge, type PurgeRegistry } from '../../../src/vscode/serverPurge';
 import type { ServerEntry } from '../../../src/vscode/serverEntry';
 import { RecordingLogger, SecretBackend } from './fakes';
@@ -201,12 +202,26 @@ describe('purgeServer', () => {
     const backend = new SecretBackend();
     const secrets = backend.window('A');
     const logger = new RecordingLogger();
+    /** What the secret store held each time the purge announced itself. */
+    const announced: { change: CredentialChange; keysLeft: string[] }[] = [];
     return {
       backend,
       logger,
-      targets: { keyring: { signOut: signOut as never }, clientSecrets: new ClientSecrets(secrets), grantSecrets: new GrantSecrets(secrets), staticCredentials: new StaticCredentials(secrets), logger },
+      announced,
+      targets: {
+        keyring: { signOut: signOut as never }, clientSecrets: new ClientSecrets(secrets), grantSecrets: new GrantSecrets(secrets), staticCredentials: new StaticCredentials(secrets), logger,
+        announce: (change: CredentialChange) => announced.push({ change, keysLeft: [...backend.values.keys()] }),
+      },
     };
   }
+
+  it('announces the purge once, after everything is deleted, so that a caller can tell it is done', async () => {
+    const { announced, targets: deps } = targets(() => Promise.resolve());
+    await deps.clientSecrets.set(canonical, 'client-secret');
+    await deps.staticCredentials.set(canonical, 'api-key');
+    await purgeServer(deps, canonical);
+    assert.deepEqual(announced, [{ change: { serverUrl: canonical, kind: 'purged' }, keysLeft: [] }]);
+  });
 
   it('signs out and deletes the client secret, the grant secrets and the static credential of that server only', async () => {
     const signedOut: string[] = [];

@@ -20,6 +20,7 @@ import { silentLogger, systemClock, type Clock, type FetchFn, type KeyringStore,
 import { assertPkceAdvertised } from './pkceSupport';
 import { credentialKey, resourceIndicatorOf, KeyringRepository, type ClientOrigin, type ClientRecord, type Credential, type ServerBinding, type StoredDiscovery } from './records';
 import { redactingLogger } from './redact';
+import { serverResourceIndicator } from './resourceIndicator';
 import { parseScope, selectScopes } from './scopes';
 import { canonicalServerUrl, parseServerUrl } from './urls';
 import { resourceIndicatorFor, type ResourceSetting } from './vocabulary';
@@ -368,7 +369,7 @@ export class Keyring {
     await this.assertClientBelongsTo(canonical, client.clientId, as.issuer, options.acceptIssuer);
     // Only the code flow uses PKCE; the device flow and machine grants do not depend on it.
     if (!options.grant && options.flow !== 'device') assertPkceAdvertised(as, options.assumePkce);
-    const resource = resourceIndicatorFor(discovery.resource, options.resource);
+    const resource = resourceIndicatorFor(serverResourceIndicator(discovery), options.resource);
     const dpop = shouldUseDpop(options.dpop, challenge, as.dpop_signing_alg_values_supported) ? await this.dpopKeys.create() : undefined;
     const obtained = options.grant
       ? await this.runMachineGrant(options.grant, { as, client, scopes, resource, policy, dpop, signal: options.signal })

@@ -258,8 +258,11 @@ export class Keyring {
     const options = await this.withServerOptions(url, requested);
     const binding = await this.repository.getServer(canonicalServerUrl(url));
     if (!binding) return this.signInIfAllowed(url, options, undefined, new KeyringError('not_signed_in', `not signed in to ${canonicalServerUrl(url)}`));
-    // A grant with another configured client is a new identity, not a renewal of the stored one.
-    if (options.grant && options.client?.clientId !== undefined && options.client.clientId !== binding.clientId) return this.signIn(url.href, options);
+    // Another configured client is a new identity, not a renewal of the stored one: the person named the client to
+    // use, and a credential of a registration (or of another client) is not it.
+    if (options.client?.clientId !== undefined && options.client.clientId !== binding.clientId) {
+      return this.signInIfAllowed(url, options, undefined, new KeyringError('not_signed_in', `the credential for ${canonicalServerUrl(url)} belongs to another client than the configured one`));
+    }
     try {
       return await this.credentials.fresh(binding, () => this.refreshContext(url, binding, options.signal), { kind: 'due' }, this.renewalFor(url, binding, options));
     } catch (error) {

@@ -166,6 +166,20 @@ describe('@cloudflare/workers-oauth-provider in workerd', function () {
         assert.equal(call.code, 0, call.stderr);
       });
 
+      it('runs two sign-ins at the same moment, each on its own port with its own state and verifier, and both succeed', async function () {
+        assert.equal((await cli.run('login', server.mcpUrl)).code, 0);
+        const before = (await server.requestCounts())['/register'] ?? 0;
+        const runs = await Promise.all([cli.run('login', server.mcpUrl), cli.run('login', server.mcpUrl)]);
+        for (const run of runs) assert.equal(run.code, 0, run.stderr);
+        const [, first, second] = cli.openedUrls.map((opened) => new URL(opened).searchParams);
+        assert.notEqual(first!.get('redirect_uri'), second!.get('redirect_uri'), 'one listens on the registered port, the other registers for another');
+        assert.notEqual(first!.get('state'), second!.get('state'));
+        assert.notEqual(first!.get('code_challenge'), second!.get('code_challenge'));
+        assert.equal((await server.requestCounts())['/register'], before + 1);
+        const call = await cli.run('call', server.mcpUrl, 'whoami');
+        assert.equal(call.code, 0, call.stderr);
+      });
+
       it('after a sign-in that got no callback because the server forgot its registration, registers anew on the next', async function () {
         assert.equal((await cli.run('login', server.mcpUrl)).code, 0);
         assert.equal((await cli.run('logout', server.mcpUrl)).code, 0);

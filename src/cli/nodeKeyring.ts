@@ -36,7 +36,8 @@ export async function createNodeKeyring(options: CliOptions, environment: CliEnv
         environment.logger.warn(`[signIn] the browser did not open (${error instanceof Error ? error.message : 'unknown error'}); use the address above`);
       });
     },
-    createReceiver: () => LoopbackReceiver.start({ port: options.port, logger: environment.logger, timeoutMs: options.callbackTimeoutMs }),
+    // A port the person chose is used as given; otherwise one a registration was made for, when it is free.
+    createReceiver: (context) => LoopbackReceiver.start({ port: options.port, preferredPorts: context.registeredLoopbackPorts, logger: environment.logger, timeoutMs: options.callbackTimeoutMs }),
     logger: environment.logger,
     timeoutMs: options.requestTimeoutMs,
   });

@@ -50,12 +50,13 @@ export class AuthorizationCodeFlow {
 
   private async attempt(input: AuthorizationRequestInput): Promise<AuthorizationResult | StaleRegistration> {
     const { as, policy, signal } = input;
-    const receiver = await this.deps.createReceiver({ serverUrl: input.serverUrl, issuer: as.issuer });
+    const registeredLoopbackPorts = await this.deps.identities.registeredLoopbackPorts(as.issuer);
+    const receiver = await this.deps.createReceiver({ serverUrl: input.serverUrl, issuer: as.issuer, registeredLoopbackPorts });
     try {
       const client = await this.deps.identities.resolve(as, input.client, receiver.redirectUri, policy, signal);
       const pending = await buildAuthorizationRequest(as, client, { redirectUri: receiver.redirectUri, scopes: input.scopes, resource: input.resource, extraParameters: input.extraParameters });
-      const callbackUrl = await this.waitWhileBrowsing(receiver, pending.state, pending.url, signal).catch((error: unknown) => {
-        throw withMetadataDocumentHint(error, client, receiver.redirectUri);
+      const callbackUrl = await this.waitWhileBrowsing(receiver, pending.state, pending.url, signal).catch(async (error: unknown) => {
+        throw withMetadataDocumentHint(await this.afterNoCallback(error, client), client, receiver.redirectUri);
       });
       const params = validateCallback(as, client, callbackUrl, pending);
       this.deps.logger.info(`[signIn] authorization response accepted; exchanging the code at ${redactUrl(as.token_endpoint!)}`);
@@ -67,6 +68,22 @@ export class AuthorizationCodeFlow {
     } finally {
       receiver.dispose();
     }
+  }
+
+  /**
+   * No callback came: the wait ran out, or the person gave up. An authorization server that no longer knows a
+   * registration (restarted, its storage wiped) says so only on its page in the browser, and nothing reaches the
+   * engine; a registration seen by nobody but the browser cannot be checked beforehand either. So a stored
+   * registration that no credential uses is forgotten here, and the next sign-in registers anew instead of meeting
+   * the same page. One in use is kept: its refresh would tell (`invalid_client`), and forgetting it would end that
+   * credential.
+   */
+  private async afterNoCallback(error: unknown, client: ClientRecord): Promise<unknown> {
+    if (!isKeyringError(error, 'timeout') && !isKeyringError(error, 'cancelled')) return error;
+    if (client.origin !== 'dynamic-registration' || !(await this.deps.identities.forgetUnlessInUse(client))) return error;
+    this.deps.logger.warn('[signIn] no callback with a registration made earlier; it is forgotten, and the next sign-in registers anew');
+    if (!isKeyringError(error, 'timeout')) return error;
+    return new KeyringError('timeout', `${error.message}; if the authorization server showed an error, it may no longer know the client registered there earlier: the next sign-in registers a new one`, { cause: error });
   }
 
   /**

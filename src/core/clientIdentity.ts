@@ -90,8 +90,28 @@ export class ClientIdentities {
     return record;
   }
 
+  /** The loopback ports of our registrations at `issuer`, newest registration first: where a sign-in should listen. */
+  async registeredLoopbackPorts(issuer: string): Promise<number[]> {
+    const registrations = (await this.repository.listClients(issuer)).filter((record) => record.origin === 'dynamic-registration');
+    registrations.sort((a, b) => b.registeredAt - a.registeredAt);
+    const ports = registrations.flatMap((record) => record.redirectUris.map(loopbackPort)).filter((port): port is number => port !== undefined);
+    return [...new Set(ports)];
+  }
+
   remember(record: ClientRecord): Promise<void> {
     return this.repository.putClient(record);
+  }
+
+  /**
+   * Forgets a stored registration that no server's credential is bound to; true when it did. For a registration the
+   * server may have forgotten without saying so to anyone but the browser (see `AuthorizationCodeFlow`).
+   */
+  async forgetUnlessInUse(record: ClientRecord): Promise<boolean> {
+    if (!(await this.repository.getClient(record.issuer, record.clientId))) return false;
+    const bindings = await this.repository.listServers();
+    if (bindings.some((binding) => binding.issuer === record.issuer && binding.clientId === record.clientId)) return false;
+    await this.forget(record);
+    return true;
   }
 
   /** Forgets a registration the server no longer honours, so the next sign-in registers afresh. */
@@ -195,21 +215,14 @@ function defaultPreRegisteredMethod(as: oauth.AuthorizationServer, config: Clien
   return config.clientSecret ? chooseSecretMethod(as.token_endpoint_auth_methods_supported) : 'none';
 }
 
-/** A registration serves a sign-in whose redirect URI it was made for (loopback URIs may differ in port, RFC 8252 §7.3). */
+/**
+ * A registration serves a sign-in whose redirect URI it was made for, exactly: many servers match redirect URIs
+ * exactly, port included, although RFC 8252 §7.3 asks them not to, and a mismatch shows only on their page in the
+ * browser. So a sign-in listens on a registered port when it is free (`registeredLoopbackPorts`), and registers
+ * anew for another port. A query (the web editor's per-request callback id) must match too.
+ */
 function isRegisteredFor(stored: ClientRecord, redirectUri: string): boolean {
-  return stored.redirectUris.some((uri) => sameRedirectUri(uri, redirectUri));
-}
-
-function sameRedirectUri(registered: string, wanted: string): boolean {
-  if (registered === wanted) return true;
-  try {
-    const a = new URL(registered);
-    const b = new URL(wanted);
-    // RFC 8252 §7.3 lets only the port vary; a query (the web editor's per-request callback id) must match too.
-    return a.protocol === 'http:' && isLoopbackHost(a.hostname) && a.hostname === b.hostname && a.protocol === b.protocol && a.pathname === b.pathname && a.search === b.search;
-  } catch {
-    return false;
-  }
+  return stored.redirectUris.includes(redirectUri);
 }
 
 /** A native app is a public client: `none` where the server allows it (or says nothing), else a secret method. */
@@ -231,6 +244,13 @@ function isClientAuthMethod(value: unknown): value is ClientAuthMethod {
 /** The redirect URI to register, in the form that also allows every port when it is a loopback one. */
 export function redirectUriHint(redirectUri: string): string {
   return isLoopbackRedirect(redirectUri) ? `http://${new URL(redirectUri).hostname}/callback (any port)` : redirectUri;
+}
+
+/** The port of a loopback redirect URI with an explicit port; undefined for any other URI. */
+function loopbackPort(redirectUri: string): number | undefined {
+  if (!isLoopbackRedirect(redirectUri)) return undefined;
+  const { port } = new URL(redirectUri);
+  return port === '' ? undefined : Number(port);
 }
 
 /** An RFC 8252 loopback redirect: plain http to a loopback address, on whatever port. */

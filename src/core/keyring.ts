@@ -20,6 +20,7 @@ import { silentLogger, systemClock, type Clock, type FetchFn, type KeyringStore,
 import { assertPkceAdvertised } from './pkceSupport';
 import { credentialKey, resourceIndicatorOf, KeyringRepository, type ClientOrigin, type ClientRecord, type Credential, type ServerBinding, type StoredDiscovery } from './records';
 import { redactingLogger } from './redact';
+import { serverResourceIndicator } from './resourceIndicator';
 import { parseScope, selectScopes } from './scopes';
 import { canonicalServerUrl, parseServerUrl } from './urls';
 import { resourceIndicatorFor, type ResourceSetting } from './vocabulary';
@@ -257,8 +258,11 @@ export class Keyring {
     const options = await this.withServerOptions(url, requested);
     const binding = await this.repository.getServer(canonicalServerUrl(url));
     if (!binding) return this.signInIfAllowed(url, options, undefined, new KeyringError('not_signed_in', `not signed in to ${canonicalServerUrl(url)}`));
-    // A grant with another configured client is a new identity, not a renewal of the stored one.
-    if (options.grant && options.client?.clientId !== undefined && options.client.clientId !== binding.clientId) return this.signIn(url.href, options);
+    // Another configured client is a new identity, not a renewal of the stored one: the person named the client to
+    // use, and a credential of a registration (or of another client) is not it.
+    if (options.client?.clientId !== undefined && options.client.clientId !== binding.clientId) {
+      return this.signInIfAllowed(url, options, undefined, new KeyringError('not_signed_in', `the credential for ${canonicalServerUrl(url)} belongs to another client than the configured one`));
+    }
     try {
       return await this.credentials.fresh(binding, () => this.refreshContext(url, binding, options.signal), { kind: 'due' }, this.renewalFor(url, binding, options));
     } catch (error) {
@@ -368,7 +372,7 @@ export class Keyring {
     await this.assertClientBelongsTo(canonical, client.clientId, as.issuer, options.acceptIssuer);
     // Only the code flow uses PKCE; the device flow and machine grants do not depend on it.
     if (!options.grant && options.flow !== 'device') assertPkceAdvertised(as, options.assumePkce);
-    const resource = resourceIndicatorFor(discovery.resource, options.resource);
+    const resource = resourceIndicatorFor(serverResourceIndicator(discovery), options.resource);
     const dpop = shouldUseDpop(options.dpop, challenge, as.dpop_signing_alg_values_supported) ? await this.dpopKeys.create() : undefined;
     const obtained = options.grant
       ? await this.runMachineGrant(options.grant, { as, client, scopes, resource, policy, dpop, signal: options.signal })

@@ -66,6 +66,12 @@ export interface RedirectReceiver {
 export interface SignInContext {
   readonly serverUrl: string;
   readonly issuer: string;
+  /**
+   * Loopback ports the issuer holds a registration of ours for, newest first. A loopback receiver listens on the first
+   * of them that is free (else on any port), so that the registration serves again at a server that matches redirect
+   * URIs exactly, port included, as many do despite RFC 8252 §7.3.
+   */
+  readonly registeredLoopbackPorts: readonly number[];
 }
 
 export type CreateReceiver = (context: SignInContext) => Promise<RedirectReceiver>;

@@ -54,8 +54,11 @@ export function isExtraAuthorizationParameter(name: string): boolean {
   return /^[A-Za-z0-9_.-]{1,64}$/.test(name) && !PROTOCOL_AUTHORIZATION_PARAMETERS.has(name.toLowerCase());
 }
 
-/** The resource indicator a sign-in sends for a server whose own resource is `serverResource`, or undefined for none. */
-export function resourceIndicatorFor(serverResource: string, setting: ResourceSetting | undefined): string | undefined {
+/**
+ * The resource indicator a sign-in sends for a server whose own indicator is `serverResource` (none for a server
+ * without resource metadata, see `resourceIndicator.ts`), or undefined for none.
+ */
+export function resourceIndicatorFor(serverResource: string | undefined, setting: ResourceSetting | undefined): string | undefined {
   if (setting === undefined || setting === 'auto') return serverResource;
   return setting === 'omit' ? undefined : setting;
 }

@@ -11,6 +11,8 @@ import { LOOPBACK_HOST, listenOnLoopback } from './listenOnLoopback';
 export interface LoopbackReceiverOptions {
   /** 0 or absent: a port the OS picks. A fixed port is for servers that registered one exact redirect URI. */
   port?: number;
+  /** Without a fixed port: ports to try first, in order, each skipped when taken (see `SignInContext`). */
+  preferredPorts?: readonly number[];
   /** Default `/callback`. */
   path?: string;
   logger: Logger;
@@ -56,7 +58,7 @@ export class LoopbackReceiver implements RedirectReceiver {
   /** Resolves once the listener accepts connections, so the browser can be sent to `redirectUri` straight after. */
   static async start(options: LoopbackReceiverOptions): Promise<LoopbackReceiver> {
     const server = createServer();
-    const port = await listenOnLoopback(server, options.port ?? 0);
+    const port = options.port ? await listenOnLoopback(server, options.port) : await listenOnFirstFree(server, options.preferredPorts ?? [], options.logger);
     const path = options.path ?? DEFAULT_PATH;
     const redirectUri = new URL(path, `http://${LOOPBACK_HOST}:${port}`).href;
     options.logger.debug(`[loopback] listening on ${LOOPBACK_HOST}:${port}`);
@@ -131,6 +133,18 @@ export class LoopbackReceiver implements RedirectReceiver {
     const answering = [...this.unfinished].map((response) => finished(response).catch(() => undefined));
     void Promise.all(answering).then(() => this.server.closeAllConnections());
   }
+}
+
+/** The first preferred port free to listen on, else one the OS picks: a taken port is someone else's, never waited for. */
+async function listenOnFirstFree(server: Server, preferredPorts: readonly number[], logger: Logger): Promise<number> {
+  for (const port of preferredPorts) {
+    try {
+      return await listenOnLoopback(server, port);
+    } catch {
+      logger.debug(`[loopback] port ${port} is taken; trying the next`);
+    }
+  }
+  return listenOnLoopback(server, 0);
 }
 
 function isSameState(received: string | null, expected: string): boolean {

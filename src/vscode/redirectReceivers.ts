@@ -33,7 +33,7 @@ export class RedirectReceivers {
         return Promise.resolve(new PasteUrlReceiver());
       case 'loopback':
       case 'deviceCode': // the device flow asks for no receiver, so this is not reached; loopback is the safe answer
-        return LoopbackReceiver.start({ logger: this.logger, timeoutMs: WAIT_FOR_BROWSER_MS });
+        return LoopbackReceiver.start({ preferredPorts: context.registeredLoopbackPorts, logger: this.logger, timeoutMs: WAIT_FOR_BROWSER_MS });
     }
   };
 }

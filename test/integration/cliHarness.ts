@@ -17,6 +17,8 @@ export interface CliHarness {
   readonly browser: TestBrowser;
   /** How many times the command line asked for a browser. */
   readonly browserOpens: number;
+  /** The URLs the command line asked the browser to open, in order (authorization requests, with their query). */
+  readonly openedUrls: readonly string[];
   /** Runs with a 20 s `--timeout` unless the arguments name one. */
   run(...args: string[]): Promise<CliRun>;
   /** Everything printed by every run so far, stdout and stderr. */
@@ -30,13 +32,14 @@ export async function createCliHarness(browserOptions: TestBrowserOptions = {}, 
   const storeDirectory = await mkdtemp(join(tmpdir(), 'mcp-keyring-test-'));
   const browser = createTestBrowser(browserOptions);
   let transcript = '';
-  let browserOpens = 0;
+  const openedUrls: string[] = [];
   return {
     storeDirectory,
     browser,
     get browserOpens() {
-      return browserOpens;
+      return openedUrls.length;
     },
+    openedUrls,
     get transcript() {
       return transcript;
     },
@@ -49,7 +52,7 @@ export async function createCliHarness(browserOptions: TestBrowserOptions = {}, 
         stderr: (text) => (stderr += text),
         env,
         openUrl: (url) => {
-          browserOpens++;
+          openedUrls.push(url);
           return browser.open(url);
         },
       });

@@ -204,9 +204,11 @@ describe('signing in to a legacy server that is its own authorization server', f
     assert.equal((await cli.run('status', '--json')).stdout.trim(), '[]');
   });
 
-  it('treats the server origin as the issuer and signs in with the scopes the user names', async function () {
+  it('treats the server origin as the issuer and signs in with the scopes the user names, naming no resource', async function () {
     const result = await cli.run('tools', mcp.url, '--json', '--scope', 'mcp:read');
     assert.equal(result.code, 0, result.stderr);
+    // The 2025-03-26 revision knows no `resource`; the server's own audience (its default resource) binds the token.
+    assert.equal(new URL(cli.openedUrls.at(-1)!).searchParams.has('resource'), false);
     const status = JSON.parse((await cli.run('status', '--json')).stdout) as { issuer: string }[];
     assert.equal(status[0]!.issuer, new URL(mcp.url).origin);
   });

@@ -19,7 +19,7 @@ export function createKeyringOver(store: KeyringStore, browser: TestBrowser, fet
     fetch: (input, init) => fetchFn(input, init),
     network: createGuardedNetwork({ fetch: (input, init) => fetchFn(input, init) }),
     openUrl: (url) => browser.open(url),
-    createReceiver: () => LoopbackReceiver.start({ logger: silentLogger, timeoutMs: 20_000 }),
+    createReceiver: (context) => LoopbackReceiver.start({ preferredPorts: context.registeredLoopbackPorts, logger: silentLogger, timeoutMs: 20_000 }),
     timeoutMs: 10_000,
     ...extra,
   });

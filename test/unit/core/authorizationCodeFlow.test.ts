@@ -20,13 +20,13 @@ const AS: oauth.AuthorizationServer = {
 };
 
 /** A code flow whose browser never comes back: the receiver's wait ends with `waitError`. */
-function flowWhoseWaitFails(waitError: KeyringError): AuthorizationCodeFlow {
+function flowWhoseWaitFails(waitError: KeyringError, repository = new KeyringRepository(new MemoryStore())): AuthorizationCodeFlow {
   const server = routerFetch({ [REGISTER]: (_url, init) => json({ ...JSON.parse(init?.body as string) as object, client_id: 'registered-1' }, 201) });
   const logger = recordingLogger();
   const http = httpClientOver(server.fetch, { logger });
   return new AuthorizationCodeFlow({
     http,
-    identities: new ClientIdentities(http, new KeyringRepository(new MemoryStore()), () => 1_000),
+    identities: new ClientIdentities(http, repository, () => 1_000),
     openUrl: () => Promise.resolve(),
     createReceiver: () => Promise.resolve({ redirectUri: REDIRECT_URI, waitForCallback: () => Promise.reject(waitError), dispose: () => undefined }),
     logger,
@@ -50,4 +50,28 @@ describe('a code flow whose browser never comes back', function () {
       assert.equal(error.message.includes(`${METADATA_URL} is reachable from it and lists the redirect URI http://127.0.0.1/callback (any port)`), hinted);
     });
   }
+});
+
+describe('a code flow whose browser never comes back with a registration made earlier', function () {
+  const registration = { issuer: ISSUER, clientId: 'registered-earlier', authMethod: 'none', redirectUris: [REDIRECT_URI], origin: 'dynamic-registration', registeredAt: 1 } as const;
+  const binding = { serverUrl: 'https://other.example/mcp', resource: 'https://other.example/mcp', issuer: ISSUER, clientId: registration.clientId, account: 'alice' };
+
+  for (const waitCode of ['timeout', 'cancelled'] as const) {
+    it(`forgets it after ${waitCode} when no credential uses it, so the next sign-in registers anew`, async function () {
+      const repository = new KeyringRepository(new MemoryStore());
+      await repository.putClient(registration);
+      const error = await rejectsWithCode(run(flowWhoseWaitFails(new KeyringError(waitCode, 'no callback'), repository), { clientName: 'MCP Keyring' }), waitCode);
+      assert.equal(await repository.getClient(ISSUER, registration.clientId), undefined);
+      assert.equal(error.message.includes('may no longer know the client registered there earlier'), waitCode === 'timeout');
+    });
+  }
+
+  it('keeps it when a credential uses it, and says nothing of it', async function () {
+    const repository = new KeyringRepository(new MemoryStore());
+    await repository.putClient(registration);
+    await repository.putServer(binding);
+    const error = await rejectsWithCode(run(flowWhoseWaitFails(new KeyringError('timeout', 'no callback'), repository), { clientName: 'MCP Keyring' }), 'timeout');
+    assert.ok(await repository.getClient(ISSUER, registration.clientId));
+    assert.equal(error.message, 'no callback');
+  });
 });

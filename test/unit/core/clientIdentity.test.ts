@@ -113,15 +113,46 @@ describe('choosing the client identity', () => {
     }
   });
 
-  it('reuses a remembered registration for a loopback redirect on another port, but not one with another query', async () => {
+  it('reuses a remembered registration only for the exact redirect URI it was made for, port and query included', async () => {
     const h = harness();
     const as = authorizationServer();
     await h.identities.remember(await h.identities.resolve(as, { clientName: 'MCP Keyring' }, LOOPBACK, POLICY));
-    assert.equal((await h.identities.resolve(as, { clientName: 'MCP Keyring' }, 'http://127.0.0.1:50002/callback', POLICY)).clientId, 'registered-1');
+    assert.equal((await h.identities.resolve(as, { clientName: 'MCP Keyring' }, LOOPBACK, POLICY)).clientId, 'registered-1');
+    // Servers that match exactly refuse another port on their page only, where the engine cannot see it.
+    assert.equal((await h.identities.resolve(as, { clientName: 'MCP Keyring' }, 'http://127.0.0.1:50002/callback', POLICY)).clientId, 'registered-2');
     // The web editor's callback carries a per-request id: a registration for one cannot serve another.
     const webCallback = (id: number) => `http://127.0.0.1:8080/stable-1/callback?vscode-reqid=${id}&vscode-scheme=code-oss`;
     await h.identities.remember(await h.identities.resolve(as, { clientName: 'MCP Keyring' }, webCallback(1), POLICY));
-    assert.equal((await h.identities.resolve(as, { clientName: 'MCP Keyring' }, webCallback(2), POLICY)).clientId, 'registered-3');
+    assert.equal((await h.identities.resolve(as, { clientName: 'MCP Keyring' }, webCallback(2), POLICY)).clientId, 'registered-4');
+  });
+
+  it('names the loopback ports of its registrations at an issuer, newest first, for the next sign-in to listen on', async () => {
+    const repository = new KeyringRepository(new MemoryStore());
+    const identities = new ClientIdentities(httpClientOver(routerFetch({}).fetch), repository, () => 1_000);
+    const registration = (clientId: string, redirectUris: string[], registeredAt: number, issuer = ISSUER) =>
+      repository.putClient({ issuer, clientId, authMethod: 'none', redirectUris, origin: 'dynamic-registration', registeredAt });
+    await registration('older', ['http://127.0.0.1:50001/callback'], 1);
+    await registration('newer', ['http://127.0.0.1:50003/callback', 'http://127.0.0.1:50001/callback'], 2);
+    await registration('editor', ['vscode://mcp-keyring.mcp-keyring/callback'], 3);
+    await registration('elsewhere', ['http://127.0.0.1:50009/callback'], 4, 'https://other.example');
+    await repository.putClient({ issuer: ISSUER, clientId: 'configured', authMethod: 'none', redirectUris: ['http://127.0.0.1:50008/callback'], origin: 'pre-registered', registeredAt: 5 });
+    assert.deepEqual(await identities.registeredLoopbackPorts(ISSUER), [50003, 50001]);
+  });
+
+  it('forgets a stored registration no credential is bound to, and keeps one that is in use', async () => {
+    const h = harness();
+    const as = authorizationServer();
+    const unused = await h.identities.resolve(as, { clientName: 'MCP Keyring' }, LOOPBACK, POLICY);
+    assert.equal(await h.identities.forgetUnlessInUse(unused), false, 'never stored: nothing to forget');
+    await h.identities.remember(unused);
+    await h.repository.putServer({ serverUrl: 'https://mcp.example/mcp', resource: 'https://mcp.example/mcp', issuer: ISSUER, clientId: 'someone-else', account: 'alice' });
+    assert.equal(await h.identities.forgetUnlessInUse(unused), true);
+    assert.equal(await h.repository.getClient(ISSUER, unused.clientId), undefined);
+    const used = await h.identities.resolve(as, { clientName: 'MCP Keyring' }, LOOPBACK, POLICY);
+    await h.identities.remember(used);
+    await h.repository.putServer({ serverUrl: 'https://mcp.example/mcp', resource: 'https://mcp.example/mcp', issuer: ISSUER, clientId: used.clientId, account: 'alice' });
+    assert.equal(await h.identities.forgetUnlessInUse(used), false);
+    assert.ok(await h.repository.getClient(ISSUER, used.clientId));
   });
 
   it('never lends a server\'s pre-registered client (and its secret) to a server configured without one', async () => {

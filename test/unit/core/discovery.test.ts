@@ -81,6 +81,24 @@ describe('Discoverer', () => {
     assert.equal(discovery.trace[0]?.status, 'error');
   });
 
+  // Clients shipped in 2026 that stopped at the first such answer (issue #17, section 3): a gateway that guards every
+  // path (401, 403), one that answers 400 for well-known URLs it does not serve (AWS Cognito), a catch-all HTML page.
+  const notMetadata: [string, Route][] = [
+    ['401 with a Bearer challenge', jsonRoute({ error: 'unauthorized' }, 401, { 'www-authenticate': 'Bearer' })],
+    ['403', () => new Response('forbidden', { status: 403 })],
+    ['400', jsonRoute({ error: 'invalid_request' }, 400)],
+    ['an HTML 200', () => new Response('<!doctype html><title>Sign in</title>', { status: 200, headers: { 'content-type': 'text/html' } })],
+  ];
+  for (const [answer, route] of notMetadata) {
+    it(`moves past ${answer} at the path-aware resource metadata location, and at RFC 8414 authorization server metadata`, async () => {
+      const { server, discoverer } = setup({ [PATH_PRM]: route, [ROOT_PRM]: prm(), [AS_8414]: route, [AS_OIDC]: asMetadata(AS) });
+      const discovery = await discoverer.discover(SERVER, undefined, policy);
+      assert.deepEqual(server.urls(), [PATH_PRM, ROOT_PRM, AS_8414, AS_OIDC]);
+      assert.equal(discovery.resourceMetadataUrl, ROOT_PRM);
+      assert.equal(discovery.metadataSource, AS_OIDC);
+    });
+  }
+
   describe('with a challenge naming the resource metadata', () => {
     const NAMED = 'https://mcp.example/custom/prm';
     const challenge = bearer(`Bearer error="invalid_token", resource_metadata="${NAMED}"`);

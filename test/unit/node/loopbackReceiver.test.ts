@@ -145,6 +145,28 @@ describe('LoopbackReceiver', () => {
     await assert.rejects(LoopbackReceiver.start({ port, logger, timeoutMs: 1_000 }), (error: unknown) => isKeyringError(error, 'network'));
   });
 
+  it('listens on the first preferred port that is free, skipping a taken one', async () => {
+    const spare = await LoopbackReceiver.start({ logger, timeoutMs: 1_000 });
+    const sparePort = Number(new URL(spare.redirectUri).port);
+    spare.dispose();
+    assert.equal(await waitUntilClosed(sparePort), true);
+    const preferring = await LoopbackReceiver.start({ preferredPorts: [port, sparePort], logger, timeoutMs: 1_000 });
+    try {
+      assert.equal(preferring.redirectUri, `http://127.0.0.1:${sparePort}/callback`);
+    } finally {
+      preferring.dispose();
+    }
+  });
+
+  it('listens on any free port when every preferred one is taken', async () => {
+    const fallback = await LoopbackReceiver.start({ preferredPorts: [port], logger, timeoutMs: 1_000 });
+    try {
+      assert.notEqual(new URL(fallback.redirectUri).port, String(port));
+    } finally {
+      fallback.dispose();
+    }
+  });
+
   it('can only be waited on once', async () => {
     const controller = new AbortController();
     const first = receiver.waitForCallback('s', controller.signal);

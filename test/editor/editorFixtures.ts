@@ -1,11 +1,13 @@
 // The real servers a test in the editor signs in to: one oidc-provider authorization server and two OAuth-protected
-// MCP servers (one signed in to the editor's way, one configured for a loopback redirect), the user settings that
-// name them, and a record of the traffic the editor sends them, observed from outside the fixtures.
+// MCP servers (one signed in to the editor's way, one configured for a loopback redirect), an app running better-auth
+// with an MCP server of its own, the user settings that name them, and a record of the traffic the editor sends them,
+// observed from outside the fixtures.
 import { randomBytes } from 'node:crypto';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mountAuthorizationServer, type AuthorizationServer } from '../fixtures/authorizationServer';
+import { startBetterAuthServer, type BetterAuthServer } from '../fixtures/betterAuthServer';
 import type { RequestHandler } from '../fixtures/listenOnLoopback';
 import { startMcpServer, type McpServer } from '../fixtures/mcpServer';
 import { startStaticCredentialServer, type StaticCredentialServer } from './staticCredentialServer';
@@ -28,6 +30,8 @@ export interface EditorFixtureConfig {
   readonly deviceServerUrl: string;
   /** An MCP server in no settings entry: the step-up test adds it and calls a tool needing more scope than granted. */
   readonly stepUpServerUrl: string;
+  /** An MCP server in no settings entry, behind better-auth (its own sign-in and consent pages, issuer at /api/auth). */
+  readonly betterAuthServerUrl: string;
   readonly issuer: string;
   /** The account the authorization pages sign in as. */
   readonly login: string;
@@ -74,6 +78,7 @@ export interface EditorFixtures extends AsyncDisposable {
   readonly stepUpMcpServer: McpServer;
   /** Accepts only DPoP-bound tokens (with nonces); configured in the suite for the client credentials grant. */
   readonly machineMcpServer: McpServer;
+  readonly betterAuthServer: BetterAuthServer;
   /** The secret of MACHINE_CLIENT_ID, which only the runner knows (it types it into the editor). */
   readonly machineClientSecret: string;
   readonly config: EditorFixtureConfig;
@@ -263,6 +268,8 @@ export async function startEditorFixtures(options: EditorFixtureOptions = {}): P
   // Its own name, so that its tools are told apart from the other fixture servers' in vscode.lm.tools.
   const stepUpMcpServer = await startMcpServer({ shape: 'path-metadata', authorizationServer, sdk: 'v1', name: 'step-up' });
   const machineMcpServer = await startMcpServer({ shape: 'path-metadata', authorizationServer, sdk: 'v1', dpop: { nonces: true } });
+  // Off localhost too: its pages are the authorization server's, which the editor must open as they are.
+  const betterAuthServer = await startBetterAuthServer({ host: AUTHORIZATION_SERVER_HOST });
   const observer = observeTraffic(authorizationServer, [mcpServer, loopbackMcpServer, machineMcpServer, stepUpMcpServer]);
   const apiKeyHeader = 'x-api-key';
   const [bearerServer, apiKeyServer] = await Promise.all([startStaticCredentialServer('authorization'), startStaticCredentialServer(apiKeyHeader)]);
@@ -272,6 +279,7 @@ export async function startEditorFixtures(options: EditorFixtureOptions = {}): P
     loopbackServerUrl: loopbackMcpServer.url,
     deviceServerUrl: deviceMcpServer.url,
     stepUpServerUrl: stepUpMcpServer.url,
+    betterAuthServerUrl: betterAuthServer.mcpUrl,
     machineServerUrl: machineMcpServer.url,
     machineClientId: MACHINE_CLIENT_ID,
     issuer: authorizationServer.issuer,
@@ -296,7 +304,7 @@ export async function startEditorFixtures(options: EditorFixtureOptions = {}): P
     if (isClosed) return;
     isClosed = true;
     observer.stop();
-    await Promise.allSettled([mcpServer.close(), loopbackMcpServer.close(), deviceMcpServer.close(), stepUpMcpServer.close(), machineMcpServer.close(), bearerServer.close(), apiKeyServer.close()]);
+    await Promise.allSettled([mcpServer.close(), loopbackMcpServer.close(), deviceMcpServer.close(), stepUpMcpServer.close(), machineMcpServer.close(), betterAuthServer.close(), bearerServer.close(), apiKeyServer.close()]);
     await authorizationServer.close();
   };
   return {
@@ -308,6 +316,7 @@ export async function startEditorFixtures(options: EditorFixtureOptions = {}): P
     deviceMcpServer,
     stepUpMcpServer,
     machineMcpServer,
+    betterAuthServer,
     machineClientSecret,
     config,
     userSettings,

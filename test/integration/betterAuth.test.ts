@@ -3,7 +3,7 @@
 // shown at the server, and the command line's checklist through them.
 import assert from 'node:assert/strict';
 import { BETTER_AUTH_ACCESS_TOKEN_SECONDS, startBetterAuthServer, type BetterAuthServer } from '../fixtures/betterAuthServer';
-import { decodeProtectedHeader } from 'jose';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { listenOnLoopback } from '../fixtures/listenOnLoopback';
 import { createTestBrowser } from '../fixtures/testBrowser';
@@ -52,7 +52,7 @@ describe('better-auth with @better-auth/oauth-provider', function () {
       response_type: 'code', client_id: clientId, redirect_uri: redirectUri, scope, resource: server.mcpUrl, state: oauth.generateRandomState(),
       code_challenge: await oauth.calculatePKCECodeChallenge(codeVerifier), code_challenge_method: 'S256',
     }).toString();
-    const browser = createTestBrowser({ login: server.account.email, password: server.account.password });
+    const browser = createTestBrowser({ email: server.account.email, password: server.account.password });
     await browser.open(authorization.href);
     const code = new URL(browser.lastFinalUrl!).searchParams.get('code')!;
     const token = await postForm(server.metadata.token_endpoint, { grant_type: 'authorization_code', code, redirect_uri: redirectUri, client_id: clientId, code_verifier: codeVerifier, resource: server.mcpUrl });
@@ -72,7 +72,7 @@ describe('better-auth with @better-auth/oauth-provider', function () {
     await server?.close();
   });
   beforeEach(async function () {
-    cli = await createCliHarness({ login: server.account.email, password: server.account.password });
+    cli = await createCliHarness({ email: server.account.email, password: server.account.password });
   });
   afterEach(async function () {
     await cli.dispose();
@@ -271,6 +271,31 @@ describe('better-auth with @better-auth/oauth-provider', function () {
       const refresh = await refreshAt(server, clientId, credential.refreshToken!);
       assert.equal(refresh.status, 400);
       assert.equal(((await refresh.json()) as { error: string }).error, 'invalid_grant');
+    });
+
+    it('signs in with DPoP where the MCP server asks for it: bound tokens, a tool call, a refresh with no browser', async function () {
+      assert.ok(server.metadata.dpop_signing_alg_values_supported?.includes('ES256'));
+      const dpopServer = await startBetterAuthServer({ dpop: true });
+      try {
+        const tools = await cli.run('tools', dpopServer.mcpUrl);
+        assert.equal(tools.code, 0, tools.stderr);
+        assert.match(tools.stdout, /^echo — /m);
+        const status = await statusOf(cli);
+        assert.equal(status.dpopBound, true);
+        const { accessToken } = await storedCredential(cli);
+        assert.equal(typeof (decodeJwt(accessToken).cnf as { jkt?: unknown } | undefined)?.jkt, 'string', 'better-auth bound the token to the key');
+        assert.equal((await mcpAnswerTo(dpopServer.mcpUrl, accessToken)).status, 401, 'the bound token is refused as a Bearer token');
+        dpopServer.expire(accessToken);
+        await ageStoredCredential(cli, BETTER_AUTH_ACCESS_TOKEN_SECONDS + 1);
+        const tokenRequests = dpopServer.requestCount('/api/auth/oauth2/token');
+        const call = await cli.run('call', dpopServer.mcpUrl, 'echo', '--args', '{"text":"bound to a key"}');
+        assert.equal(call.code, 0, call.stderr);
+        assert.equal(call.stdout.trim(), 'bound to a key');
+        assert.equal(dpopServer.requestCount('/api/auth/oauth2/token'), tokenRequests + 1);
+        assert.equal(cli.browserOpens, 1);
+      } finally {
+        await dpopServer.close();
+      }
     });
 
     it('offers no device authorization: --device stops at once, saying so', async function () {

@@ -89,6 +89,8 @@ export interface EditorFixtures extends AsyncDisposable {
   /** Registrations at the authorization server, in order. */
   readonly registrations: readonly ObservedRegistration[];
   readonly issuedTokens: IssuedTokens;
+  /** Every token better-auth's token endpoint handed out, for the leak scan. */
+  readonly betterAuthIssuedTokens: Pick<IssuedTokens, 'accessTokens' | 'refreshTokens'>;
   trafficTo(server: McpServer): McpTraffic;
   close(): Promise<void>;
 }
@@ -180,8 +182,11 @@ function keepTokens(issued: { accessTokens: string[]; refreshTokens: string[] },
  * Watches every HTTP request this process serves (node's diagnostics channel, before the fixture's handler runs) and
  * records registrations, issued tokens and MCP sessions. The fixtures themselves stay as the engine tests use them.
  */
-function observeTraffic(authorizationServer: AuthorizationServer, mcpServers: readonly McpServer[]) {
+function observeTraffic(authorizationServer: AuthorizationServer, mcpServers: readonly McpServer[], otherTokenEndpoints: readonly string[]) {
   const registrationPath = new URL(authorizationServer.endpoints.registration ?? 'http://invalid/').pathname;
+  /** What other authorization servers' token endpoints issued, kept apart for the leak scan alone. */
+  const otherIssuedTokens = { accessTokens: [] as string[], refreshTokens: [] as string[] };
+  const otherEndpoints = new Set(otherTokenEndpoints.map((endpoint) => `${hostOf(endpoint)}${new URL(endpoint).pathname}`));
   const tokenPath = new URL(authorizationServer.endpoints.token).pathname;
   const issuedTokens = { accessTokens: [] as string[], refreshTokens: [] as string[], exchangedCodes: [] as string[] };
   /** When the token endpoint answered with each access token: opaque tokens carry no `iat` to read an age from. */
@@ -203,6 +208,9 @@ function observeTraffic(authorizationServer: AuthorizationServer, mcpServers: re
       recordRequestBody(request, (body) => keepExchangedCode(issuedTokens.exchangedCodes, body));
       recordBody(response, (body) => keepTokens(issuedTokens, accessTokenIssuedAt, body));
     }
+    if (request.method === 'POST' && otherEndpoints.has(`${host}${path}`)) {
+      recordBody(response, (body) => keepTokens(otherIssuedTokens, new Map(), body));
+    }
     const record = host === undefined ? undefined : traffic.get(host);
     if (record && path === '/mcp') {
       record.requestCount += 1;
@@ -217,6 +225,7 @@ function observeTraffic(authorizationServer: AuthorizationServer, mcpServers: re
   return {
     registrations,
     issuedTokens,
+    otherIssuedTokens,
     trafficTo: (server: McpServer): McpTraffic => {
       const record = traffic.get(hostOf(server.origin));
       if (!record) throw new Error(`${server.url} is not one of the editor fixtures`);
@@ -270,7 +279,7 @@ export async function startEditorFixtures(options: EditorFixtureOptions = {}): P
   const machineMcpServer = await startMcpServer({ shape: 'path-metadata', authorizationServer, sdk: 'v1', dpop: { nonces: true } });
   // Off localhost too: its pages are the authorization server's, which the editor must open as they are.
   const betterAuthServer = await startBetterAuthServer({ host: AUTHORIZATION_SERVER_HOST });
-  const observer = observeTraffic(authorizationServer, [mcpServer, loopbackMcpServer, machineMcpServer, stepUpMcpServer]);
+  const observer = observeTraffic(authorizationServer, [mcpServer, loopbackMcpServer, machineMcpServer, stepUpMcpServer], [betterAuthServer.metadata.token_endpoint]);
   const apiKeyHeader = 'x-api-key';
   const [bearerServer, apiKeyServer] = await Promise.all([startStaticCredentialServer('authorization'), startStaticCredentialServer(apiKeyHeader)]);
 
@@ -323,6 +332,7 @@ export async function startEditorFixtures(options: EditorFixtureOptions = {}): P
     machineSettings,
     get registrations() { return observer.registrations; },
     get issuedTokens() { return observer.issuedTokens; },
+    get betterAuthIssuedTokens() { return observer.otherIssuedTokens; },
     trafficTo: observer.trafficTo,
     close,
     [Symbol.asyncDispose]: close,

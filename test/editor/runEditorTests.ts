@@ -250,7 +250,7 @@ export async function runEditorSuiteWithFixtures(options: FixtureSuiteOptions): 
     },
     afterSuite: async (session, editorLogs) => [
       ...await scanForLeakedTokens({
-        tokens: [...fixtures.issuedTokens.accessTokens, ...fixtures.issuedTokens.refreshTokens],
+        tokens: [fixtures.issuedTokens, fixtures.betterAuthIssuedTokens].flatMap((issued) => [...issued.accessTokens, ...issued.refreshTokens]),
         staticKeys: [fixtures.bearerServer.secret, fixtures.apiKeyServer.secret, fixtures.machineClientSecret],
         userDataDir: session.codeServer.userDataDir,
         workbench: session.workbench,

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { BETTER_AUTH_ACCESS_TOKEN_SECONDS, startBetterAuthServer, type BetterAuthServer } from '../fixtures/betterAuthServer';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import * as oauth from 'oauth4webapi';
-import { listenOnLoopback } from '../fixtures/listenOnLoopback';
+import { freeLoopbackPort } from '../fixtures/listenOnLoopback';
 import { createTestBrowser } from '../fixtures/testBrowser';
 import { createCliHarness, type CliHarness } from './cliHarness';
 import { startCli } from './cliProcess';
@@ -25,12 +25,6 @@ function refreshAt(server: BetterAuthServer, clientId: string, refreshToken: str
   return postForm(server.metadata.token_endpoint, { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: clientId, ...extra });
 }
 
-async function freePort(): Promise<number> {
-  const listener = await listenOnLoopback();
-  await listener.close();
-  return listener.port;
-}
-
 describe('better-auth with @better-auth/oauth-provider', function () {
   let server: BetterAuthServer;
   let cli: CliHarness;
@@ -45,7 +39,7 @@ describe('better-auth with @better-auth/oauth-provider', function () {
   async function tokenResponseFor(scope: string): Promise<Record<string, unknown>> {
     const registration = await postJson(server.metadata.registration_endpoint!, { redirect_uris: ['http://127.0.0.1/callback'], token_endpoint_auth_method: 'none', application_type: 'native' });
     const { client_id: clientId } = (await registration.json()) as { client_id: string };
-    const redirectUri = `http://127.0.0.1:${await freePort()}/callback`;
+    const redirectUri = `http://127.0.0.1:${await freeLoopbackPort()}/callback`;
     const codeVerifier = oauth.generateRandomCodeVerifier();
     const authorization = new URL(server.metadata.authorization_endpoint);
     authorization.search = new URLSearchParams({
@@ -112,7 +106,7 @@ describe('better-auth with @better-auth/oauth-provider', function () {
       assert.equal(web.status, 400);
       assert.equal(((await web.json()) as { error: string }).error, 'invalid_redirect_uri');
       const registrations = server.requestCount('/api/auth/oauth2/register');
-      for (const port of [await freePort(), await freePort()]) await login('--port', String(port));
+      for (const port of [await freeLoopbackPort(), await freeLoopbackPort()]) await login('--port', String(port));
       assert.equal(server.requestCount('/api/auth/oauth2/register'), registrations + 1);
       assert.equal(cli.browserOpens, 2);
     });
@@ -274,7 +268,7 @@ describe('better-auth with @better-auth/oauth-provider', function () {
     });
 
     it('signs in with DPoP where the MCP server asks for it: bound tokens, a tool call, a refresh with no browser', async function () {
-      assert.ok(server.metadata.dpop_signing_alg_values_supported?.includes('ES256'));
+      assert.ok((server.metadata.dpop_signing_alg_values_supported as string[] | undefined)?.includes('ES256'));
       const dpopServer = await startBetterAuthServer({ dpop: true });
       try {
         const tools = await cli.run('tools', dpopServer.mcpUrl);

@@ -31,12 +31,16 @@ suiteOutsideDesktop('MCP Keyring signing in at better-auth', runnerCannotPlayThe
     const popups = await popupsSince(before);
     assert.equal(popups.length, 1, `the editor opened ${popups.length} tabs: ${JSON.stringify(popups)}`);
     const origin = new URL(serverUrl).origin;
-    assert.equal(popups[0]!.openedAt, `${origin}/api/auth/oauth2/authorize`, 'the editor opened better-auth\'s authorization endpoint');
+    // The runner records a tab once it has a page: better-auth's authorization endpoint has sent it to the app's sign-in.
+    assert.equal(popups[0]!.openedAt, `${origin}/sign-in`, 'the tab showed the app\'s sign-in page');
     assert.match(popups[0]!.finishedAt ?? '', new RegExp(`^${config.codeServerOrigin}/.*/callback$`), 'the sign-in came back through the URI handler');
 
-    // The editor prefixes tool names with the server's name from its initialize answer ('better-auth-mcp').
-    const echo = await startServerAndFind(`${extensionId}/${label}`, `the ${label} tools did not appear in vscode.lm.tools`, () =>
-      vscode.lm.tools.find((tool) => tool.name.startsWith('mcp_better-auth-mcp_') && tool.name.endsWith('echo')));
+    // The editor names tools after the server's name in its initialize answer ('better-auth-mcp').
+    const echo = await startServerAndFind(`${extensionId}/${label}`, `the ${label} tools did not appear in vscode.lm.tools`, () => {
+      const tool = vscode.lm.tools.find((each) => each.name.includes('better-auth') && each.name.endsWith('echo'));
+      if (!tool) throw new Error(`the editor lists ${vscode.lm.tools.map((each) => each.name).join(', ')}`);
+      return tool;
+    });
     assert.equal(await callEcho(echo, 'signed in at better-auth'), 'signed in at better-auth');
   });
 });

@@ -1,11 +1,14 @@
 // Plays the person at the authorization server in a real Chromium page: oidc-provider's development login and
-// consent pages, as a browser shows them, until the server sends the page on to the client's redirect URI — or, in a
-// device flow (RFC 8628), from the user code confirmation through login and consent to the page saying it is done.
+// consent pages, or the sign-in and consent pages of an app running better-auth, as a browser shows them, until the
+// server sends the page on to the client's redirect URI — or, in a device flow (RFC 8628), from the user code
+// confirmation through login and consent to the page saying it is done.
 import type { Page } from 'playwright-core';
 
 export interface AuthorizationPageOptions {
   /** Typed into the login field; default 'alice'. */
   readonly login?: string;
+  /** Typed into an email field (better-auth signs in by email); default `<login>@example.com`. */
+  readonly email?: string;
   /** Typed into the password field when the page has one; default 'password'. */
   readonly password?: string;
   /** 'deny' follows the page's cancel link instead of approving; default 'approve'. */
@@ -26,12 +29,17 @@ function isWebUrl(url: URL): boolean {
   return url.protocol === 'http:' || url.protocol === 'https:';
 }
 
+/**
+ * better-auth hands its app's pages a signed `oauth_query` that their forms carry back: with a password field, the
+ * sign-in page; without, the consent page.
+ */
+const BETTER_AUTH_FORM = 'form:has(input[name="oauth_query"])';
 /** What identifies each page the runner knows how to answer; the classification below tells them apart. */
-const KNOWN_PAGE_MARKERS = 'form input[name="confirm"], form input[name="user_code"], #device-sign-in-done, form input[name="prompt"]';
+const KNOWN_PAGE_MARKERS = `form input[name="confirm"], form input[name="user_code"], #device-sign-in-done, form input[name="prompt"], ${BETTER_AUTH_FORM}`;
 /** How long a loaded page may take to show one of them before it counts as a page with no known way on. */
 const RECOGNITION_WAIT_MS = 5_000;
 
-/** What the page in front of the person asks for: oidc-provider names it in the form's hidden `prompt` field. */
+/** What the page in front of the person asks for: oidc-provider names it in the form's hidden `prompt` field, better-auth's pages by their form. */
 async function nextPrompt(page: Page, serverOrigin: string, timeoutMs: number): Promise<'left' | 'login' | 'consent' | 'postingCode' | 'confirmCode' | 'deviceDone' | 'other'> {
   const left = page.waitForURL((url) => url.origin !== serverOrigin, { timeout: timeoutMs, waitUntil: 'commit' }).then(() => 'left' as const);
   const form = page.locator('form input[name="prompt"]').first();
@@ -46,6 +54,8 @@ async function nextPrompt(page: Page, serverOrigin: string, timeoutMs: number): 
     if ((await page.locator('form input[name="confirm"]').count()) > 0) return 'confirmCode' as const;
     if ((await page.locator('form input[name="user_code"]').count()) > 0) return 'postingCode' as const;
     if ((await page.locator('#device-sign-in-done').count()) > 0) return 'deviceDone' as const;
+    const betterAuthForm = page.locator(BETTER_AUTH_FORM).first();
+    if ((await betterAuthForm.count()) > 0) return (await betterAuthForm.locator('input[type="password"]').count()) > 0 ? 'login' as const : 'consent' as const;
     if ((await form.count()) === 0) return 'other' as const;
     const value = await form.getAttribute('value', { timeout: timeoutMs });
     return value === 'login' || value === 'consent' ? value : ('other' as const);
@@ -72,7 +82,7 @@ async function describePage(page: Page): Promise<string> {
 }
 
 /**
- * Signs in and approves (or denies) on oidc-provider's development interaction pages in `page`, which shows or is
+ * Signs in and approves (or denies) on the authorization server's pages in `page`, which shows or is
  * about to show the authorization URL. Resolves once the page has left the authorization server's origin (for the
  * client's redirect URI) or was closed; throws with what the page said when it offers no way on.
  */
@@ -94,7 +104,9 @@ export async function completeAuthorizationInPage(page: Page, options: Authoriza
       await andNavigation(page, timeoutMs, () => page.locator('[type="submit"]').first().click());
     } else if (prompt === 'login') {
       await andNavigation(page, timeoutMs, async () => {
-        await page.locator('form input[name="login"]').fill(options.login ?? 'alice');
+        const login = options.login ?? 'alice';
+        const field = page.locator('form input[name="login"], form input[type="email"]').first();
+        await field.fill((await field.getAttribute('type')) === 'email' ? options.email ?? `${login}@example.com` : login);
         const password = page.locator('form input[type="password"]');
         if ((await password.count()) > 0) await password.first().fill(options.password ?? 'password');
         await page.locator('form [type="submit"]').first().click();

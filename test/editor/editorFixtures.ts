@@ -1,11 +1,13 @@
 // The real servers a test in the editor signs in to: one oidc-provider authorization server and two OAuth-protected
-// MCP servers (one signed in to the editor's way, one configured for a loopback redirect), the user settings that
-// name them, and a record of the traffic the editor sends them, observed from outside the fixtures.
+// MCP servers (one signed in to the editor's way, one configured for a loopback redirect), an app running better-auth
+// with an MCP server of its own, the user settings that name them, and a record of the traffic the editor sends them,
+// observed from outside the fixtures.
 import { randomBytes } from 'node:crypto';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mountAuthorizationServer, type AuthorizationServer } from '../fixtures/authorizationServer';
+import { startBetterAuthServer, type BetterAuthServer } from '../fixtures/betterAuthServer';
 import type { RequestHandler } from '../fixtures/listenOnLoopback';
 import { startForwardProxy } from '../fixtures/forwardProxy';
 import { startMcpServer, type McpServer } from '../fixtures/mcpServer';
@@ -35,6 +37,8 @@ export interface EditorFixtureConfig {
   readonly deviceServerUrl: string;
   /** An MCP server in no settings entry: the step-up test adds it and calls a tool needing more scope than granted. */
   readonly stepUpServerUrl: string;
+  /** An MCP server in no settings entry, behind better-auth (its own sign-in and consent pages, issuer at /api/auth). */
+  readonly betterAuthServerUrl: string;
   readonly issuer: string;
   /** The account the authorization pages sign in as. */
   readonly login: string;
@@ -83,6 +87,7 @@ export interface EditorFixtures extends AsyncDisposable {
   readonly stepUpMcpServer: McpServer;
   /** Accepts only DPoP-bound tokens (with nonces); configured in the suite for the client credentials grant. */
   readonly machineMcpServer: McpServer;
+  readonly betterAuthServer: BetterAuthServer;
   /** The secret of MACHINE_CLIENT_ID, which only the runner knows (it types it into the editor). */
   readonly machineClientSecret: string;
   readonly config: EditorFixtureConfig;
@@ -93,6 +98,8 @@ export interface EditorFixtures extends AsyncDisposable {
   /** Registrations at the authorization server, in order. */
   readonly registrations: readonly ObservedRegistration[];
   readonly issuedTokens: IssuedTokens;
+  /** Every token better-auth's token endpoint handed out, for the leak scan. */
+  readonly betterAuthIssuedTokens: Pick<IssuedTokens, 'accessTokens' | 'refreshTokens'>;
   trafficTo(server: McpServer): McpTraffic;
   close(): Promise<void>;
 }
@@ -189,8 +196,11 @@ function keepTokens(issued: { accessTokens: string[]; refreshTokens: string[] },
  * Watches every HTTP request this process serves (node's diagnostics channel, before the fixture's handler runs) and
  * records registrations, issued tokens and MCP sessions. The fixtures themselves stay as the engine tests use them.
  */
-function observeTraffic(authorizationServer: AuthorizationServer, mcpServers: readonly McpServer[]) {
+function observeTraffic(authorizationServer: AuthorizationServer, mcpServers: readonly McpServer[], otherTokenEndpoints: readonly string[]) {
   const registrationPath = new URL(authorizationServer.endpoints.registration ?? 'http://invalid/').pathname;
+  /** What other authorization servers' token endpoints issued, kept apart for the leak scan alone. */
+  const otherIssuedTokens = { accessTokens: [] as string[], refreshTokens: [] as string[] };
+  const otherEndpoints = new Set(otherTokenEndpoints.map((endpoint) => `${hostOf(endpoint)}${new URL(endpoint).pathname}`));
   const tokenPath = new URL(authorizationServer.endpoints.token).pathname;
   const issuedTokens = { accessTokens: [] as string[], refreshTokens: [] as string[], exchangedCodes: [] as string[] };
   /** When the token endpoint answered with each access token: opaque tokens carry no `iat` to read an age from. */
@@ -212,6 +222,9 @@ function observeTraffic(authorizationServer: AuthorizationServer, mcpServers: re
       recordRequestBody(request, (body) => keepExchangedCode(issuedTokens.exchangedCodes, body));
       recordBody(response, (body) => keepTokens(issuedTokens, accessTokenIssuedAt, body));
     }
+    if (request.method === 'POST' && otherEndpoints.has(`${host}${path}`)) {
+      recordBody(response, (body) => keepTokens(otherIssuedTokens, new Map(), body));
+    }
     const record = host === undefined ? undefined : traffic.get(host);
     if (record && path === '/mcp') {
       record.requestCount += 1;
@@ -226,6 +239,7 @@ function observeTraffic(authorizationServer: AuthorizationServer, mcpServers: re
   return {
     registrations,
     issuedTokens,
+    otherIssuedTokens,
     trafficTo: (server: McpServer): McpTraffic => {
       const record = traffic.get(hostOf(server.origin));
       if (!record) throw new Error(`${server.url} is not one of the editor fixtures`);
@@ -292,7 +306,9 @@ export async function startEditorFixtures(options: EditorFixtureOptions = {}): P
   // Its own name, so that its tools are told apart from the other fixture servers' in vscode.lm.tools.
   const stepUpMcpServer = await startMcpServer({ shape: 'path-metadata', authorizationServer, sdk: 'v1', name: 'step-up' });
   const machineMcpServer = await startMcpServer({ shape: 'path-metadata', authorizationServer, sdk: 'v1', dpop: { nonces: true } });
-  const observer = observeTraffic(authorizationServer, [mcpServer, loopbackMcpServer, machineMcpServer, stepUpMcpServer]);
+  // Off localhost too: its pages are the authorization server's, which the editor must open as they are.
+  const betterAuthServer = await startBetterAuthServer({ host: AUTHORIZATION_SERVER_HOST });
+  const observer = observeTraffic(authorizationServer, [mcpServer, loopbackMcpServer, machineMcpServer, stepUpMcpServer], [betterAuthServer.metadata.token_endpoint]);
   const apiKeyHeader = 'x-api-key';
   const [bearerServer, apiKeyServer] = await Promise.all([startStaticCredentialServer('authorization'), startStaticCredentialServer(apiKeyHeader)]);
   const proxy = await startForwardProxy({ [ONLY_THROUGH_PROXY_HOST]: '127.0.0.1' });
@@ -302,6 +318,7 @@ export async function startEditorFixtures(options: EditorFixtureOptions = {}): P
     loopbackServerUrl: loopbackMcpServer.url,
     deviceServerUrl: deviceMcpServer.url,
     stepUpServerUrl: stepUpMcpServer.url,
+    betterAuthServerUrl: betterAuthServer.mcpUrl,
     machineServerUrl: machineMcpServer.url,
     machineClientId: MACHINE_CLIENT_ID,
     issuer: authorizationServer.issuer,
@@ -332,7 +349,7 @@ export async function startEditorFixtures(options: EditorFixtureOptions = {}): P
     if (isClosed) return;
     isClosed = true;
     observer.stop();
-    await Promise.allSettled([mcpServer.close(), loopbackMcpServer.close(), deviceMcpServer.close(), stepUpMcpServer.close(), machineMcpServer.close(), bearerServer.close(), apiKeyServer.close(), proxy.close()]);
+    await Promise.allSettled([mcpServer.close(), loopbackMcpServer.close(), deviceMcpServer.close(), stepUpMcpServer.close(), machineMcpServer.close(), bearerServer.close(), apiKeyServer.close(), proxy.close(), betterAuthServer.close()]);
     await authorizationServer.close();
   };
   return {
@@ -344,12 +361,14 @@ export async function startEditorFixtures(options: EditorFixtureOptions = {}): P
     deviceMcpServer,
     stepUpMcpServer,
     machineMcpServer,
+    betterAuthServer,
     machineClientSecret,
     config,
     userSettings,
     machineSettings,
     get registrations() { return observer.registrations; },
     get issuedTokens() { return observer.issuedTokens; },
+    get betterAuthIssuedTokens() { return observer.otherIssuedTokens; },
     trafficTo: observer.trafficTo,
     close,
     [Symbol.asyncDispose]: close,

@@ -238,6 +238,7 @@ export async function runEditorSuiteWithFixtures(options: FixtureSuiteOptions): 
   let workbench: Page | undefined;
   await using control = new RunnerControl(fixtures, () => popups, () => workbench);
   const runnerUrl = await control.start();
+  const authorizationOrigins = [new URL(fixtures.authorizationServer.issuer).origin, fixtures.betterAuthServer.origin];
   // Awaited here, not returned: the fixtures and the runner are disposed when this function returns.
   return await runEditorTests({
     extensionDevelopmentPath: options.extensionDevelopmentPath,
@@ -246,17 +247,17 @@ export async function runEditorSuiteWithFixtures(options: FixtureSuiteOptions): 
     userSettings: options.userSettings ?? fixtures.userSettings,
     machineSettings: fixtures.machineSettings,
     // Opening the authorization server's pages is the sign-in itself; the link-protection modal would stop it.
-    codeServerArgs: ['--link-protection-trusted-domains', new URL(fixtures.authorizationServer.issuer).origin],
+    codeServerArgs: authorizationOrigins.flatMap((origin) => ['--link-protection-trusted-domains', origin]),
     isVerbose: options.isVerbose,
     timeoutMs: options.timeoutMs,
     onWorkbenchOpening: (session) => {
       workbench = session.workbench;
-      popups = new PopupDriver(session.context, new URL(fixtures.authorizationServer.issuer).origin, fixtures.config.login, log);
+      popups = new PopupDriver(session.context, authorizationOrigins, fixtures.config.login, log);
       popups.start();
     },
     afterSuite: async (session, editorLogs) => [
       ...await scanForLeakedTokens({
-        tokens: [...fixtures.issuedTokens.accessTokens, ...fixtures.issuedTokens.refreshTokens],
+        tokens: [fixtures.issuedTokens, fixtures.betterAuthIssuedTokens].flatMap((issued) => [...issued.accessTokens, ...issued.refreshTokens]),
         staticKeys: [fixtures.bearerServer.secret, fixtures.apiKeyServer.secret, fixtures.machineClientSecret],
         userDataDir: session.codeServer.userDataDir,
         workbench: session.workbench,

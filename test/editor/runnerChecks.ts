@@ -64,7 +64,8 @@ export class PopupDriver {
 
   constructor(
     private readonly context: BrowserContext,
-    private readonly authorizationServerOrigin: string,
+    /** Where the person signs in: the fixtures' authorization servers (oidc-provider, better-auth). */
+    private readonly authorizationServerOrigins: readonly string[],
     private readonly login: string,
     private readonly log: (message: string) => void,
   ) {}
@@ -73,7 +74,7 @@ export class PopupDriver {
   start(): void {
     this.context.on('request', (request) => {
       const url = new URL(request.url());
-      if (url.origin === this.authorizationServerOrigin && url.searchParams.has('redirect_uri') && url.searchParams.has('state')) this.lastAuthorizationRequest = url;
+      if (this.authorizationServerOrigins.includes(url.origin) && url.searchParams.has('redirect_uri') && url.searchParams.has('state')) this.lastAuthorizationRequest = url;
     });
     this.context.on('page', (page) => this.track(this.handle(page)));
   }
@@ -110,14 +111,15 @@ export class PopupDriver {
   private async finish(page: Page, record: PopupRecord): Promise<void> {
     if (page.isClosed()) return;
     if (this.mode === 'return-code') return this.returnCode(page, record);
-    if (new URL(page.url()).origin !== this.authorizationServerOrigin) {
+    const origin = new URL(page.url()).origin;
+    if (!this.authorizationServerOrigins.includes(origin)) {
       // E.g. the editor rewrote the URL (code-server's port proxy for localhost URLs): nobody can sign in there.
-      record.error = `the tab shows ${record.openedAt}, not the authorization server at ${this.authorizationServerOrigin}`;
+      record.error = `the tab shows ${record.openedAt}, not an authorization server at ${this.authorizationServerOrigins.join(' or ')}`;
       this.log(record.error);
       return;
     }
     try {
-      await completeAuthorizationInPage(page, { login: this.login, authorizationServerOrigin: this.authorizationServerOrigin });
+      await completeAuthorizationInPage(page, { login: this.login, authorizationServerOrigin: origin });
       record.finishedAt = page.isClosed() ? 'closed' : originAndPath(page.url());
       this.log(`the authorization server sent the tab to ${record.finishedAt}`);
     } catch (error) {
@@ -136,7 +138,8 @@ export class PopupDriver {
     const callback = new URL(request.searchParams.get('redirect_uri')!);
     callback.searchParams.append('code', this.returnedCode);
     callback.searchParams.append('state', request.searchParams.get('state')!);
-    callback.searchParams.append('iss', this.authorizationServerOrigin);
+    // The fixtures' oidc-provider, whose issuer is its origin: the one server 'return-code' is used with.
+    callback.searchParams.append('iss', request.origin);
     await page.goto(callback.href, { waitUntil: 'load' });
     record.finishedAt = originAndPath(page.url());
     this.log(`the tab went to the callback at ${record.finishedAt} with the test's code`);

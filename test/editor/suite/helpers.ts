@@ -29,6 +29,8 @@ export interface Config {
   readonly apiKeyHeader: string;
   readonly deviceServerUrl: string;
   readonly stepUpServerUrl: string;
+  /** Behind better-auth, whose sign-in and consent pages are its app's own. */
+  readonly betterAuthServerUrl: string;
   /** Accepts only DPoP-bound tokens. */
   readonly machineServerUrl: string;
   readonly machineClientId: string;
@@ -38,7 +40,7 @@ export interface Config {
 
 export function fixtureConfig(): Config {
   const config = readEditorTestConfig();
-  for (const name of ['serverUrl', 'loopbackServerUrl', 'login', 'issuer', 'bearerServerUrl', 'apiKeyServerUrl', 'apiKeyHeader', 'deviceServerUrl', 'stepUpServerUrl', 'machineServerUrl', 'machineClientId', 'onlyThroughProxy']) {
+  for (const name of ['serverUrl', 'loopbackServerUrl', 'login', 'issuer', 'bearerServerUrl', 'apiKeyServerUrl', 'apiKeyHeader', 'deviceServerUrl', 'stepUpServerUrl', 'betterAuthServerUrl', 'machineServerUrl', 'machineClientId', 'onlyThroughProxy']) {
     if (typeof config[name] !== 'string') throw new Error(`the runner gave no ${name}: run the suite through test/editor/runEditorTests.ts`);
   }
   return config as unknown as Config;

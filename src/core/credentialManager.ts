@@ -6,7 +6,7 @@ import type { DestinationPolicy } from './addresses';
 import type { ClientIdentities } from './clientIdentity';
 import { DpopKeys } from './dpop';
 import type { CredentialChange } from './events';
-import { KeyringError, isKeyringError, isTransient, toKeyringError } from './errors';
+import { KeyringError, isKeyringError, isRefusalWithoutErrorCode, isTransient, toKeyringError } from './errors';
 import type { HttpClient } from './http';
 import { refreshTokens, type TokenSet } from './oauthExchanges';
 import type { Clock, Logger } from './ports';
@@ -171,7 +171,7 @@ export class CredentialManager {
       const failure = toKeyringError(error, 'token refresh');
       const rotated = await this.rotatedMeanwhile(binding, latest);
       if (rotated) return rotated;
-      if (failure.code === 'invalid_grant' || failure.code === 'invalid_client') {
+      if (failure.code === 'invalid_grant' || failure.code === 'invalid_client' || isRefusalWithoutErrorCode(failure)) {
         if (failure.code === 'invalid_client' && client.origin === 'dynamic-registration') await this.deps.identities.forget(client);
         return this.markNeedsSignIn(binding, latest, failure.code, failure.message);
       }

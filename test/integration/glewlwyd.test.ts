@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { FileStore } from '../../src/node/fileStore';
 import { createChromiumTestBrowser, type ChromiumTestBrowser } from '../fixtures/chromiumTestBrowser';
 import { startGlewlwydServer, type GlewlwydServer } from '../fixtures/glewlwydServer';
+import { listenOnLoopback } from '../fixtures/listenOnLoopback';
 import { startSdkProtectedMcpServer, type SdkProtectedMcpServer } from '../fixtures/sdkProtectedMcpServer';
 import { createCliHarness, type CliHarness } from './cliHarness';
 import { startCli } from './cliProcess';
@@ -39,6 +40,12 @@ async function untilExpired(credential: StoredCredential): Promise<void> {
 /** glewlwyd's access tokens are JWTs (RFC 9068). */
 function claimsOf(accessToken: string): { aud?: string; scope?: string; cnf?: { jkt?: string } } {
   return JSON.parse(Buffer.from(accessToken.split('.')[1]!, 'base64url').toString()) as { aud?: string; scope?: string; cnf?: { jkt?: string } };
+}
+
+async function freePort(): Promise<number> {
+  const listener = await listenOnLoopback();
+  await listener.close();
+  return listener.port;
 }
 
 async function snapshot(directory: string): Promise<Map<string, string>> {
@@ -118,6 +125,17 @@ describe('glewlwyd 2.7 (Debian package)', function () {
     const claims = claimsOf((await storedCredential(cli)).accessToken);
     assert.equal(claims.aud, mcp.url);
     assert.equal(claims.scope, 'mcp:read');
+  });
+
+  // glewlwyd matches redirect URIs exactly, ports included (RFC 8252 §7.3 asks it to allow any loopback port), and
+  // MCP Keyring reuses the registration it made from the first port. This pins down how that fails today (issue #17).
+  it('fails today to sign in again from another loopback port: the registration names the first port only', async function () {
+    assert.equal((await cli.run('login', mcp.url, '--port', String(await freePort()), ...TIMEOUT)).code, 0);
+    const again = await cli.run('login', mcp.url, '--port', String(await freePort()), '--timeout', '15');
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /^mcp-keyring: timeout: no sign-in callback arrived within 15 s$/m);
+    assert.equal(cli.browserOpens, 2);
+    assert.equal(browser.lastFinalUrl, undefined, 'glewlwyd never sent the browser back');
   });
 
   it('refreshes after the access token expired, with no browser; the old token is refused and the refresh token rotated', async function () {

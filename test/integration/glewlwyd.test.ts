@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { FileStore } from '../../src/node/fileStore';
 import { createChromiumTestBrowser, type ChromiumTestBrowser } from '../fixtures/chromiumTestBrowser';
 import { startGlewlwydServer, type GlewlwydServer } from '../fixtures/glewlwydServer';
-import { listenOnLoopback } from '../fixtures/listenOnLoopback';
+import { freePort } from '../fixtures/listenOnLoopback';
 import { startSdkProtectedMcpServer, type SdkProtectedMcpServer } from '../fixtures/sdkProtectedMcpServer';
 import { createCliHarness, type CliHarness } from './cliHarness';
 import { startCli } from './cliProcess';
@@ -40,12 +40,6 @@ async function untilExpired(credential: StoredCredential): Promise<void> {
 /** glewlwyd's access tokens are JWTs (RFC 9068). */
 function claimsOf(accessToken: string): { aud?: string; scope?: string; cnf?: { jkt?: string } } {
   return JSON.parse(Buffer.from(accessToken.split('.')[1]!, 'base64url').toString()) as { aud?: string; scope?: string; cnf?: { jkt?: string } };
-}
-
-async function freePort(): Promise<number> {
-  const listener = await listenOnLoopback();
-  await listener.close();
-  return listener.port;
 }
 
 async function snapshot(directory: string): Promise<Map<string, string>> {

@@ -96,7 +96,7 @@ describe('glewlwyd 2.7 (Debian package)', function () {
     assert.match(result.stdout, /^echo — /m);
     assert.equal(cli.browserOpens, 1);
     const pages = browser.history.map((visit) => new URL(visit.url).pathname);
-    assert.deepEqual([...new Set(pages)], ['/api/oidc/auth', '/login.html'], 'its own login page, no other');
+    assert.deepEqual([...new Set(pages)], ['/login.html'], 'its own login page, no other');
     assert.match(browser.lastFinalUrl ?? '', /[?&]iss=/, 'RFC 9207: the issuer in the redirect');
     const status = await statusOf(cli);
     assert.equal(status.issuer, glewlwyd.issuer);
@@ -129,6 +129,7 @@ describe('glewlwyd 2.7 (Debian package)', function () {
     assert.equal(again.code, 1);
     assert.match(again.stderr, /^mcp-keyring: timeout: no sign-in callback arrived within 15 s$/m);
     assert.equal(cli.browserOpens, 2);
+    assert.equal(browser.history.at(-1)?.status, 403, 'glewlwyd refused the authorization request');
     assert.equal(browser.lastFinalUrl, undefined, 'glewlwyd never sent the browser back');
   });
 

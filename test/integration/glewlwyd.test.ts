@@ -26,6 +26,11 @@ interface StoredCredential {
   obtainedAt: number;
 }
 
+async function signIn(cli: CliHarness, ...options: string[]): Promise<void> {
+  const login = await cli.run('login', ...options, ...TIMEOUT);
+  assert.equal(login.code, 0, `${login.stderr} (pages: ${JSON.stringify(cli.browser.history.slice(-3))})`);
+}
+
 async function storedCredential(cli: CliHarness): Promise<StoredCredential> {
   const store = await FileStore.open(cli.storeDirectory);
   const [key] = await store.keys('credential:');
@@ -112,7 +117,7 @@ describe('glewlwyd 2.7 (Debian package)', function () {
   });
 
   it('calls a tool with the token glewlwyd issued for the MCP server (audience = its URL)', async function () {
-    assert.equal((await cli.run('login', mcp.url, ...TIMEOUT)).code, 0);
+    await signIn(cli, mcp.url);
     const echo = await cli.run('call', mcp.url, 'echo', '--args', '{"text":"through glewlwyd"}');
     assert.equal(echo.code, 0, echo.stderr);
     assert.equal(echo.stdout.trim(), 'through glewlwyd');
@@ -134,7 +139,7 @@ describe('glewlwyd 2.7 (Debian package)', function () {
   });
 
   it('refreshes after the access token expired, with no browser; the old token is refused and the refresh token rotated', async function () {
-    assert.equal((await cli.run('login', mcp.url, ...TIMEOUT)).code, 0);
+    await signIn(cli, mcp.url);
     const before = await storedCredential(cli);
     await untilExpired(before);
     assert.equal((await mcpAnswerTo(mcp, before.accessToken)).status, 401, 'glewlwyd\'s token really expired');
@@ -148,7 +153,7 @@ describe('glewlwyd 2.7 (Debian package)', function () {
   });
 
   it('refreshes once when two processes sharing a store ask at the same moment, and the credential works after', async function () {
-    assert.equal((await cli.run('login', mcp.url, ...TIMEOUT)).code, 0);
+    await signIn(cli, mcp.url);
     const before = await storedCredential(cli);
     await untilExpired(before);
     const runs = await Promise.all([1, 2].map(() => startCli(['token', mcp.url, '--store', cli.storeDirectory, '--no-browser'], { fromSource: true }).done));
@@ -161,7 +166,7 @@ describe('glewlwyd 2.7 (Debian package)', function () {
   });
 
   it('shows the stored sign-in in status without printing a secret', async function () {
-    assert.equal((await cli.run('login', mcp.url, ...TIMEOUT)).code, 0);
+    await signIn(cli, mcp.url);
     const status = await statusOf(cli);
     assert.equal(status.resource, mcp.url);
     assert.equal(status.hasRefreshToken, true);
@@ -174,7 +179,7 @@ describe('glewlwyd 2.7 (Debian package)', function () {
   });
 
   it('logs out by revoking at glewlwyd: the refresh token is dead there afterwards', async function () {
-    assert.equal((await cli.run('login', mcp.url, ...TIMEOUT)).code, 0);
+    await signIn(cli, mcp.url);
     const credential = await storedCredential(cli);
     const saved = await snapshot(cli.storeDirectory);
     const logout = await cli.run('logout', mcp.url);

@@ -97,7 +97,7 @@ describe('glewlwyd 2.7 (Debian package)', function () {
 
   it('lists the tools from a cold store: discovery from the 401, registration answered with 200, sign-in on its login page', async function () {
     const result = await cli.run('tools', mcp.url, ...TIMEOUT);
-    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.code, 0, `${result.stderr} (pages: ${JSON.stringify(browser.history.slice(-3))})`);
     assert.match(result.stdout, /^echo — /m);
     assert.equal(cli.browserOpens, 1);
     const pages = browser.history.map((visit) => new URL(visit.url).pathname);

@@ -6,7 +6,7 @@ import type { DestinationPolicy } from './addresses';
 import type { ClientIdentities } from './clientIdentity';
 import { DpopKeys } from './dpop';
 import type { CredentialChange } from './events';
-import { KeyringError, isKeyringError, isTransient, shortErrorCode, toKeyringError } from './errors';
+import { KeyringError, isKeyringError, isRefusalWithoutErrorCode, isTransient, shortErrorCode, toKeyringError } from './errors';
 import type { HttpClient } from './http';
 import { refreshTokens, type TokenSet } from './oauthExchanges';
 import type { Clock, Logger } from './ports';
@@ -169,7 +169,7 @@ export class CredentialManager {
       tokens = await refreshTokens(this.deps.http, policy, as, client, latest.refreshToken, resourceIndicatorOf(latest), undefined, dpop);
     } catch (error) {
       const failure = toKeyringError(error, 'token refresh');
-      const isRefusal = failure.code === 'invalid_grant' || failure.code === 'invalid_client';
+      const isRefusal = failure.code === 'invalid_grant' || failure.code === 'invalid_client' || isRefusalWithoutErrorCode(failure);
       // Only an outcome about to be written can overwrite what another holder of the lock wrote meanwhile.
       if (!isRefusal && !leavesGrantStanding(failure)) throw failure;
       const rotated = await this.rotatedMeanwhile(binding, latest, failure);

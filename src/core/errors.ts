@@ -128,6 +128,16 @@ function isInvalidArgument(error: TypeError): boolean {
   return code === 'ERR_INVALID_ARG_TYPE' || code === 'ERR_INVALID_ARG_VALUE';
 }
 
+/**
+ * A token endpoint's HTTP 400 that carries no OAuth error (glewlwyd refuses a revoked refresh token with an empty
+ * body). Every 400 RFC 6749 §5.2 allows is a refusal that asking again does not change, so for a refresh it means
+ * what `invalid_grant` means; unlike a garbled 200 or a 5xx, it is not read as an outage.
+ */
+export function isRefusalWithoutErrorCode(error: KeyringError): boolean {
+  const cause: unknown = error.cause;
+  return error.code === 'invalid_response' && cause instanceof oauth.OperationProcessingError && cause.cause instanceof Response && cause.cause.status === 400;
+}
+
 function isServerErrorStatus(error: oauth.OperationProcessingError): boolean {
   const cause: unknown = error.cause;
   return cause instanceof Response && cause.status >= 500;

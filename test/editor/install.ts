@@ -1,5 +1,6 @@
 // Installs, or reuses, what the real-editor tests need: Debian's Chromium (and the Kerberos headers one of
-// code-server's native modules builds against), then Node 24 and code-server inside the ignored .vscode-test/ cache.
+// code-server's native modules builds against), then Node 24 and code-server inside the ignored .vscode-test/ cache;
+// and glewlwyd, the authorization server the integration tests run from Debian's package.
 // `npm run demo` uses only the second half, which installs no system package, on any OS.
 // Idempotent: a warm run only checks versions. Run it directly with `node --import tsx test/editor/install.ts`.
 import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
@@ -11,7 +12,9 @@ import {
   nodeInstallDir, nodeVersion,
 } from './paths';
 
-const debianPackages = ['chromium', 'libkrb5-dev'];
+// glewlwyd needs one of dbconfig-{mysql,sqlite3,pgsql,no-thanks}; apt would pick MySQL's, and dbconfig would then try
+// to set up a database. The tests create their own sqlite database (test/fixtures/glewlwydServer.ts), so: no thanks.
+const debianPackages = ['chromium', 'libkrb5-dev', 'glewlwyd', 'dbconfig-no-thanks'];
 /** Written last, so a half-finished install (killed, out of disk) is detected and redone from scratch. */
 export const completeMarker = '.install-complete.json';
 
@@ -47,16 +50,25 @@ function missingDebianPackages(): string[] {
   });
 }
 
+/**
+ * glewlwyd's package asks whether to configure a database through dbconfig; its default ("Personalized") fails
+ * without one. The tests configure glewlwyd themselves (test/fixtures/glewlwydServer.ts), so the answer is no.
+ */
+const debconfAnswers = 'glewlwyd glewlwyd/config_type select No configuration\n';
+
+/** The command run as root: CI runs as root on a fresh machine; elsewhere, sudo without a password prompt is the only thing worth trying. */
+function asRoot(command: string, args: string[]): [string, string[]] {
+  return process.getuid?.() === 0 ? [command, args] : ['sudo', ['-n', command, ...args]];
+}
+
 async function ensureDebianPackages(): Promise<void> {
   const missing = missingDebianPackages();
   if (missing.length === 0) return;
-  // CI runs as root on a fresh machine; elsewhere, sudo without a password prompt is the only thing worth trying.
-  const asRoot = process.getuid?.() === 0 ? [] : ['sudo', '-n'];
   const aptGet = (...args: string[]): Promise<void> =>
-    run(asRoot[0] ?? 'apt-get', [...asRoot.slice(1), ...(asRoot.length ? ['apt-get'] : []), ...args], {
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
+    run(...asRoot('apt-get', args), { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
   log(`installing Debian packages: ${missing.join(' ')}`);
+  const preseed = spawnSync(...asRoot('debconf-set-selections', []), { input: debconfAnswers, encoding: 'utf8' });
+  if (preseed.status !== 0) throw new Error(`debconf-set-selections failed: ${preseed.stderr || preseed.error?.message}`);
   await aptGet('update', '-qq');
   await aptGet('install', '-y', '-qq', '--no-install-recommends', ...missing);
 }

@@ -28,9 +28,9 @@ export interface CliHarness {
   dispose(): Promise<void>;
 }
 
-export async function createCliHarness(browserOptions: TestBrowserOptions = {}, env: NodeJS.ProcessEnv = {}): Promise<CliHarness> {
+/** `browser` replaces the scripted HTML browser, e.g. with one in Chromium for sign-in pages written in JavaScript. */
+export async function createCliHarness(browserOptions: TestBrowserOptions = {}, env: NodeJS.ProcessEnv = {}, browser: TestBrowser = createTestBrowser(browserOptions)): Promise<CliHarness> {
   const storeDirectory = await mkdtemp(join(tmpdir(), 'mcp-keyring-test-'));
-  const browser = createTestBrowser(browserOptions);
   let transcript = '';
   const openedUrls: string[] = [];
   return {

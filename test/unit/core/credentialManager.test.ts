@@ -265,6 +265,16 @@ describe('CredentialManager', () => {
       assert.equal(h.tokenRequests.length, 1);
     });
 
+    it('marks the credential as needing sign-in on a 400 without an error body (glewlwyd, revoked refresh token)', async () => {
+      const h = harness([() => new Response(null, { status: 400 })]);
+      await h.repository.putCredential(credentialAged(h.clock, DUE_BUT_VALID));
+      await rejectsWithCode(h.manager.fresh(binding, h.context), 'needs_sign_in');
+      const stored = await h.stored();
+      assert.equal(stored?.needsSignIn, true);
+      assert.equal(stored?.refreshToken, 'refresh-1');
+      assert.deepEqual(stored?.lastRefresh, { at: h.clock.now(), outcome: 'rejected', code: 'invalid_response' });
+    });
+
     // The lock can be held twice (a SecretStorage lease race, a file lock taken over from a holder that stalled): the
     // winner's rotated refresh token must survive the loser's rejected refresh with the old one.
     it('uses the refresh token another lock holder rotated meanwhile instead of marking its own rejected one (invalid_grant)', async () => {

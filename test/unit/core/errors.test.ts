@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import * as oauth from 'oauth4webapi';
-import { KeyringError, isKeyringError, isTransient, shortErrorCode, toKeyringError, ErrorCodes, type ErrorCode } from '../../../src/core/errors';
+import { KeyringError, isKeyringError, isRefusalWithoutErrorCode, isTransient, shortErrorCode, toKeyringError, ErrorCodes, type ErrorCode } from '../../../src/core/errors';
 
 const as: oauth.AuthorizationServer = { issuer: 'https://as.example', token_endpoint: 'https://as.example/token' };
 const client: oauth.Client = { client_id: 'client-1' };
@@ -50,6 +50,15 @@ describe('toKeyringError', () => {
       assert.ok(mapped.message.startsWith('token refresh: '), mapped.message);
     });
   }
+
+  it('tells a 400 answer without an OAuth error (glewlwyd\'s refusal of a revoked refresh token) from a garbled answer', async () => {
+    const refusal = toKeyringError(await refreshFailure(400, '', ''), 'token refresh');
+    assert.equal(refusal.code, 'invalid_response');
+    assert.equal(isRefusalWithoutErrorCode(refusal), true);
+    for (const garbled of [await refreshFailure(200, 'not json'), await refreshFailure(502, '<html>bad gateway</html>', 'text/html')]) {
+      assert.equal(isRefusalWithoutErrorCode(toKeyringError(garbled, 'token refresh')), false);
+    }
+  });
 
   // oauth4webapi throws WWWAuthenticateChallengeError for a token endpoint answer carrying a WWW-Authenticate challenge
   // (RFC 6749 §5.2 requires one when HTTP Basic client authentication fails); it is not a (transient) network error.

@@ -1,7 +1,7 @@
 // Composition root of the extension: build the objects, register them, hand every disposable to its owner.
 import * as vscode from 'vscode';
 import type { CredentialChange } from './core/events';
-import { KeyringError } from './core/errors';
+import { KeyringError, shortErrorCode } from './core/errors';
 import { Keyring } from './core/keyring';
 import { lookupCheckedNetwork } from './core/lookupCheckedNetwork';
 import { systemClock, systemTimers } from './core/ports';
@@ -9,7 +9,6 @@ import { AuthorizingRelay } from './node/authorizingRelay';
 import { readSecretFile } from './node/readSecretFile';
 import { resolveHost } from './node/resolveHost';
 import { createApi, type McpKeyringApi } from './vscode/api';
-import { changeFromOtherWindow } from './vscode/storeChanges';
 import { KeyringAuthenticationProvider } from './vscode/authenticationProvider';
 import { CachedSecrets } from './vscode/cachedSecrets';
 import { ClientSecrets, GrantSecrets, StaticCredentials } from './vscode/serverSecrets';
@@ -106,6 +105,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<McpKey
     refreshBeforeExpirySeconds: () => vscode.workspace.getConfiguration(Settings.section).get(Settings.refreshBeforeExpirySeconds, 60),
     listCredentials: async () => (await keyring.status()).map((status) => ({
       serverUrl: status.serverUrl,
+      accountId: status.accountId,
       expiresAt: status.expiresAt,
       obtainedAt: status.obtainedAt ?? 0,
       needsSignIn: status.needsSignIn,
@@ -113,8 +113,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<McpKey
     })),
     // The scheduler decides when (refreshBeforeExpirySeconds, jitter); the engine refreshes now, or skips it when
     // another window has just done so.
-    refresh: async (serverUrl, signal) => {
-      await activity.run(serverUrl, 'refreshing', () => keyring.refresh(serverUrl, signal));
+    refresh: async (serverUrl, signal, account) => {
+      await activity.run(serverUrl, 'refreshing', () => keyring.refresh(serverUrl, { account, signal }));
     },
   }));
   own(vscode.workspace.onDidChangeConfiguration((event) => {
@@ -124,7 +124,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<McpKey
   // Credential changes from this window come from the engine; those from other windows through SecretStorage.
   const credentialChanges = own(new vscode.EventEmitter<CredentialChange>());
   own(keyring.onDidChangeCredentials((change) => credentialChanges.fire(change)));
-  own(store.onDidChangeInAnotherWindow((key) => void changeFromOtherWindow(keyring, key).then((change) => change && credentialChanges.fire(change))));
+  own(store.onDidChangeInAnotherWindow((key) => void keyring.changeOfStoreKey(key, registry.list().map((server) => server.canonicalUrl))
+    .then((change) => change && credentialChanges.fire(change), (error: unknown) => logger.warn(`[storeChanges] ${shortErrorCode(error)}`))));
   own(credentialChanges.event(() => void scheduler.reschedule()));
 
   const authProvider = own(new KeyringAuthenticationProvider(keyring, registry, signIns, credentialChanges.event, logger));

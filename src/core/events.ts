@@ -32,9 +32,12 @@ export class Emitter<T> {
   }
 }
 
-export type CredentialChangeKind = 'signedIn' | 'refreshed' | 'needsSignIn' | 'signedOut';
+/** `preferredChanged`: the server's preferred account is now another one (Switch Account). */
+export type CredentialChangeKind = 'signedIn' | 'refreshed' | 'needsSignIn' | 'signedOut' | 'preferredChanged';
 
 export interface CredentialChange {
   readonly serverUrl: string;
+  /** The account whose credential changed (its id, as in `CredentialStatus.accountId`); absent when unknown. */
+  readonly accountId?: string;
   readonly kind: CredentialChangeKind;
 }

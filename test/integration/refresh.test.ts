@@ -69,7 +69,7 @@ describe('refreshing short-lived tokens with rotation', function () {
     const keyring = await createTestKeyring(cli.storeDirectory, cli.browser);
     const before = as.requestCount('token');
     as.failNext('token', 1, 503);
-    await assert.rejects(keyring.refresh(mcp.url, AbortSignal.abort()), (error) => isKeyringError(error, 'cancelled'));
+    await assert.rejects(keyring.refresh(mcp.url, { signal: AbortSignal.abort() }), (error) => isKeyringError(error, 'cancelled'));
     assert.equal(as.requestCount('token'), before + 1, 'the refresh was sent once (it is never cut off) and not retried');
   });
 

@@ -45,7 +45,8 @@ export function createApi(keyring: Keyring, registry: ServerRegistry, signIns: S
     signOut: (serverUrl) => signOutIfSignedIn(keyring, serverUrl),
     onDidChangeCredentials,
     async listServers() {
-      const statuses = new Map((await keyring.status()).map((status) => [status.serverUrl, status]));
+      // A server is signed in as its preferred account; the others are the Accounts menu's and the view's.
+      const statuses = new Map((await keyring.status()).filter((status) => status.isPreferred).map((status) => [status.serverUrl, status]));
       return registry.list().map((server) => {
         const status = statuses.get(server.canonicalUrl);
         return {

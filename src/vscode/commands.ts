@@ -170,7 +170,7 @@ class KeyringCommands {
     const { accounts } = await listServerAccounts(this.deps.keyring, server);
     if (accounts.length <= 1) return 'all';
     const picked = await vscode.window.showQuickPick(
-      [...accounts.map((account) => ({ label: account.status.account, choice: account.status as ServerAccount['status'] | 'all' })), { label: vscode.l10n.t('All accounts'), choice: 'all' as const }],
+      [...accounts.map((account) => ({ label: account.status.account, choice: account.status })), { label: vscode.l10n.t('All accounts'), choice: 'all' as const }],
       { title: vscode.l10n.t('Sign out of {0} as whom?', displayName(server.entry)) },
     );
     return picked?.choice;

@@ -395,15 +395,18 @@ export class Keyring {
   }
 
   /** Every account of one server, or of every server, the preferred account of each server first. */
-  async status(serverUrl?: string): Promise<CredentialStatus[]> {
-    if (serverUrl !== undefined) return this.statusesOf(canonicalServerUrl(parseServerUrl(serverUrl)));
+  async status(serverUrl?: string, account?: string): Promise<CredentialStatus[]> {
+    if (serverUrl !== undefined) return this.statusesOf(canonicalServerUrl(parseServerUrl(serverUrl)), account);
     const servers = [...new Set((await this.repository.listAllCredentials()).map((credential) => credential.serverUrl))].sort();
-    return (await Promise.all(servers.map((server) => this.statusesOf(server)))).flat();
+    return (await Promise.all(servers.map((server) => this.statusesOf(server, account)))).flat();
   }
 
-  private async statusesOf(canonical: string): Promise<CredentialStatus[]> {
-    const ordered = inPreferenceOrder(await this.identified(canonical), await this.repository.getPreferred(canonical));
-    return Promise.all(ordered.map(async ({ id, credential }, index) => {
+  /** The server's accounts, the preferred one first; only the one `account` names, if given. */
+  private async statusesOf(canonical: string, account?: string): Promise<CredentialStatus[]> {
+    const accounts = await this.identified(canonical);
+    const named = account === undefined ? undefined : findAccount(accounts, account);
+    const ordered = inPreferenceOrder(accounts, await this.repository.getPreferred(canonical));
+    return Promise.all(ordered.filter((each) => account === undefined || each === named).map(async ({ id, credential }) => {
       const client = await this.repository.getClient(credential.issuer, credential.clientId);
       return {
         serverUrl: credential.serverUrl,
@@ -413,7 +416,7 @@ export class Keyring {
         clientOrigin: client?.origin,
         account: credential.account,
         accountId: id,
-        isPreferred: index === 0,
+        isPreferred: id === ordered[0]!.id,
         scopes: credential.scopes,
         expiresAt: credential.expiresAt,
         obtainedAt: credential.obtainedAt,
@@ -488,6 +491,9 @@ export class Keyring {
     const accountId = await this.settleAccounts(credential);
     this.logger.info(`[signIn] signed in to ${canonical}`);
     this.changes.fire({ serverUrl: canonical, accountId, kind: 'signedIn' });
+    if (options.account !== undefined && !findAccount(await identify([credential]), options.account)) {
+      throw new KeyringError('account_mismatch', `signed in to ${canonical} as ${credential.account}, not as ${options.account}; that account was kept`);
+    }
     return credential;
   }
 
@@ -582,13 +588,15 @@ export class Keyring {
     };
   }
 
-  private signInIfAllowed(url: URL, options: TokenOptions, challenge: Challenge | undefined, refusal: KeyringError): Promise<Credential> {
+  private async signInIfAllowed(url: URL, options: TokenOptions, challenge: Challenge | undefined, refusal: KeyringError): Promise<Credential> {
     // A machine grant needs no person, so it runs even where a browser sign-in may not.
     if (!options.interactive && !options.grant) {
       options.onSignInNeeded?.(options.scopes);
-      return Promise.reject(refusal);
+      throw refusal;
     }
-    return challenge ? this.signInWith(url, options, challenge) : this.signIn(url.href, options);
+    // A named account is signed in afresh (the browser's session may be another account's), and must be the one named.
+    const forAccount = options.account === undefined ? options : { ...options, anotherAccount: true };
+    return challenge ? this.signInWith(url, forAccount, challenge) : this.signIn(url.href, forAccount);
   }
 
   /** The caller's options over the server's configured ones; the client configuration merges field by field. */

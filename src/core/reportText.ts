@@ -6,7 +6,7 @@ export function formatStatus(statuses: readonly CredentialStatus[], now: number)
   if (statuses.length === 0) return 'No credentials stored.';
   return statuses.map((status) => [
     status.serverUrl,
-    `  account:   ${status.account}`,
+    `  account:   ${status.account}${status.isPreferred ? ' (preferred)' : ''}`,
     `  issuer:    ${status.issuer}`,
     `  client:    ${status.clientId}${status.clientOrigin ? ` (${status.clientOrigin})` : ''}`,
     `  resource:  ${status.resource}`,

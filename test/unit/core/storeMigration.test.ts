@@ -29,7 +29,7 @@ describe('moving records of the previous store layout', function () {
     const [moved, ...others] = await repository.listCredentials(serverUrl);
     assert.equal(others.length, 0);
     assert.deepEqual(moved, { ...legacyCredential, serverUrl });
-    assert.deepEqual(await repository.getPreferred(serverUrl), { serverUrl, accountId: await accountId(moved!) });
+    assert.deepEqual(await repository.getPreferred(serverUrl), { serverUrl, accountId: await accountId(moved) });
   });
 
   it('leaves no key holding the URL behind, keeps client records, and forgets the cached discovery', async function () {

@@ -27,8 +27,9 @@ export interface McpKeyringApi {
    */
   signIn(serverUrl: string): Promise<void>;
   /**
-   * Signs out of the server without asking (the caller asks, if it should): revokes at the server where it offers
-   * revocation, forgets the credential in any case, and fires `onDidChangeCredentials`. Not signed in: nothing to do.
+   * Signs out of every account of the server without asking (the caller asks, if it should): revokes at the server
+   * where it offers revocation, forgets the credentials in any case, and fires `onDidChangeCredentials`. Not signed
+   * in: nothing to do.
    */
   signOut(serverUrl: string): Promise<void>;
   readonly onDidChangeCredentials: vscode.Event<CredentialChange>;

@@ -1,7 +1,7 @@
 // Composition root of the extension: build the objects, register them, hand every disposable to its owner.
 import * as vscode from 'vscode';
 import type { CredentialChange } from './core/events';
-import { KeyringError } from './core/errors';
+import { KeyringError, shortErrorCode } from './core/errors';
 import { Keyring } from './core/keyring';
 import { lookupCheckedNetwork } from './core/lookupCheckedNetwork';
 import { systemClock, systemTimers } from './core/ports';
@@ -10,7 +10,6 @@ import { readSecretFile } from './node/readSecretFile';
 import { createRequestNetwork } from './node/requestNetwork';
 import { resolveHost } from './node/resolveHost';
 import { createApi, type McpKeyringApi } from './vscode/api';
-import { changeFromOtherWindow } from './vscode/storeChanges';
 import { KeyringAuthenticationProvider } from './vscode/authenticationProvider';
 import { CachedSecrets } from './vscode/cachedSecrets';
 import { ClientSecrets, GrantSecrets, StaticCredentials } from './vscode/serverSecrets';
@@ -89,7 +88,8 @@ export function activate(context: vscode.ExtensionContext): McpKeyringApi {
   const credentialChanges = own(new vscode.EventEmitter<CredentialChange>());
   const announce = (change: CredentialChange) => credentialChanges.fire(change);
   own(keyring.onDidChangeCredentials(announce));
-  own(store.onDidChangeInAnotherWindow((key) => void changeFromOtherWindow(keyring, key).then((change) => change && announce(change))));
+  own(store.onDidChangeInAnotherWindow((key) => void keyring.changeOfStoreKey(key, registry.list().map((server) => server.canonicalUrl))
+    .then((change) => change && announce(change), (error: unknown) => logger.warn(`[storeChanges] ${shortErrorCode(error)}`))));
 
   const settingsPurge = own(new SettingsPurge({
     registry,
@@ -119,6 +119,7 @@ export function activate(context: vscode.ExtensionContext): McpKeyringApi {
     refreshBeforeExpirySeconds: () => vscode.workspace.getConfiguration(Settings.section).get(Settings.refreshBeforeExpirySeconds, 60),
     listCredentials: async () => (await keyring.status()).map((status) => ({
       serverUrl: status.serverUrl,
+      accountId: status.accountId,
       expiresAt: status.expiresAt,
       obtainedAt: status.obtainedAt ?? 0,
       needsSignIn: status.needsSignIn,
@@ -126,8 +127,8 @@ export function activate(context: vscode.ExtensionContext): McpKeyringApi {
     })),
     // The scheduler decides when (refreshBeforeExpirySeconds, jitter); the engine refreshes now, or skips it when
     // another window has just done so.
-    refresh: async (serverUrl, signal) => {
-      await activity.run(serverUrl, 'refreshing', () => keyring.refresh(serverUrl, signal));
+    refresh: async (serverUrl, signal, account) => {
+      await activity.run(serverUrl, 'refreshing', () => keyring.refresh(serverUrl, { account, signal }));
     },
   }));
   own(vscode.workspace.onDidChangeConfiguration((event) => {

@@ -50,7 +50,7 @@ export interface CrashSafetyResult extends StopTally {
 
 /** Marks the stored credential expired, so the next `token` run must refresh. */
 async function expireStoredCredential(store: FileStore): Promise<void> {
-  for (const key of await store.keys('credential:')) {
+  for (const key of await store.keys('credential/')) {
     const record = JSON.parse((await store.get(key))!) as { expiresAt?: number; obtainedAt: number };
     await store.set(key, JSON.stringify({ ...record, obtainedAt: Date.now() - 120_000, expiresAt: Date.now() - 60_000 }));
   }

@@ -16,11 +16,15 @@ Commands:
   tools    <server-url>                        list the server's tools (signs in when the server asks for it)
   call     <server-url> <tool> [--args JSON]   call a tool, print its result
   token    <server-url>                        print a valid access token (refreshing or signing in as needed)
-  status   [<server-url>]                      what is stored: issuer, client, scopes, expiry, refresh state
-  logout   <server-url>                        revoke and forget
+  status   [<server-url>]                      what is stored for every account: issuer, client, scopes, expiry,
+                                               refresh state, and which account is preferred
+  logout   <server-url>                        revoke and forget (every account, unless --account names one)
   diagnose <server-url>                        every discovery step: URL, status, what was learned
 
 Options:
+  --account <label>             which of the server's accounts (its label, as status shows it); without it, the
+                                server's preferred account (the first one signed in). login --account signs in
+                                afresh as that account, next to those already signed in
   --client-id <id>              a client registered at the authorization server
   --client-secret <secret>      its secret (or the environment variable MCP_KEYRING_CLIENT_SECRET)
   --client-auth <method>        ${CLIENT_AUTH_METHODS.join(' | ')}
@@ -72,6 +76,8 @@ const DEFAULT_REQUEST_TIMEOUT_SECONDS = 10;
 export interface CliOptions {
   readonly command: Command;
   readonly serverUrl?: string;
+  /** Which of the server's accounts; undefined: its preferred one (login: whoever signs in). */
+  readonly account?: string;
   readonly toolName?: string;
   readonly toolArgs: Record<string, unknown>;
   /** The client configuration; a private key is named by `privateKeyFile` and read when the keyring is built. */
@@ -116,6 +122,8 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   const allowed = command === 'status' ? 1 : expected;
   if (rest.length < expected || rest.length > allowed) throw new KeyringError('usage', `${command} takes ${command === 'call' ? '<server-url> <tool>' : command === 'status' ? 'at most one <server-url>' : 'one <server-url>'}`);
   if (values.args !== undefined && command !== 'call') throw new KeyringError('usage', '--args is only for the call command');
+  if (values.account !== undefined && command === 'diagnose') throw new KeyringError('usage', '--account is not for diagnose, which signs nobody in');
+  if (values.account !== undefined && values.account.trim() === '') throw new KeyringError('usage', '--account needs a label');
   if (values.device && !SIGN_IN_COMMANDS.has(command)) throw new KeyringError('usage', '--device is only for login, tools, call and token');
   const timeoutSeconds = values.timeout === undefined ? undefined : parsePositiveNumber(values.timeout, '--timeout');
   const client = clientConfig(values, env);
@@ -128,6 +136,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     options: {
       command,
       serverUrl: rest[0],
+      account: values.account,
       toolName: rest[1],
       toolArgs: values.args === undefined ? {} : parseToolArgs(values.args),
       client: { ...client, signingAlg: grantOptions.signingAlg },
@@ -157,6 +166,7 @@ function parseRaw(argv: readonly string[]) {
     allowPositionals: true,
     strict: true,
     options: {
+      account: { type: 'string' },
       'client-id': { type: 'string' },
       'client-secret': { type: 'string' },
       'client-auth': { type: 'string' },

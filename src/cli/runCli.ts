@@ -82,6 +82,9 @@ export async function runCli(argv: readonly string[], rawIo: CliIo): Promise<num
       dpop: options.dpop,
       grant: options.grant && toMachineGrant(options.grant, readSecret),
       flow: options.device ? 'device' : undefined,
+      account: options.account,
+      // Signing in as a named account asks for a fresh login: the browser may be signed in as another one.
+      anotherAccount: options.account !== undefined,
       signal: io.interruption,
     };
     const keyring = await createNodeKeyring(options, {
@@ -143,13 +146,14 @@ async function runCommand(keyring: Keyring, options: CliOptions, signIn: SignInO
       return;
     }
     case 'status': {
-      const statuses = await keyring.status(options.serverUrl);
+      const statuses = await keyring.status(options.serverUrl, options.account);
       print(statuses, () => formatStatus(statuses, now()));
       return;
     }
     case 'logout': {
-      const result = await keyring.signOut(serverUrl);
-      print(result, () => (result.revoked.length > 0 ? `Signed out of ${redactUrl(serverUrl)}; revoked the ${result.revoked.join(' and ').replace(/_/g, ' ')}.` : `Signed out of ${redactUrl(serverUrl)}${result.revocationSupported ? ` (revocation failed: ${result.revocationError ?? 'unknown'})` : ' (the server offers no revocation)'}.`));
+      const result = await keyring.signOut(serverUrl, { account: options.account, signal: io.interruption });
+      const who = `${redactUrl(serverUrl)} as ${result.accounts.join(', ')}`;
+      print(result, () => (result.revoked.length > 0 ? `Signed out of ${who}; revoked the ${result.revoked.join(' and ').replace(/_/g, ' ')}.` : `Signed out of ${who}${result.revocationSupported ? ` (revocation failed: ${result.revocationError ?? 'unknown'})` : ' (the server offers no revocation)'}.`));
       return;
     }
     case 'diagnose': {

@@ -1,10 +1,23 @@
-// A human label for whoever signed in, read from the ID token or a JWT access token. The token's signature is
-// not checked here: the label is for display and for telling accounts apart, never for an access decision.
+// Who signed in: a human label and, where the tokens say, the subject, read from the ID token or a JWT access token.
+// The ID token came from the token endpoint over TLS, which OpenID Connect Core §3.1.3.7 accepts in place of its
+// signature; a JWT access token's signature is not checked. Both only tell a server's accounts apart and label them,
+// never decide access: a server that lies about them confuses only its own accounts.
 import type { TokenSet } from './oauthExchanges';
+
+/** The account the tokens belong to: its label, and its `sub` when the tokens name one. */
+export function accountOf(tokens: TokenSet, issuer: string): { readonly account: string; readonly subject?: string } {
+  const subject = subjectOf(tokens.idTokenClaims) ?? subjectOf(decodeJwtPayload(tokens.accessToken));
+  return subject === undefined ? { account: accountLabel(tokens, issuer) } : { account: accountLabel(tokens, issuer), subject };
+}
+
+function subjectOf(claims: Readonly<Record<string, unknown>> | undefined): string | undefined {
+  const sub = claims?.sub;
+  return typeof sub === 'string' && sub.length > 0 && sub.length <= 256 ? sub : undefined;
+}
 
 const LABEL_CLAIMS = ['preferred_username', 'email', 'name', 'username', 'sub'] as const;
 
-export function accountLabel(tokens: TokenSet, issuer: string): string {
+function accountLabel(tokens: TokenSet, issuer: string): string {
   const fromId = tokens.idTokenClaims ? pickLabel(tokens.idTokenClaims) : undefined;
   const fromAccessToken = pickLabel(decodeJwtPayload(tokens.accessToken));
   return fromId ?? fromAccessToken ?? hostOf(issuer);

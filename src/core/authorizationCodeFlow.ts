@@ -36,6 +36,12 @@ export interface AuthorizationRequestInput {
   readonly signal?: AbortSignal;
 }
 
+/** What only a browser sign-in can ask of the authorization server: which account, or another one. */
+export interface AccountChoice {
+  readonly loginHint?: string;
+  readonly isAnotherAccount?: boolean;
+}
+
 export interface AuthorizationResult {
   readonly tokens: TokenSet;
   readonly client: ClientRecord;
@@ -44,17 +50,17 @@ export interface AuthorizationResult {
 export class AuthorizationCodeFlow {
   constructor(private readonly deps: AuthorizationCodeFlowDeps) {}
 
-  run(input: AuthorizationRequestInput): Promise<AuthorizationResult> {
+  run(input: AuthorizationRequestInput & AccountChoice): Promise<AuthorizationResult> {
     return withFreshRegistrationOnce(this.deps.identities, this.deps.logger, () => this.attempt(input));
   }
 
-  private async attempt(input: AuthorizationRequestInput): Promise<AuthorizationResult | StaleRegistration> {
+  private async attempt(input: AuthorizationRequestInput & AccountChoice): Promise<AuthorizationResult | StaleRegistration> {
     const { as, policy, signal } = input;
     const registeredLoopbackPorts = await this.deps.identities.registeredLoopbackPorts(as.issuer);
     const receiver = await this.deps.createReceiver({ serverUrl: input.serverUrl, issuer: as.issuer, registeredLoopbackPorts });
     try {
       const client = await this.deps.identities.resolve(as, input.client, receiver.redirectUri, policy, signal);
-      const pending = await buildAuthorizationRequest(as, client, { redirectUri: receiver.redirectUri, scopes: input.scopes, resource: input.resource, extraParameters: input.extraParameters });
+      const pending = await buildAuthorizationRequest(as, client, { redirectUri: receiver.redirectUri, scopes: input.scopes, resource: input.resource, extraParameters: input.extraParameters, loginHint: input.loginHint, isAnotherAccount: input.isAnotherAccount });
       const callbackUrl = await this.waitWhileBrowsing(receiver, pending.state, pending.url, signal).catch(async (error: unknown) => {
         throw withMetadataDocumentHint(await this.afterNoCallback(error, client), client, receiver.redirectUri);
       });

@@ -11,7 +11,7 @@ import type { HttpClient } from './http';
 import { refreshTokens, type TokenSet } from './oauthExchanges';
 import type { Clock, Logger } from './ports';
 import { backoffDelay, isInRetryPause, isRefreshDue, isStillValid } from './refreshPolicy';
-import { credentialKey, resourceIndicatorOf, type ClientRecord, type Credential, type KeyringRepository, type ServerBinding } from './records';
+import { accountId, credentialKey, resourceIndicatorOf, type AccountRef, type ClientRecord, type Credential, type KeyringRepository } from './records';
 
 export interface RefreshContext {
   readonly as: oauth.AuthorizationServer;
@@ -39,6 +39,9 @@ export interface CredentialManagerDeps {
 
 const DEFAULT_IN_FLIGHT_PATIENCE_MS = 1_000;
 
+/** What a new sign-in's credential is stored under and issued by. */
+export type NewCredentialIdentity = Pick<Credential, 'serverUrl' | 'resource' | 'issuer' | 'clientId' | 'account' | 'subject'>;
+
 /**
  * How a credential without a refresh token gets new tokens without a person: a machine grant run again. Given the
  * stored credential so that a DPoP-bound one keeps its key.
@@ -65,14 +68,16 @@ export class CredentialManager {
     this.inFlightPatienceMs = deps.inFlightPatienceMs ?? DEFAULT_IN_FLIGHT_PATIENCE_MS;
   }
 
-  /** Builds and stores the credential from a completed sign-in. */
-  async storeNew(binding: ServerBinding, tokens: TokenSet, requestedScopes: readonly string[], resourceIndicator: string | undefined): Promise<Credential> {
+  /** Builds and stores the credential from a completed sign-in, replacing only the same account's. */
+  async storeNew(identity: NewCredentialIdentity, tokens: TokenSet, requestedScopes: readonly string[], resourceIndicator: string | undefined): Promise<Credential> {
     const now = this.deps.clock.now();
     const credential: Credential = {
-      resource: binding.resource,
-      issuer: binding.issuer,
-      clientId: binding.clientId,
-      account: binding.account,
+      serverUrl: identity.serverUrl,
+      resource: identity.resource,
+      issuer: identity.issuer,
+      clientId: identity.clientId,
+      account: identity.account,
+      ...(identity.subject === undefined ? {} : { subject: identity.subject }),
       accessToken: tokens.accessToken,
       refreshToken: tokens.refreshToken,
       tokenType: tokens.tokenType,
@@ -81,7 +86,7 @@ export class CredentialManager {
       expiresAt: expiry(tokens, now),
       obtainedAt: now,
       needsSignIn: false,
-      ...(resourceIndicator === binding.resource ? {} : { resourceIndicator: resourceIndicator ?? null }),
+      ...(resourceIndicator === identity.resource ? {} : { resourceIndicator: resourceIndicator ?? null }),
     };
     await this.deps.repository.putCredential(credential);
     return credential;
@@ -92,7 +97,7 @@ export class CredentialManager {
    * trigger refreshes `token` now — because the server refused it, or because someone asked — unless another caller
    * already replaced it. `renew` serves credentials that have no refresh token (machine grants).
    */
-  async fresh(binding: ServerBinding, context: () => Promise<RefreshContext>, trigger: RefreshTrigger = DUE, renew?: TokenRenewal): Promise<Credential> {
+  async fresh(binding: AccountRef, context: () => Promise<RefreshContext>, trigger: RefreshTrigger = DUE, renew?: TokenRenewal): Promise<Credential> {
     const rejectedToken = trigger.kind === 'due' ? undefined : trigger.token;
     const stored = await this.deps.repository.getCredential(binding);
     if (!stored) throw notSignedIn(binding);
@@ -103,13 +108,14 @@ export class CredentialManager {
     if (rejectedToken === undefined && isStillValid(stored, now) && isInRetryPause(stored, now)) return stored;
     // A refresh already under way usually answers at once, and its token is the freshest to hand out; but a slow one
     // (a stalled token endpoint) keeps no caller waiting long while the current token still works.
-    const running = this.inflight.get(credentialKey(binding));
+    const key = await credentialKey(binding);
+    const running = this.inflight.get(key);
     if (rejectedToken === undefined && running && isStillValid(stored, now)) return settledWithin(running, this.inFlightPatienceMs, stored);
     if (rejectedToken !== undefined && stored.accessToken !== rejectedToken && isStillValid(stored, now)) return stored;
-    return this.refreshWithRetries(binding, context, trigger, renew);
+    return this.refreshWithRetries(key, binding, context, trigger, renew);
   }
 
-  private async refreshWithRetries(binding: ServerBinding, context: () => Promise<RefreshContext>, trigger: RefreshTrigger, renew: TokenRenewal | undefined): Promise<Credential> {
+  private async refreshWithRetries(key: string, binding: AccountRef, context: () => Promise<RefreshContext>, trigger: RefreshTrigger, renew: TokenRenewal | undefined): Promise<Credential> {
     const attempts = this.deps.refreshAttempts ?? 3;
     // The caller's signal also cancels the backoff; it is kept from the context a refresh obtained, rather than
     // building the context again (which may mean discovery requests) just to wait.
@@ -121,7 +127,7 @@ export class CredentialManager {
     };
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.refreshOnce(binding, contextNotingSignal, trigger, renew);
+        return await this.refreshOnce(key, binding, contextNotingSignal, trigger, renew);
       } catch (error) {
         if (!isKeyringError(error) || !isTransient(error) || attempt + 1 >= attempts) throw error;
         const delay = backoffDelay(attempt);
@@ -131,19 +137,18 @@ export class CredentialManager {
     }
   }
 
-  /** Single-flight: concurrent callers for one credential share one refresh. */
-  private refreshOnce(binding: ServerBinding, context: () => Promise<RefreshContext>, trigger: RefreshTrigger, renew: TokenRenewal | undefined): Promise<Credential> {
-    const key = credentialKey(binding);
+  /** Single-flight: concurrent callers for one credential (`key`) share one refresh. */
+  private refreshOnce(key: string, binding: AccountRef, context: () => Promise<RefreshContext>, trigger: RefreshTrigger, renew: TokenRenewal | undefined): Promise<Credential> {
     const running = this.inflight.get(key);
     if (running) return running;
-    const refresh = this.deps.repository.store
-      .withLock(key, () => this.refreshLocked(binding, context, trigger, renew))
+    const refresh = this.deps.repository
+      .withCredentialLock(binding, () => this.refreshLocked(binding, context, trigger, renew))
       .finally(() => this.inflight.delete(key));
     this.inflight.set(key, refresh);
     return refresh;
   }
 
-  private async refreshLocked(binding: ServerBinding, context: () => Promise<RefreshContext>, trigger: RefreshTrigger, renew: TokenRenewal | undefined): Promise<Credential> {
+  private async refreshLocked(binding: AccountRef, context: () => Promise<RefreshContext>, trigger: RefreshTrigger, renew: TokenRenewal | undefined): Promise<Credential> {
     const rejectedToken = trigger.kind === 'due' ? undefined : trigger.token;
     // Another process may have refreshed while we waited for the lock; with rotation its refresh token is the only valid one.
     const latest = await this.deps.repository.getCredential(binding);
@@ -192,7 +197,7 @@ export class CredentialManager {
    * A machine grant run again in place of a refresh. A refused grant (a rejected assertion, a revoked client) is
    * final and reported as itself, not as an expired sign-in, since no person can fix it by signing in.
    */
-  private async renewLocked(binding: ServerBinding, latest: Credential, renew: TokenRenewal, wasRejected: boolean): Promise<Credential> {
+  private async renewLocked(binding: AccountRef, latest: Credential, renew: TokenRenewal, wasRejected: boolean): Promise<Credential> {
     this.deps.logger.info(`[refresh] renewing the credential for ${binding.serverUrl} with its grant`);
     let tokens: TokenSet;
     try {
@@ -211,7 +216,7 @@ export class CredentialManager {
     return this.storeRenewed(binding, latest, tokens);
   }
 
-  private async storeRenewed(binding: ServerBinding, latest: Credential, tokens: TokenSet): Promise<Credential> {
+  private async storeRenewed(binding: AccountRef, latest: Credential, tokens: TokenSet): Promise<Credential> {
     const refreshedAt = this.deps.clock.now();
     const { dpopKey: previousKey, ...unbound } = latest;
     const updated: Credential = {
@@ -228,7 +233,7 @@ export class CredentialManager {
       needsSignIn: false,
     };
     await this.deps.repository.putCredential(updated);
-    this.deps.onChange?.({ serverUrl: binding.serverUrl, kind: 'refreshed' });
+    this.deps.onChange?.({ serverUrl: binding.serverUrl, accountId: await accountId(binding), kind: 'refreshed' });
     return updated;
   }
 
@@ -237,7 +242,7 @@ export class CredentialManager {
    * twice (a SecretStorage lease race, a file lock taken over from a holder that stalled); the winner's refresh token
    * is then the only valid one, and writing this refresh's outcome over it would lose the sign-in.
    */
-  private async rotatedMeanwhile(binding: ServerBinding, latest: Credential, failure: KeyringError): Promise<Credential | undefined> {
+  private async rotatedMeanwhile(binding: AccountRef, latest: Credential, failure: KeyringError): Promise<Credential | undefined> {
     let current: Credential | undefined;
     try {
       current = await this.deps.repository.getCredential(binding);
@@ -254,9 +259,9 @@ export class CredentialManager {
   }
 
   /** Kept for display and for a later sign-in's context; never silently deleted. */
-  private async markNeedsSignIn(binding: ServerBinding, credential: Credential, code: string, reason: string): Promise<never> {
+  private async markNeedsSignIn(binding: AccountRef, credential: Credential, code: string, reason: string): Promise<never> {
     await this.deps.repository.putCredential({ ...credential, needsSignIn: true, lastRefresh: { at: this.deps.clock.now(), outcome: 'rejected', code } });
-    this.deps.onChange?.({ serverUrl: binding.serverUrl, kind: 'needsSignIn' });
+    this.deps.onChange?.({ serverUrl: binding.serverUrl, accountId: await accountId(binding), kind: 'needsSignIn' });
     this.deps.logger.warn(`[refresh] ${reason}; marked as needing sign-in`);
     throw new KeyringError('needs_sign_in', `the sign-in has expired (${code}); sign in again`);
   }
@@ -270,11 +275,11 @@ function leavesGrantStanding(failure: KeyringError): boolean {
   return isTransient(failure) || failure.code === 'invalid_response';
 }
 
-function notSignedIn(binding: ServerBinding): KeyringError {
-  return new KeyringError('not_signed_in', `not signed in to ${binding.serverUrl}`);
+function notSignedIn(binding: AccountRef): KeyringError {
+  return new KeyringError('not_signed_in', `not signed in to ${binding.serverUrl} as ${binding.account}`);
 }
 
-function signInExpired(binding: ServerBinding): KeyringError {
+function signInExpired(binding: AccountRef): KeyringError {
   return new KeyringError('needs_sign_in', `the sign-in to ${binding.serverUrl} has expired; sign in again`);
 }
 

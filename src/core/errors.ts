@@ -35,6 +35,7 @@ export const ErrorCodes = [
   'step_up_exhausted',
   'unauthorized',
   'not_signed_in',
+  'account_mismatch',
   'store_failed',
   'mcp_failed',
 ] as const;

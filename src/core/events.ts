@@ -32,10 +32,15 @@ export class Emitter<T> {
   }
 }
 
-/** `purged`: everything kept for the server, its secrets too, is deleted (the editor's settings entry left or changed). */
-export type CredentialChangeKind = 'signedIn' | 'refreshed' | 'needsSignIn' | 'signedOut' | 'purged';
+/**
+ * `purged`: everything kept for the server, its secrets too, is deleted (the editor's settings entry left or changed).
+ * `preferredChanged`: the server's preferred account is now another one (Switch Account).
+ */
+export type CredentialChangeKind = 'signedIn' | 'refreshed' | 'needsSignIn' | 'signedOut' | 'purged' | 'preferredChanged';
 
 export interface CredentialChange {
   readonly serverUrl: string;
+  /** The account whose credential changed (its id, as in `CredentialStatus.accountId`); absent when unknown. */
+  readonly accountId?: string;
   readonly kind: CredentialChangeKind;
 }

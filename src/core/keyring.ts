@@ -1,7 +1,8 @@
 // The engine's public face: sign in, hand out fresh tokens, authorize an MCP client's requests, sign out, and
 // explain. Composes discovery, client identity, the code flow and the credential manager over injected ports.
 import { createAuthorizedFetch, type CredentialSource } from './authorizedFetch';
-import { accountLabel } from './account';
+import { accountOf } from './account';
+import { findAccount, identify, inPreferenceOrder, preferredAmong, staleAfterSignIn, type IdentifiedAccount } from './accounts';
 import type { DestinationPolicy } from './addresses';
 import { AuthorizationCodeFlow, type AuthorizationRequestInput } from './authorizationCodeFlow';
 import { findAuthorizationChallenge, parseChallenges, type Challenge } from './challenge';
@@ -18,7 +19,8 @@ import { requestMachineTokens, type MachineGrant } from './machineGrants';
 import { revokeToken, type TokenSet } from './oauthExchanges';
 import { silentLogger, systemClock, type Clock, type FetchFn, type KeyringStore, type Logger, type Network, type OpenUrl, type CreateReceiver, type ShowDeviceCode } from './ports';
 import { assertPkceAdvertised } from './pkceSupport';
-import { credentialKey, resourceIndicatorOf, KeyringRepository, type ClientOrigin, type ClientRecord, type Credential, type ServerBinding, type StoredDiscovery } from './records';
+import { accountId, decodeStoreKey, KeyringRepository, resourceIndicatorOf, serverKeyId, type ClientOrigin, type ClientRecord, type Credential, type StoredDiscovery } from './records';
+import { migrateLegacyRecords } from './storeMigration';
 import { redactingLogger } from './redact';
 import { serverResourceIndicator } from './resourceIndicator';
 import { parseScope, selectScopes } from './scopes';
@@ -85,6 +87,16 @@ export interface SignInOptions {
    * may be presented there, and belongs to it from then on.
    */
   readonly acceptIssuer?: string;
+  /**
+   * The account meant, by its label, subject or id. Getting a token uses that stored account instead of the server's
+   * preferred one; a sign-in passes it to the authorization server as a hint (OpenID Connect `login_hint`).
+   */
+  readonly account?: string;
+  /**
+   * Add another account: the authorization server is asked to sign in afresh (OpenID Connect `prompt=login`) rather
+   * than reuse the browser's session, which would sign in the same account again.
+   */
+  readonly anotherAccount?: boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -108,13 +120,19 @@ export interface ProbeResult {
   readonly authorizationChallenge?: Challenge;
 }
 
+/** One account of one server, as stored: no token in it. */
 export interface CredentialStatus {
   readonly serverUrl: string;
   readonly resource: string;
   readonly issuer: string;
   readonly clientId: string;
   readonly clientOrigin?: ClientOrigin;
+  /** The account's label. */
   readonly account: string;
+  /** The account's opaque id: stable, unique within the server, safe to show or put in an id. */
+  readonly accountId: string;
+  /** The server's preferred account: the one used when no caller names one. */
+  readonly isPreferred: boolean;
   readonly scopes: readonly string[];
   readonly expiresAt?: number;
   readonly obtainedAt?: number;
@@ -125,7 +143,22 @@ export interface CredentialStatus {
   readonly lastRefresh?: Credential['lastRefresh'];
 }
 
+/** The accounts of one server, from stored state only (no request): the preferred one first, then the others by label. */
+export interface ServerAccounts {
+  readonly serverUrl: string;
+  readonly preferred?: CredentialStatus;
+  readonly accounts: readonly CredentialStatus[];
+}
+
+export interface SignOutOptions {
+  /** The account to sign out of (label, subject or id); without it, every account of the server. */
+  readonly account?: string;
+  readonly signal?: AbortSignal;
+}
+
 export interface SignOutResult {
+  /** The labels of the accounts signed out. */
+  readonly accounts: readonly string[];
   readonly revoked: readonly ('refresh_token' | 'access_token')[];
   readonly revocationSupported: boolean;
   readonly revocationError?: string;
@@ -163,7 +196,7 @@ export class Keyring {
     this.clock = deps.clock ?? systemClock;
     const now = () => this.clock.now();
     this.http = new HttpClient({ network: deps.network, logger: this.logger, timeoutMs: deps.timeoutMs, allowInsecureLoopback: deps.allowInsecureLoopback });
-    this.repository = new KeyringRepository(deps.store);
+    this.repository = new KeyringRepository(deps.store, migrateLegacyRecords(deps.store, this.logger));
     this.discoverer = new Discoverer(this.http, now);
     this.discoveries = new DiscoveryCache(this.discoverer, this.repository, now, deps.discoveryTtlMs);
     this.identities = new ClientIdentities(this.http, this.repository, now);
@@ -224,22 +257,60 @@ export class Keyring {
    */
   async resetRegistration(serverUrl: string): Promise<void> {
     const canonical = canonicalServerUrl(parseServerUrl(serverUrl));
-    const issuer = (await this.repository.getServer(canonical))?.issuer ?? (await this.discoveries.stored(canonical))?.authorizationServer.issuer;
+    const issuer = (await this.repository.listCredentials(canonical))[0]?.issuer ?? (await this.discoveries.stored(canonical))?.authorizationServer.issuer;
     for (const client of issuer ? await this.repository.listClients(issuer) : []) {
       if (client.origin !== 'pre-registered') await this.repository.deleteClient(client.issuer, client.clientId);
     }
     await this.discoveries.invalidate(canonical);
   }
 
-  /** Refreshes now, due or not (the user asked); a credential that cannot be refreshed is marked as needing sign-in. */
-  async refresh(serverUrl: string, signal?: AbortSignal): Promise<Credential> {
+  /**
+   * Refreshes one account's credential now, due or not (the user asked, or the background scheduler); the preferred
+   * account's when none is named. A credential that cannot be refreshed is marked as needing sign-in.
+   */
+  async refresh(serverUrl: string, options: { readonly account?: string; readonly signal?: AbortSignal } = {}): Promise<Credential> {
     const url = parseServerUrl(serverUrl);
-    const binding = await this.repository.getServer(canonicalServerUrl(url));
-    if (!binding) throw new KeyringError('not_signed_in', `not signed in to ${canonicalServerUrl(url)}`);
-    const current = await this.repository.getCredential(binding);
+    const { signal } = options;
+    const account = await this.requireAccount(canonicalServerUrl(url), options.account);
     // A server configured with a machine grant renews by running it again when it has no refresh token.
-    const renewal = this.renewalFor(url, binding, await this.withServerOptions<TokenOptions>(url, { interactive: false, signal }));
-    return this.credentials.fresh(binding, () => this.refreshContext(url, binding, signal), { kind: 'forced', token: current?.accessToken ?? '' }, renewal);
+    const renewal = this.renewalFor(url, account, await this.withServerOptions<TokenOptions>(url, { interactive: false, signal }));
+    return this.credentials.fresh(account, () => this.refreshContext(url, account, signal), { kind: 'forced', token: account.accessToken }, renewal);
+  }
+
+  /** A server's accounts from stored state alone: what the view and the Accounts menu show, with no request made. */
+  async accounts(serverUrl: string): Promise<ServerAccounts> {
+    const canonical = canonicalServerUrl(parseServerUrl(serverUrl));
+    const accounts = await this.statusesOf(canonical);
+    return { serverUrl: canonical, preferred: accounts.find((account) => account.isPreferred), accounts };
+  }
+
+  /**
+   * What a change of a store record made elsewhere (another editor window) means here. A deleted record no longer
+   * names its server, so the server is looked for among `serverUrls` and those with credentials.
+   */
+  async changeOfStoreKey(key: string, serverUrls: readonly string[]): Promise<CredentialChange | undefined> {
+    const subject = decodeStoreKey(key);
+    if (subject.kind === 'other') return undefined;
+    const candidates = new Set([...serverUrls, ...(await this.repository.listAllCredentials()).map((credential) => credential.serverUrl)]);
+    let serverUrl: string | undefined;
+    for (const candidate of candidates) if ((await serverKeyId(candidate)) === subject.serverId) serverUrl = candidate;
+    if (serverUrl === undefined) return undefined;
+    if (subject.kind === 'preferred') return { serverUrl, kind: 'preferredChanged' };
+    const account = (await this.identified(serverUrl)).find(({ id }) => id === subject.accountId)?.credential;
+    // A credential never refreshed yet was just signed in.
+    const kind = !account ? 'signedOut' : account.needsSignIn ? 'needsSignIn' : account.lastRefresh ? 'refreshed' : 'signedIn';
+    return { serverUrl, accountId: subject.accountId, kind };
+  }
+
+  /** Makes an account the server's preferred one, for every caller that names none (remembered in the store). */
+  async setPreferredAccount(serverUrl: string, account: string): Promise<CredentialStatus> {
+    const canonical = canonicalServerUrl(parseServerUrl(serverUrl));
+    const chosen = findAccount(await this.identified(canonical), account);
+    if (!chosen) throw notSignedInAs(canonical, account);
+    await this.repository.putPreferred({ serverUrl: canonical, accountId: chosen.id });
+    this.logger.info(`[accounts] ${canonical} now uses another preferred account`);
+    this.changes.fire({ serverUrl: canonical, accountId: chosen.id, kind: 'preferredChanged' });
+    return (await this.statusesOf(canonical)).find((status) => status.accountId === chosen.id)!;
   }
 
   /** Stops announcing changes; the keyring is not used after this. */
@@ -256,8 +327,8 @@ export class Keyring {
   async getAccessToken(serverUrl: string, requested: TokenOptions): Promise<Credential> {
     const url = parseServerUrl(serverUrl);
     const options = await this.withServerOptions(url, requested);
-    const binding = await this.repository.getServer(canonicalServerUrl(url));
-    if (!binding) return this.signInIfAllowed(url, options, undefined, new KeyringError('not_signed_in', `not signed in to ${canonicalServerUrl(url)}`));
+    const binding = await this.selectAccount(canonicalServerUrl(url), options.account);
+    if (!binding) return this.signInIfAllowed(url, options, undefined, notSignedInAs(canonicalServerUrl(url), options.account));
     // Another configured client is a new identity, not a renewal of the stored one: the person named the client to
     // use, and a credential of a registration (or of another client) is not it.
     if (options.client?.clientId !== undefined && options.client.clientId !== binding.clientId) {
@@ -276,7 +347,7 @@ export class Keyring {
     const url = parseServerUrl(serverUrl);
     const canonical = canonicalServerUrl(url);
     const source: CredentialSource = {
-      current: async () => ((await this.repository.getServer(canonical)) ? this.getAccessToken(serverUrl, { ...options, interactive: false }).catch((error: unknown) => this.tolerateMissing(error)) : undefined),
+      current: async () => ((await this.selectAccount(canonical, options.account)) ? this.getAccessToken(serverUrl, { ...options, interactive: false }).catch((error: unknown) => this.tolerateMissing(error)) : undefined),
       recoverFromUnauthorized: async (rejected, challenge, isSecondTry) => this.recoverFromUnauthorized(url, rejected, challenge, isSecondTry, await this.withServerOptions(url, options)),
       refusedFreshToken: async () => refusedFreshToken(await this.withServerOptions(url, options)),
       stepUp: async (scopes, challenge) => this.signInIfAllowed(url, { ...(await this.withServerOptions(url, options)), scopes }, challenge, new KeyringError('insufficient_scope', 'the server requires more scope than was granted')),
@@ -284,59 +355,98 @@ export class Keyring {
     return createAuthorizedFetch(url, source, this.deps.fetch, this.dpopKeys);
   }
 
-  /** Revokes at the server when it offers revocation (refresh token first), then forgets locally whatever happened. */
-  async signOut(serverUrl: string, signal?: AbortSignal): Promise<SignOutResult> {
+  /**
+   * Signs out of one account (or of every account of the server): revokes at the server when it offers revocation
+   * (refresh token first), then forgets that credential locally whatever happened. Other accounts stay signed in.
+   */
+  async signOut(serverUrl: string, options: SignOutOptions = {}): Promise<SignOutResult> {
     const url = parseServerUrl(serverUrl);
     const canonical = canonicalServerUrl(url);
-    const binding = await this.repository.getServer(canonical);
-    if (!binding) throw new KeyringError('not_signed_in', `not signed in to ${canonical}`);
-    const credential = await this.repository.getCredential(binding);
-    const revoked: ('refresh_token' | 'access_token')[] = [];
+    const accounts = await this.identified(canonical);
+    const chosen = options.account === undefined ? accounts : accounts.filter((account) => account === findAccount(accounts, options.account!));
+    if (chosen.length === 0) throw notSignedInAs(canonical, options.account);
+    const revoked = new Set<'refresh_token' | 'access_token'>();
     let revocationSupported = false;
     let revocationError: string | undefined;
-    try {
-      if (credential) {
-        const context = await this.refreshContext(url, binding, signal);
-        revocationSupported = Boolean(context.as.revocation_endpoint);
-        if (credential.refreshToken && (await revokeToken(this.http, context.policy, context.as, context.client, credential.refreshToken, 'refresh_token', signal))) revoked.push('refresh_token');
-        if (await revokeToken(this.http, context.policy, context.as, context.client, credential.accessToken, 'access_token', signal)) revoked.push('access_token');
-      }
-    } catch (error) {
-      revocationError = toKeyringError(error, 'sign-out').message;
-      this.logger.warn(`[signOut] revocation failed (${revocationError}); forgetting the credential anyway`);
+    for (const { id, credential } of chosen) {
+      const outcome = await this.revoke(url, credential, options.signal);
+      outcome.revoked.forEach((kind) => revoked.add(kind));
+      revocationSupported ||= outcome.revocationSupported;
+      revocationError ??= outcome.revocationError;
+      await this.repository.deleteCredential(credential);
+      this.changes.fire({ serverUrl: canonical, accountId: id, kind: 'signedOut' });
     }
-    await this.repository.deleteCredential(binding);
-    await this.repository.deleteServer(canonical);
-    await this.discoveries.invalidate(canonical);
-    this.changes.fire({ serverUrl: canonical, kind: 'signedOut' });
-    return { revoked, revocationSupported, revocationError };
+    const preferred = await this.repository.getPreferred(canonical);
+    if (chosen.some((account) => account.id === preferred?.accountId)) await this.repository.deletePreferred(canonical);
+    if (chosen.length === accounts.length) await this.discoveries.invalidate(canonical);
+    return { accounts: chosen.map(({ credential }) => credential.account), revoked: [...revoked], revocationSupported, revocationError };
   }
 
-  async status(serverUrl?: string): Promise<CredentialStatus[]> {
-    const bindings = serverUrl
-      ? [await this.repository.getServer(canonicalServerUrl(parseServerUrl(serverUrl)))].filter((binding): binding is ServerBinding => binding !== undefined)
-      : await this.repository.listServers();
-    const statuses: CredentialStatus[] = [];
-    for (const binding of bindings) {
-      const credential = await this.repository.getCredential(binding);
-      const client = await this.repository.getClient(binding.issuer, binding.clientId);
-      statuses.push({
-        serverUrl: binding.serverUrl,
-        resource: binding.resource,
-        issuer: binding.issuer,
-        clientId: binding.clientId,
-        clientOrigin: client?.origin,
-        account: binding.account,
-        scopes: credential?.scopes ?? [],
-        expiresAt: credential?.expiresAt,
-        obtainedAt: credential?.obtainedAt,
-        hasRefreshToken: Boolean(credential?.refreshToken),
-        dpopBound: Boolean(credential?.dpopKey),
-        needsSignIn: credential?.needsSignIn ?? true,
-        lastRefresh: credential?.lastRefresh,
-      });
+  private async revoke(url: URL, credential: Credential, signal: AbortSignal | undefined): Promise<Omit<SignOutResult, 'accounts'>> {
+    const revoked: ('refresh_token' | 'access_token')[] = [];
+    let revocationSupported = false;
+    try {
+      const context = await this.refreshContext(url, credential, signal);
+      revocationSupported = Boolean(context.as.revocation_endpoint);
+      if (credential.refreshToken && (await revokeToken(this.http, context.policy, context.as, context.client, credential.refreshToken, 'refresh_token', signal))) revoked.push('refresh_token');
+      if (await revokeToken(this.http, context.policy, context.as, context.client, credential.accessToken, 'access_token', signal)) revoked.push('access_token');
+      return { revoked, revocationSupported };
+    } catch (error) {
+      const revocationError = toKeyringError(error, 'sign-out').message;
+      this.logger.warn(`[signOut] revocation failed (${revocationError}); forgetting the credential anyway`);
+      return { revoked, revocationSupported, revocationError };
     }
-    return statuses;
+  }
+
+  /** Every account of one server, or of every server, the preferred account of each server first. */
+  async status(serverUrl?: string, account?: string): Promise<CredentialStatus[]> {
+    if (serverUrl !== undefined) return this.statusesOf(canonicalServerUrl(parseServerUrl(serverUrl)), account);
+    const servers = [...new Set((await this.repository.listAllCredentials()).map((credential) => credential.serverUrl))].sort();
+    return (await Promise.all(servers.map((server) => this.statusesOf(server, account)))).flat();
+  }
+
+  /** The server's accounts, the preferred one first; only the one `account` names, if given. */
+  private async statusesOf(canonical: string, account?: string): Promise<CredentialStatus[]> {
+    const accounts = await this.identified(canonical);
+    const named = account === undefined ? undefined : findAccount(accounts, account);
+    const ordered = inPreferenceOrder(accounts, await this.repository.getPreferred(canonical));
+    return Promise.all(ordered.filter((each) => account === undefined || each === named).map(async ({ id, credential }) => {
+      const client = await this.repository.getClient(credential.issuer, credential.clientId);
+      return {
+        serverUrl: credential.serverUrl,
+        resource: credential.resource,
+        issuer: credential.issuer,
+        clientId: credential.clientId,
+        clientOrigin: client?.origin,
+        account: credential.account,
+        accountId: id,
+        isPreferred: id === ordered[0]!.id,
+        scopes: credential.scopes,
+        expiresAt: credential.expiresAt,
+        obtainedAt: credential.obtainedAt,
+        hasRefreshToken: Boolean(credential.refreshToken),
+        dpopBound: Boolean(credential.dpopKey),
+        needsSignIn: credential.needsSignIn,
+        lastRefresh: credential.lastRefresh,
+      };
+    }));
+  }
+
+  private async identified(canonical: string): Promise<IdentifiedAccount[]> {
+    return identify(await this.repository.listCredentials(canonical));
+  }
+
+  /** The stored account a caller means: the one named, else the server's preferred one. */
+  private async selectAccount(canonical: string, selector: string | undefined): Promise<Credential | undefined> {
+    const accounts = await this.identified(canonical);
+    const chosen = selector === undefined ? preferredAmong(accounts, await this.repository.getPreferred(canonical)) : findAccount(accounts, selector);
+    return chosen?.credential;
+  }
+
+  private async requireAccount(canonical: string, selector: string | undefined): Promise<Credential> {
+    const account = await this.selectAccount(canonical, selector);
+    if (!account) throw notSignedInAs(canonical, selector);
+    return account;
   }
 
   /** Every discovery step, fresh (no cache), with what was learned and why it moved on. Never throws for server faults. */
@@ -385,18 +495,23 @@ export class Keyring {
     }
     await this.discoveries.remember(discovery, challenge);
     await this.identities.remember(record);
-    const binding: ServerBinding = { serverUrl: canonical, resource: discovery.resource, issuer: as.issuer, clientId: record.clientId, account: accountLabel(tokens, as.issuer) };
-    const credential = await this.credentials.storeNew(binding, tokens, scopes, resource);
-    await this.replaceBinding(binding);
+    const identity = { serverUrl: canonical, resource: discovery.resource, issuer: as.issuer, clientId: record.clientId, ...accountOf(tokens, as.issuer) };
+    const credential = await this.credentials.storeNew(identity, tokens, scopes, resource);
+    const accountId = await this.settleAccounts(credential);
     this.logger.info(`[signIn] signed in to ${canonical}`);
-    this.changes.fire({ serverUrl: canonical, kind: 'signedIn' });
+    this.changes.fire({ serverUrl: canonical, accountId, kind: 'signedIn' });
+    if (options.account !== undefined && !findAccount(await identify([credential]), options.account)) {
+      throw new KeyringError('account_mismatch', `signed in to ${canonical} as ${credential.account}, not as ${options.account}; that account was kept`);
+    }
     return credential;
   }
 
   /** The person approves: in the browser the code flow sends them to, or wherever they enter a device's code. */
   private async runInteractiveFlow(input: AuthorizationRequestInput, options: SignInOptions): Promise<{ tokens: TokenSet; client: ClientRecord }> {
     this.logger.info(`[signIn] signing in to ${input.serverUrl} at ${input.as.issuer}`);
-    const run = options.flow === 'device' ? this.deviceFlow.run({ ...input, showDeviceCode: options.showDeviceCode }) : this.codeFlow.run(input);
+    const run = options.flow === 'device'
+      ? this.deviceFlow.run({ ...input, showDeviceCode: options.showDeviceCode })
+      : this.codeFlow.run({ ...input, loginHint: options.account, isAnotherAccount: options.anotherAccount });
     return run.catch((error: unknown) => {
       throw input.scopes.length === 0 && isKeyringError(error, 'access_denied')
         ? new KeyringError('access_denied', `${error.message}; no scope was requested because the server suggested none — name the scopes to request`, { cause: error, missing: 'scopes' })
@@ -415,22 +530,24 @@ export class Keyring {
    * refresh that failed, a step-up), as long as the authorization server is the same.
    */
   private async boundPreRegisteredClient(serverUrl: string, issuer: string): Promise<Partial<ClientConfig>> {
-    const binding = await this.repository.getServer(serverUrl);
-    if (!binding || binding.issuer !== issuer) return {};
-    const client = await this.repository.getClient(binding.issuer, binding.clientId);
-    if (client?.origin !== 'pre-registered') return {};
-    return { clientId: client.clientId, clientSecret: client.clientSecret, privateKey: client.privateKey, signingAlg: client.signingAlg, authMethod: client.authMethod };
+    for (const account of await this.repository.listCredentials(serverUrl)) {
+      if (account.issuer !== issuer) continue;
+      const client = await this.repository.getClient(account.issuer, account.clientId);
+      if (client?.origin !== 'pre-registered') continue;
+      return { clientId: client.clientId, clientSecret: client.clientSecret, privateKey: client.privateKey, signingAlg: client.signingAlg, authMethod: client.authMethod };
+    }
+    return {};
   }
 
   /**
-   * A configured client belongs to the authorization server it first signed in at (recorded in the server's binding):
+   * A configured client belongs to the authorization server it first signed in at (recorded in the server's credentials):
    * a server that names another one later gets neither its secret, nor its key, nor an assertion, until the person
    * confirms the new issuer.
    */
   private async assertClientBelongsTo(serverUrl: string, clientId: string | undefined, issuer: string, acceptedIssuer: string | undefined): Promise<void> {
     if (clientId === undefined || issuer === acceptedIssuer) return;
-    const binding = await this.repository.getServer(serverUrl);
-    if (!binding || binding.clientId !== clientId || binding.issuer === issuer) return;
+    const binding = (await this.repository.listCredentials(serverUrl)).find((account) => account.clientId === clientId && account.issuer !== issuer);
+    if (!binding) return;
     throw new KeyringError(
       'issuer_changed',
       `${serverUrl} now names the authorization server ${issuer} instead of ${binding.issuer}, where its configured client is registered; nothing was sent to it`,
@@ -438,11 +555,18 @@ export class Keyring {
     );
   }
 
-  /** Points the server at its new credential and purges the one it replaces, so nothing is orphaned. */
-  private async replaceBinding(binding: ServerBinding): Promise<void> {
-    const previous = await this.repository.getServer(binding.serverUrl);
-    await this.repository.putServer(binding);
-    if (previous && credentialKey(previous) !== credentialKey(binding)) await this.repository.deleteCredential(previous);
+  /**
+   * After a sign-in: purges the credentials it made stale, so nothing is orphaned, and makes the account the server's
+   * preferred one when it has none yet. Returns the account's id.
+   */
+  private async settleAccounts(signedIn: Credential): Promise<string> {
+    const ownId = await accountId(signedIn);
+    const stale = staleAfterSignIn(await this.identified(signedIn.serverUrl), signedIn).filter((account) => account.id !== ownId);
+    for (const { credential } of stale) await this.repository.deleteCredential(credential);
+    const preferred = await this.repository.getPreferred(signedIn.serverUrl);
+    const remaining = await this.identified(signedIn.serverUrl);
+    if (!remaining.some((account) => account.id === preferred?.accountId)) await this.repository.putPreferred({ serverUrl: signedIn.serverUrl, accountId: ownId });
+    return ownId;
   }
 
   private async recoverFromUnauthorized(url: URL, rejected: Credential | undefined, challenge: Challenge | undefined, isSecondTry: boolean, options: TokenOptions): Promise<Credential> {
@@ -451,7 +575,7 @@ export class Keyring {
     const namesOtherMetadata = cached !== undefined && !agreesWithChallenge(cached, challenge);
     // A second 401 for a fresh token, or a challenge pointing elsewhere: what we know about the server is stale.
     if (isSecondTry || namesOtherMetadata) await this.discoveries.invalidate(canonical);
-    const binding = await this.repository.getServer(canonical);
+    const binding = rejected && (await this.repository.getCredential(rejected));
     if (rejected && binding && !isSecondTry && !namesOtherMetadata) {
       try {
         return await this.credentials.fresh(binding, () => this.refreshContext(url, binding, options.signal), { kind: 'rejected', token: rejected.accessToken }, this.renewalFor(url, binding, options));
@@ -463,7 +587,7 @@ export class Keyring {
   }
 
   /** For a caller with a machine grant: run it again when the credential has no refresh token to renew it with. */
-  private renewalFor(url: URL, binding: ServerBinding, options: TokenOptions): TokenRenewal | undefined {
+  private renewalFor(url: URL, binding: Credential, options: TokenOptions): TokenRenewal | undefined {
     const { grant } = options;
     if (!grant) return undefined;
     return async (latest) => {
@@ -473,13 +597,15 @@ export class Keyring {
     };
   }
 
-  private signInIfAllowed(url: URL, options: TokenOptions, challenge: Challenge | undefined, refusal: KeyringError): Promise<Credential> {
+  private async signInIfAllowed(url: URL, options: TokenOptions, challenge: Challenge | undefined, refusal: KeyringError): Promise<Credential> {
     // A machine grant needs no person, so it runs even where a browser sign-in may not.
     if (!options.interactive && !options.grant) {
       options.onSignInNeeded?.(options.scopes);
-      return Promise.reject(refusal);
+      throw refusal;
     }
-    return challenge ? this.signInWith(url, options, challenge) : this.signIn(url.href, options);
+    // A named account is signed in afresh (the browser's session may be another account's), and must be the one named.
+    const forAccount = options.account === undefined ? options : { ...options, anotherAccount: true };
+    return challenge ? this.signInWith(url, forAccount, challenge) : this.signIn(url.href, forAccount);
   }
 
   /** The caller's options over the server's configured ones; the client configuration merges field by field. */
@@ -495,7 +621,7 @@ export class Keyring {
   }
 
   /** What a refresh or revocation needs: the bound issuer's metadata and client. A changed issuer means a new sign-in. */
-  private async refreshContext(url: URL, binding: ServerBinding, signal?: AbortSignal): Promise<RefreshContext> {
+  private async refreshContext(url: URL, binding: Credential, signal?: AbortSignal): Promise<RefreshContext> {
     const discovery = (await this.discoveries.stored(binding.serverUrl)) ?? (await this.rediscover(url, binding.serverUrl, signal));
     if (discovery.authorizationServer.issuer !== binding.issuer) {
       throw new KeyringError('needs_sign_in', `${binding.serverUrl} now uses another authorization server; sign in again`);
@@ -577,4 +703,8 @@ function describeClientOptions(discovery: StoredDiscovery): string {
     ...(as.registration_endpoint ? ['dynamic client registration is available'] : []),
   ];
   return offered.length > 0 ? offered.join('; ') : 'no registration: a pre-registered client id is needed';
+}
+
+function notSignedInAs(serverUrl: string, account: string | undefined): KeyringError {
+  return new KeyringError('not_signed_in', account === undefined ? `not signed in to ${serverUrl}` : `not signed in to ${serverUrl} as ${account}`);
 }

@@ -36,7 +36,7 @@ export interface TokenSet {
 export async function buildAuthorizationRequest(
   as: oauth.AuthorizationServer,
   client: ClientRecord,
-  request: { redirectUri: string; scopes: readonly string[]; resource: string | undefined; extraParameters?: Readonly<Record<string, string>> },
+  request: { redirectUri: string; scopes: readonly string[]; resource: string | undefined; extraParameters?: Readonly<Record<string, string>>; loginHint?: string; isAnotherAccount?: boolean },
 ): Promise<PendingAuthorization> {
   const codeVerifier = oauth.generateRandomCodeVerifier();
   const state = oauth.generateRandomState();
@@ -52,8 +52,13 @@ export async function buildAuthorizationRequest(
   params.set('state', state);
   if (request.resource !== undefined) params.set('resource', request.resource);
   if (request.scopes.length > 0) params.set('scope', formatScope(request.scopes));
+  // OpenID Connect Core §3.1.2.1; a plain OAuth server ignores both (RFC 6749 §3.1). Another account needs a fresh
+  // login: the browser's session at the server would sign in the same account again.
+  if (request.loginHint !== undefined) params.set('login_hint', request.loginHint);
+  const prompts = request.isAnotherAccount ? ['login'] : [];
   // OpenID providers honour offline_access only together with prompt=consent (OpenID Connect Core §11).
-  if (request.scopes.includes(OFFLINE_ACCESS) && as.scopes_supported?.includes('openid')) params.set('prompt', 'consent');
+  if (request.scopes.includes(OFFLINE_ACCESS) && as.scopes_supported?.includes('openid')) prompts.push('consent');
+  if (prompts.length > 0) params.set('prompt', prompts.join(' '));
   return { url, state, codeVerifier, redirectUri: request.redirectUri, scopes: request.scopes, resource: request.resource };
 }
 

@@ -27,11 +27,20 @@ export interface ClientRecord {
 
 export type RefreshOutcome = 'ok' | 'retrying' | 'rejected';
 
+/**
+ * One account's credential for one MCP server. A server has one per account signed in to it; the account is told
+ * apart by `subject` (the `sub` the authorization server signed in) where known, else by its label.
+ */
 export interface Credential {
+  /** The canonical URL of the MCP server this credential serves. */
+  readonly serverUrl: string;
   readonly resource: string;
   readonly issuer: string;
   readonly clientId: string;
+  /** The label people see: a user name or e-mail address from the tokens, else the issuer's host. */
   readonly account: string;
+  /** The `sub` of the account at `issuer`; absent where the tokens named none, and in credentials older than accounts. */
+  readonly subject?: string;
   readonly accessToken: string;
   readonly refreshToken?: string;
   /** `bearer` or `dpop` (lower case, as oauth4webapi normalises it). */
@@ -58,13 +67,13 @@ export function resourceIndicatorOf(credential: Pick<Credential, 'resource' | 'r
   return credential.resourceIndicator ?? undefined;
 }
 
-/** Which credential serves a server URL, and what was learned about the server when it was obtained. */
-export interface ServerBinding {
+/** What names one account's credential of one server: the server, the authorization server and the account there. */
+export type AccountRef = Pick<Credential, 'serverUrl' | 'issuer' | 'account' | 'subject'>;
+
+/** The account a server uses when nobody names one: for the relay, the editor's MCP client and other extensions. */
+export interface PreferredAccount {
   readonly serverUrl: string;
-  readonly resource: string;
-  readonly issuer: string;
-  readonly clientId: string;
-  readonly account: string;
+  readonly accountId: string;
 }
 
 /** A discovery result kept between runs; its `storedAt` decides whether it is still fresh. */
@@ -91,123 +100,193 @@ export interface StoredDiscovery {
 /** A challenge as kept: its token68 credentials, if any, are not. */
 export type AnnouncedChallenge = Pick<Challenge, 'scheme' | 'params'>;
 
-export function credentialKey(parts: Pick<Credential, 'resource' | 'issuer' | 'clientId' | 'account'>): string {
-  return `${CREDENTIAL_KEY_PREFIX}${JSON.stringify([parts.resource, parts.issuer, parts.clientId, parts.account])}`;
+/**
+ * Store keys name a server and an account by digests, never by the server's URL (whose query may carry a key) nor by
+ * the account's name: `credential/<server id>/<account id>`, `preferred/<server id>`, `discovery/<server id>`. Two
+ * URLs that differ only in their query have different ids. Client records stay keyed by issuer and client id.
+ */
+const CREDENTIAL_PREFIX = 'credential/';
+const PREFERRED_PREFIX = 'preferred/';
+const DISCOVERY_PREFIX = 'discovery/';
+const ID_HEX_LENGTH = 32;
+
+/** An opaque, stable id of a server (its canonical URL) in store keys and anything else that must not show the URL. */
+export async function serverKeyId(canonicalUrl: string): Promise<string> {
+  return digest(canonicalUrl);
 }
 
-const SERVER_KEY_PREFIX = 'server:';
-const CREDENTIAL_KEY_PREFIX = 'credential:';
+/** An opaque, stable id of an account at an authorization server: its subject where known, else its label. */
+export function accountId(account: Pick<AccountRef, 'issuer' | 'account' | 'subject'>): Promise<string> {
+  return digest(JSON.stringify([account.issuer, account.subject ?? account.account]));
+}
+
+export async function credentialKey(ref: AccountRef): Promise<string> {
+  return `${CREDENTIAL_PREFIX}${await serverKeyId(ref.serverUrl)}/${await accountId(ref)}`;
+}
+
+/**
+ * Each text is hashed once: callers asking for the same id await one promise, so they continue in the order they
+ * asked (the credential manager's single-flight relies on it), not in the order separate digests happen to finish.
+ */
+const digests = new Map<string, Promise<string>>();
+const MAX_REMEMBERED_DIGESTS = 1_000;
+
+function digest(text: string): Promise<string> {
+  let pending = digests.get(text);
+  if (!pending) {
+    if (digests.size >= MAX_REMEMBERED_DIGESTS) digests.clear();
+    pending = crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))
+      .then((hash) => Array.from(new Uint8Array(hash).subarray(0, ID_HEX_LENGTH / 2), (byte) => byte.toString(16).padStart(2, '0')).join(''));
+    digests.set(text, pending);
+  }
+  return pending;
+}
+
+export async function preferredKey(serverUrl: string): Promise<string> {
+  return `${PREFERRED_PREFIX}${await serverKeyId(serverUrl)}`;
+}
 
 const keys = {
   client: (issuer: string, clientId: string) => `client:${JSON.stringify([issuer, clientId])}`,
   clientsOf: (issuer: string) => `client:${JSON.stringify([issuer]).slice(0, -1)},`,
-  server: (serverUrl: string) => `${SERVER_KEY_PREFIX}${serverUrl}`,
-  discovery: (serverUrl: string) => `discovery:${serverUrl}`,
+  credentialsOf: async (serverUrl: string) => `${CREDENTIAL_PREFIX}${await serverKeyId(serverUrl)}/`,
+  discovery: async (serverUrl: string) => `${DISCOVERY_PREFIX}${await serverKeyId(serverUrl)}`,
 };
 
-/** What a store key names, for a reader of store changes: a server's binding, a credential, or something else. */
+/** What a store key names, for a reader of store changes: one account's credential, a server's preference, or else. */
 export type StoreKeySubject =
-  | { readonly kind: 'server'; readonly serverUrl: string }
-  | { readonly kind: 'credential'; readonly credential: Pick<Credential, 'resource' | 'issuer' | 'clientId' | 'account'> }
+  | { readonly kind: 'credential'; readonly serverId: string; readonly accountId: string }
+  | { readonly kind: 'preferred'; readonly serverId: string }
   | { readonly kind: 'other' };
 
-/** The inverse of the key format above, for server and credential keys; anything unreadable is `other`. */
+/** The inverse of the key format above, for credential and preference keys; anything unreadable is `other`. */
 export function decodeStoreKey(key: string): StoreKeySubject {
-  if (key.startsWith(SERVER_KEY_PREFIX)) return { kind: 'server', serverUrl: key.slice(SERVER_KEY_PREFIX.length) };
-  if (!key.startsWith(CREDENTIAL_KEY_PREFIX)) return { kind: 'other' };
-  let parts: unknown;
-  try {
-    parts = JSON.parse(key.slice(CREDENTIAL_KEY_PREFIX.length));
-  } catch {
-    return { kind: 'other' };
-  }
-  if (!Array.isArray(parts) || parts.length !== 4 || !parts.every((part) => typeof part === 'string')) return { kind: 'other' };
-  const [resource, issuer, clientId, account] = parts;
-  return { kind: 'credential', credential: { resource: resource!, issuer: issuer!, clientId: clientId!, account: account! } };
+  const id = `[0-9a-f]{${ID_HEX_LENGTH}}`;
+  const credential = new RegExp(`^${CREDENTIAL_PREFIX}(${id})/(${id})$`).exec(key);
+  if (credential) return { kind: 'credential', serverId: credential[1]!, accountId: credential[2]! };
+  const preferred = new RegExp(`^${PREFERRED_PREFIX}(${id})$`).exec(key);
+  if (preferred) return { kind: 'preferred', serverId: preferred[1]! };
+  return { kind: 'other' };
 }
 
 /** Typed access to the store. Writes replace whole records, so a reader never sees half an update. */
 export class KeyringRepository {
-  constructor(readonly store: KeyringStore) {}
+  /**
+   * @param ready settles once records of an older layout were moved to this one (see storeMigration.ts); every
+   * access waits for it, so no reader sees a person signed out by an upgrade.
+   */
+  constructor(readonly store: KeyringStore, private readonly ready: Promise<void> = Promise.resolve()) {}
 
   /** Client identities are kept per (issuer, client id): several servers at one issuer may use different ones. */
-  getClient(issuer: string, clientId: string): Promise<ClientRecord | undefined> {
+  async getClient(issuer: string, clientId: string): Promise<ClientRecord | undefined> {
     return this.read(keys.client(issuer, clientId), isClientRecord);
   }
   async listClients(issuer: string): Promise<ClientRecord[]> {
     const found: ClientRecord[] = [];
-    for (const key of await this.store.keys(keys.clientsOf(issuer))) {
+    for (const key of await this.keys(keys.clientsOf(issuer))) {
       const record = await this.read(key, isClientRecord);
       if (record?.issuer === issuer) found.push(record);
     }
     return found;
   }
-  putClient(record: ClientRecord): Promise<void> {
+  async putClient(record: ClientRecord): Promise<void> {
     return this.write(keys.client(record.issuer, record.clientId), record);
   }
-  deleteClient(issuer: string, clientId: string): Promise<void> {
+  async deleteClient(issuer: string, clientId: string): Promise<void> {
+    await this.ready;
     return this.store.delete(keys.client(issuer, clientId));
   }
 
-  getServer(serverUrl: string): Promise<ServerBinding | undefined> {
-    return this.read(keys.server(serverUrl), isServerBinding);
+  /** Every account's credential for one server, in the store's key order. */
+  async listCredentials(serverUrl: string): Promise<Credential[]> {
+    return this.readAll(await keys.credentialsOf(serverUrl), isCredential);
   }
-  putServer(binding: ServerBinding): Promise<void> {
-    return this.write(keys.server(binding.serverUrl), binding);
+  /** Every credential of every server. */
+  async listAllCredentials(): Promise<Credential[]> {
+    return this.readAll(CREDENTIAL_PREFIX, isCredential);
   }
-  deleteServer(serverUrl: string): Promise<void> {
-    return this.store.delete(keys.server(serverUrl));
+  async getCredential(ref: AccountRef): Promise<Credential | undefined> {
+    return this.read(await credentialKey(ref), isCredential);
   }
-  async listServers(): Promise<ServerBinding[]> {
-    const found: ServerBinding[] = [];
-    for (const key of await this.store.keys(SERVER_KEY_PREFIX)) {
-      const binding = await this.read(key, isServerBinding);
-      if (binding) found.push(binding);
+  async putCredential(credential: Credential): Promise<void> {
+    return this.write(await credentialKey(credential), credential);
+  }
+  async deleteCredential(ref: AccountRef): Promise<void> {
+    await this.ready;
+    return this.store.delete(await credentialKey(ref));
+  }
+
+  async getPreferred(serverUrl: string): Promise<PreferredAccount | undefined> {
+    return this.read(await preferredKey(serverUrl), isPreferredAccount);
+  }
+  async putPreferred(preferred: PreferredAccount): Promise<void> {
+    return this.write(await preferredKey(preferred.serverUrl), preferred);
+  }
+  async deletePreferred(serverUrl: string): Promise<void> {
+    await this.ready;
+    return this.store.delete(await preferredKey(serverUrl));
+  }
+
+  async getDiscovery(serverUrl: string): Promise<StoredDiscovery | undefined> {
+    return this.read(await keys.discovery(serverUrl), isStoredDiscovery);
+  }
+  async putDiscovery(record: StoredDiscovery): Promise<void> {
+    return this.write(await keys.discovery(record.serverUrl), record);
+  }
+  async deleteDiscovery(serverUrl: string): Promise<void> {
+    await this.ready;
+    return this.store.delete(await keys.discovery(serverUrl));
+  }
+
+  /** The lock of one account's credential: refreshes of different accounts never wait for each other. */
+  async withCredentialLock<T>(ref: AccountRef, work: () => Promise<T>): Promise<T> {
+    await this.ready;
+    return this.store.withLock(await credentialKey(ref), work);
+  }
+
+  private async keys(prefix: string): Promise<string[]> {
+    await this.ready;
+    return this.store.keys(prefix);
+  }
+
+  private async readAll<T>(prefix: string, isValid: (value: unknown) => value is T): Promise<T[]> {
+    const found: T[] = [];
+    for (const key of await this.keys(prefix)) {
+      const record = await this.read(key, isValid);
+      if (record) found.push(record);
     }
     return found;
   }
 
-  getCredential(binding: Pick<Credential, 'resource' | 'issuer' | 'clientId' | 'account'>): Promise<Credential | undefined> {
-    return this.read(credentialKey(binding), isCredential);
-  }
-  putCredential(credential: Credential): Promise<void> {
-    return this.write(credentialKey(credential), credential);
-  }
-  deleteCredential(binding: Pick<Credential, 'resource' | 'issuer' | 'clientId' | 'account'>): Promise<void> {
-    return this.store.delete(credentialKey(binding));
-  }
-
-  getDiscovery(serverUrl: string): Promise<StoredDiscovery | undefined> {
-    return this.read(keys.discovery(serverUrl), isStoredDiscovery);
-  }
-  putDiscovery(record: StoredDiscovery): Promise<void> {
-    return this.write(keys.discovery(record.serverUrl), record);
-  }
-  deleteDiscovery(serverUrl: string): Promise<void> {
-    return this.store.delete(keys.discovery(serverUrl));
-  }
-
   private async read<T>(key: string, isValid: (value: unknown) => value is T): Promise<T | undefined> {
-    const text = await this.store.get(key);
-    if (text === undefined) return undefined;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      throw new KeyringError('store_failed', `a stored record (${key.split(':')[0]}) is not valid JSON`);
-    }
-    if (!isValid(value)) throw new KeyringError('store_failed', `a stored record (${key.split(':')[0]}) has an unexpected shape`);
-    return value;
+    await this.ready;
+    return readRecord(this.store, key, isValid);
   }
 
-  private write(key: string, value: object): Promise<void> {
+  private async write(key: string, value: object): Promise<void> {
+    await this.ready;
     return this.store.set(key, JSON.stringify(value));
   }
 }
 
-type Shape = Record<string, 'string' | 'number' | 'boolean' | 'object' | 'string[]' | 'string?' | 'number?' | 'object?' | 'string[]?'>;
+/** Reads and checks one record; a damaged one is a `store_failed` naming only the kind of record, never its content. */
+export async function readRecord<T>(store: KeyringStore, key: string, isValid: (value: unknown) => value is T): Promise<T | undefined> {
+  const text = await store.get(key);
+  if (text === undefined) return undefined;
+  const kind = key.split(/[:/]/)[0];
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new KeyringError('store_failed', `a stored record (${kind}) is not valid JSON`);
+  }
+  if (!isValid(value)) throw new KeyringError('store_failed', `a stored record (${kind}) has an unexpected shape`);
+  return value;
+}
 
-function hasShape(value: unknown, shape: Shape): value is Record<string, unknown> {
+export type Shape = Record<string, 'string' | 'number' | 'boolean' | 'object' | 'string[]' | 'string?' | 'number?' | 'object?' | 'string[]?'>;
+
+export function hasShape(value: unknown, shape: Shape): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const record = value as Record<string, unknown>;
   return Object.entries(shape).every(([name, kind]) => {
@@ -225,15 +304,15 @@ function isClientRecord(value: unknown): value is ClientRecord {
   return hasShape(value, { issuer: 'string', clientId: 'string', clientSecret: 'string?', privateKey: 'string?', signingAlg: 'string?', authMethod: 'string', redirectUris: 'string[]', grantTypes: 'string[]?', origin: 'string', registeredAt: 'number' });
 }
 
-function isCredential(value: unknown): value is Credential {
+export function isCredential(value: unknown): value is Credential {
   return hasShape(value, {
-    resource: 'string', issuer: 'string', clientId: 'string', account: 'string', accessToken: 'string', refreshToken: 'string?',
+    serverUrl: 'string', subject: 'string?', resource: 'string', issuer: 'string', clientId: 'string', account: 'string', accessToken: 'string', refreshToken: 'string?',
     tokenType: 'string', dpopKey: 'object?', scopes: 'string[]', expiresAt: 'number?', obtainedAt: 'number', lastRefresh: 'object?', needsSignIn: 'boolean',
   }) && (value.resourceIndicator === undefined || value.resourceIndicator === null || typeof value.resourceIndicator === 'string');
 }
 
-function isServerBinding(value: unknown): value is ServerBinding {
-  return hasShape(value, { serverUrl: 'string', resource: 'string', issuer: 'string', clientId: 'string', account: 'string' });
+function isPreferredAccount(value: unknown): value is PreferredAccount {
+  return hasShape(value, { serverUrl: 'string', accountId: 'string' });
 }
 
 function isStoredDiscovery(value: unknown): value is StoredDiscovery {

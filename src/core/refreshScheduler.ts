@@ -9,6 +9,8 @@ import { backoffDelay, refreshDueAt, RETRY_PAUSE_MS } from './refreshPolicy';
 /** What the scheduler needs to know about one stored credential (no token in it). */
 export interface ScheduledCredential {
   readonly serverUrl: string;
+  /** Which of the server's accounts, when it has several: each account's credential is refreshed on its own. */
+  readonly accountId?: string;
   readonly expiresAt?: number;
   readonly obtainedAt: number;
   readonly needsSignIn: boolean;
@@ -35,7 +37,7 @@ export interface RefreshSchedulerOptions {
   readonly random: () => number;
   readonly listCredentials: () => Promise<ScheduledCredential[]>;
   /** Refreshes silently (never prompts); may throw a KeyringError. The signal aborts when the scheduler is disposed. */
-  readonly refresh: (serverUrl: string, signal: AbortSignal) => Promise<void>;
+  readonly refresh: (serverUrl: string, signal: AbortSignal, accountId?: string) => Promise<void>;
   readonly logger: Logger;
   /** The `refreshBeforeExpirySeconds` setting: refresh at least this long before expiry. Read at each planning. */
   readonly refreshBeforeExpirySeconds: () => number;
@@ -57,8 +59,10 @@ const EXPIRY_SAFETY_MS = 5_000;
 const LONGEST_TIMER_MS = 24 * 60 * 60_000;
 const LOG = '[refreshScheduler]';
 
-/** What the scheduler remembers about one server, valid for one credential generation (its `obtainedAt`). */
+/** What the scheduler remembers about one credential, valid for one generation of it (its `obtainedAt`). */
 interface Track {
+  readonly serverUrl: string;
+  readonly accountId?: string;
   readonly generation: number;
   /** In [0, 1): drawn once per generation, so repeated planning does not move the refresh around. */
   readonly jitter: number;
@@ -75,8 +79,9 @@ interface Track {
 }
 
 export class RefreshScheduler implements Disposable {
+  /** By `trackKey`: one track per credential (a server's account). */
   private readonly tracks = new Map<string, Track>();
-  /** Servers whose refresh is due, in the order they became due; each at most once. */
+  /** Credentials whose refresh is due, in the order they became due; each at most once. */
   private readonly queue: string[] = [];
   private readonly running = new Set<string>();
   private readonly maxConcurrent: number;
@@ -134,40 +139,42 @@ export class RefreshScheduler implements Disposable {
     const now = this.options.clock.now();
     const listed = new Set<string>();
     for (const credential of credentials) {
-      listed.add(credential.serverUrl);
+      listed.add(trackKey(credential));
       this.planOne(credential, now);
     }
-    for (const [serverUrl, track] of this.tracks) {
-      if (listed.has(serverUrl) || this.running.has(serverUrl)) continue;
+    for (const [key, track] of this.tracks) {
+      if (listed.has(key) || this.running.has(key)) continue;
       this.clearTimer(track);
-      this.dequeue(serverUrl);
-      this.tracks.delete(serverUrl);
+      this.dequeue(key);
+      this.tracks.delete(key);
     }
     this.pump();
   }
 
   private planOne(credential: ScheduledCredential, now: number): void {
-    const { serverUrl } = credential;
-    if (this.running.has(serverUrl)) return; // planned again when the attempt ends
+    const key = trackKey(credential);
+    if (this.running.has(key)) return; // planned again when the attempt ends
     const track = this.trackFor(credential);
     this.clearTimer(track);
     const at = this.nextAttemptAt(credential, track);
     track.nextAt = at;
     if (at !== undefined && at <= now) {
-      this.enqueue(serverUrl);
+      this.enqueue(key);
     } else {
-      this.dequeue(serverUrl);
-      if (at !== undefined) this.armTimer(serverUrl, track, at - now);
+      this.dequeue(key);
+      if (at !== undefined) this.armTimer(key, track, at - now);
     }
   }
 
   /** The track of this credential's generation: a new sign-in or a successful refresh starts afresh. */
   private trackFor(credential: ScheduledCredential): Track {
-    const existing = this.tracks.get(credential.serverUrl);
+    const key = trackKey(credential);
+    const existing = this.tracks.get(key);
     if (existing?.generation === credential.obtainedAt) return existing;
     if (existing) this.clearTimer(existing);
-    const track: Track = { generation: credential.obtainedAt, jitter: this.options.random(), attempts: 0, isStopped: false };
-    this.tracks.set(credential.serverUrl, track);
+    const { serverUrl, accountId } = credential;
+    const track: Track = { serverUrl, accountId, generation: credential.obtainedAt, jitter: this.options.random(), attempts: 0, isStopped: false };
+    this.tracks.set(key, track);
     return track;
   }
 
@@ -184,37 +191,38 @@ export class RefreshScheduler implements Disposable {
     return Math.max(scheduled, retryAt);
   }
 
-  private enqueue(serverUrl: string): void {
-    if (!this.queue.includes(serverUrl)) this.queue.push(serverUrl);
+  private enqueue(key: string): void {
+    if (!this.queue.includes(key)) this.queue.push(key);
   }
 
-  private dequeue(serverUrl: string): void {
-    const index = this.queue.indexOf(serverUrl);
+  private dequeue(key: string): void {
+    const index = this.queue.indexOf(key);
     if (index >= 0) this.queue.splice(index, 1);
   }
 
   /** Starts queued refreshes while fewer than `maxConcurrent` run, so a wake-up with everything due is no storm. */
   private pump(): void {
     while (!this.isDisposed && this.running.size < this.maxConcurrent && this.queue.length > 0) {
-      const serverUrl = this.queue.shift()!;
-      const track = this.tracks.get(serverUrl);
-      if (track) void this.run(serverUrl, track);
+      const key = this.queue.shift()!;
+      const track = this.tracks.get(key);
+      if (track) void this.run(key, track);
     }
   }
 
-  /** Planning skips running servers, so `track` stays this server's track until the attempt ends. */
-  private async run(serverUrl: string, track: Track): Promise<void> {
-    this.running.add(serverUrl);
+  /** Planning skips running credentials, so `track` stays this credential's track until the attempt ends. */
+  private async run(key: string, track: Track): Promise<void> {
+    const { serverUrl } = track;
+    this.running.add(key);
     track.nextAt = undefined;
     this.options.logger.info(`${LOG} refreshing ${serverUrl} in the background`);
     let result: BackgroundRefreshResult;
     try {
-      await this.options.refresh(serverUrl, this.abort.signal);
+      await this.options.refresh(serverUrl, this.abort.signal, track.accountId);
       result = { at: this.options.clock.now(), outcome: 'ok' };
     } catch (error) {
       result = this.classifyFailure(serverUrl, error);
     }
-    this.running.delete(serverUrl);
+    this.running.delete(key);
     if (this.isDisposed) return;
     this.recordAttempt(track, result);
     this.pump();
@@ -256,17 +264,17 @@ export class RefreshScheduler implements Disposable {
     track.notBefore = result.at + Math.max(RETRY_PAUSE_MS, backoffDelay(track.attempts - 1, this.options.random));
   }
 
-  private armTimer(serverUrl: string, track: Track, delay: number): void {
-    track.timer = this.options.timers.setTimeout(() => this.onTimer(serverUrl, track), Math.min(delay, LONGEST_TIMER_MS));
+  private armTimer(key: string, track: Track, delay: number): void {
+    track.timer = this.options.timers.setTimeout(() => this.onTimer(key, track), Math.min(delay, LONGEST_TIMER_MS));
   }
 
   /** The timer only says "look now": the wall clock decides whether the refresh is due yet. */
-  private onTimer(serverUrl: string, track: Track): void {
+  private onTimer(key: string, track: Track): void {
     track.timer = undefined;
-    if (this.isDisposed || this.tracks.get(serverUrl) !== track || track.nextAt === undefined) return;
+    if (this.isDisposed || this.tracks.get(key) !== track || track.nextAt === undefined) return;
     const remaining = track.nextAt - this.options.clock.now();
-    if (remaining > 0) return this.armTimer(serverUrl, track, remaining);
-    this.enqueue(serverUrl);
+    if (remaining > 0) return this.armTimer(key, track, remaining);
+    this.enqueue(key);
     this.pump();
   }
 
@@ -291,4 +299,9 @@ export class RefreshScheduler implements Disposable {
     this.options.logger.info(`${LOG} the clock moved ${Math.round(drift / 1000)} s more than the timers (sleep or clock change); rescheduling`);
     void this.reschedule();
   }
+}
+
+/** One track per credential: a server's account, or the server itself for a caller that does not name accounts. */
+function trackKey(credential: Pick<ScheduledCredential, 'serverUrl' | 'accountId'>): string {
+  return JSON.stringify([credential.serverUrl, credential.accountId ?? null]);
 }

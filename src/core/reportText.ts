@@ -8,7 +8,7 @@ export function formatStatus(statuses: readonly CredentialStatus[], now: number)
   if (statuses.length === 0) return 'No credentials stored.';
   return withoutUrlQueries(statuses.map((status) => [
     status.serverUrl,
-    `  account:   ${status.account}`,
+    `  account:   ${status.account}${status.isPreferred ? ' (preferred)' : ''}`,
     `  issuer:    ${status.issuer}`,
     `  client:    ${status.clientId}${status.clientOrigin ? ` (${status.clientOrigin})` : ''}`,
     `  resource:  ${status.resource}`,

@@ -27,8 +27,9 @@ export interface McpKeyringApi {
    */
   signIn(serverUrl: string): Promise<void>;
   /**
-   * Signs out of the server without asking (the caller asks, if it should): revokes at the server where it offers
-   * revocation, forgets the credential in any case, and fires `onDidChangeCredentials`. Not signed in: nothing to do.
+   * Signs out of every account of the server without asking (the caller asks, if it should): revokes at the server
+   * where it offers revocation, forgets the credentials in any case, and fires `onDidChangeCredentials`. Not signed
+   * in: nothing to do.
    */
   signOut(serverUrl: string): Promise<void>;
   readonly onDidChangeCredentials: vscode.Event<CredentialChange>;
@@ -45,7 +46,8 @@ export function createApi(keyring: Keyring, registry: ServerRegistry, signIns: S
     signOut: (serverUrl) => signOutIfSignedIn(keyring, serverUrl),
     onDidChangeCredentials,
     async listServers() {
-      const statuses = new Map((await keyring.status()).map((status) => [status.serverUrl, status]));
+      // A server is signed in as its preferred account; the others are the Accounts menu's and the view's.
+      const statuses = new Map((await keyring.status()).filter((status) => status.isPreferred).map((status) => [status.serverUrl, status]));
       return registry.list().map((server) => {
         const status = statuses.get(server.canonicalUrl);
         return {

@@ -1,18 +1,20 @@
-// VS Code's authentication API over the keyring: one session per signed-in MCP server. Callers name the server with
-// a `resource:<server URL>` scope entry; the other entries are OAuth scopes. getSessions never prompts.
+// VS Code's authentication API over the keyring: one session per account of each signed-in MCP server. Callers name
+// the server with a `resource:<server URL>` scope entry; the other entries are OAuth scopes. A caller that names no
+// account gets the server's preferred one; the Accounts menu (which asks without scopes) sees every account.
+// getSessions never prompts.
 import * as vscode from 'vscode';
 import { shortErrorCode } from '../core/errors';
 import type { CredentialChange } from '../core/events';
-import type { Keyring } from '../core/keyring';
+import type { CredentialStatus, Keyring } from '../core/keyring';
 import type { Logger } from '../core/ports';
-import type { Credential } from '../core/records';
+import { accountId, type Credential } from '../core/records';
 import { redactUrl } from '../core/redact';
 import { includesAll, unionScopes } from '../core/scopes';
 import { canonicalServerUrl, parseServerUrl } from '../core/urls';
 import { RESOURCE_SCOPE_PREFIX } from './ids';
 import { toConfiguredServer, type ConfiguredServer } from './configuredServer';
 import type { ServerRegistry } from './serverRegistry';
-import { serverOfSession, sessionIdFor } from './sessionIds';
+import { sessionIdFor, subjectOfSession } from './sessionIds';
 import type { SignInService } from './signInService';
 
 export class KeyringAuthenticationProvider implements vscode.AuthenticationProvider, vscode.Disposable {
@@ -28,22 +30,25 @@ export class KeyringAuthenticationProvider implements vscode.AuthenticationProvi
     private readonly logger: Logger,
   ) {
     // Fired after the change was stored, so a listener that asks for sessions sees the new state.
-    this.subscription = onDidChangeCredentials((change) => void this.announce(change.serverUrl, change.kind));
+    this.subscription = onDidChangeCredentials((change) => void this.announce(change));
   }
 
-  async getSessions(scopes: readonly string[] | undefined, _options: vscode.AuthenticationProviderSessionOptions): Promise<vscode.AuthenticationSession[]> {
+  async getSessions(scopes: readonly string[] | undefined, options: vscode.AuthenticationProviderSessionOptions): Promise<vscode.AuthenticationSession[]> {
     let request: ScopeRequest;
     try {
       request = parseScopes(scopes ?? []);
     } catch {
       return []; // a malformed resource names no server we hold a session for
     }
-    const statuses = await this.keyring.status(request.serverUrl);
+    const statuses = (await this.keyring.status(request.serverUrl)).filter((status) => (options.account
+      ? status.accountId === options.account.id
+      // Without scopes the editor lists accounts (the Accounts menu): all of them. A caller gets the preferred one.
+      : scopes === undefined || status.isPreferred));
     const sessions: vscode.AuthenticationSession[] = [];
     for (const status of statuses) {
       if (status.needsSignIn || !includesAll(status.scopes, request.oauthScopes)) continue;
       try {
-        sessions.push(toSession(await this.keyring.getAccessToken(status.serverUrl, { interactive: false }), status.serverUrl));
+        sessions.push(toSession(await this.keyring.getAccessToken(status.serverUrl, { interactive: false, account: status.accountId }), status));
       } catch (error) {
         // A credential that cannot be refreshed silently is not a session; it shows as "needs sign-in" elsewhere.
         this.logger.debug(`[getSessions] ${status.serverUrl}: ${shortErrorCode(error)}`);
@@ -56,18 +61,20 @@ export class KeyringAuthenticationProvider implements vscode.AuthenticationProvi
     const request = parseScopes(scopes);
     if (!request.serverUrl) throw new Error(vscode.l10n.t('Name the MCP server with a scope entry "resource:<server URL>".'));
     const server = this.registry.find(request.serverUrl) ?? adHocServer(request.serverUrl);
-    const current = await this.keyring.status(server.canonicalUrl);
-    const scopesToRequest = request.oauthScopes.length > 0 ? unionScopes(current[0]?.scopes, request.oauthScopes) : undefined;
-    this.logger.info(`[createSession] signing in to ${server.canonicalUrl}`);
-    const credential = await this.signIns.signIn(server, scopesToRequest);
-    return toSession(credential, server.canonicalUrl);
+    const { preferred } = await this.keyring.accounts(server.canonicalUrl);
+    const scopesToRequest = request.oauthScopes.length > 0 ? unionScopes(preferred?.scopes, request.oauthScopes) : undefined;
+    // Asked for a new session while the account in use already covers these scopes: the person wants another account.
+    const anotherAccount = preferred !== undefined && !preferred.needsSignIn && includesAll(preferred.scopes, request.oauthScopes);
+    this.logger.info(`[createSession] signing in to ${server.canonicalUrl}${anotherAccount ? ' with another account' : ''}`);
+    const credential = await this.signIns.signIn(server, scopesToRequest, { anotherAccount });
+    return toSession(credential, { serverUrl: server.canonicalUrl, accountId: await accountId(credential) });
   }
 
   async removeSession(sessionId: string): Promise<void> {
-    const serverUrl = serverOfSession(sessionId, (await this.keyring.status()).map((status) => status.serverUrl));
-    if (!serverUrl) return; // signed out already
-    this.logger.info(`[removeSession] signing out of ${serverUrl}`);
-    await this.keyring.signOut(serverUrl);
+    const subject = subjectOfSession(sessionId, await this.keyring.status());
+    if (!subject) return; // signed out already
+    this.logger.info(`[removeSession] signing out of one account of ${subject.serverUrl}`);
+    await this.keyring.signOut(subject.serverUrl, { account: subject.accountId });
   }
 
   dispose(): void {
@@ -75,19 +82,23 @@ export class KeyringAuthenticationProvider implements vscode.AuthenticationProvi
     this.sessionsChanged.dispose();
   }
 
-  private async announce(serverUrl: string, kind: CredentialChange['kind']): Promise<void> {
-    if (kind === 'signedOut' || kind === 'needsSignIn' || kind === 'purged') {
-      this.sessionsChanged.fire({ added: [], removed: [removedSession(serverUrl)], changed: [] });
+  private async announce({ serverUrl, accountId: changedAccount, kind }: CredentialChange): Promise<void> {
+    // A purge signs every account out first, and each sign-out already removed its session.
+    if (kind === 'purged') return;
+    if ((kind === 'signedOut' || kind === 'needsSignIn') && changedAccount !== undefined) {
+      this.sessionsChanged.fire({ added: [], removed: [removedSession({ serverUrl, accountId: changedAccount })], changed: [] });
       return;
     }
-    const statuses = await this.keyring.status(serverUrl).catch(() => []);
-    const status = statuses[0];
-    if (!status) return;
-    try {
-      const session = toSession(await this.keyring.getAccessToken(serverUrl, { interactive: false }), serverUrl);
-      this.sessionsChanged.fire(kind === 'signedIn' ? { added: [session], removed: [], changed: [] } : { added: [], removed: [], changed: [session] });
-    } catch {
-      // The credential changed again meanwhile; the next change event tells the editor.
+    // Another preferred account changes which session every caller gets: each account's session is announced again.
+    const statuses = (await this.keyring.status(serverUrl).catch(() => [])).filter((status) => kind === 'preferredChanged' || changedAccount === undefined || status.accountId === changedAccount);
+    for (const status of statuses) {
+      if (status.needsSignIn) continue;
+      try {
+        const session = toSession(await this.keyring.getAccessToken(serverUrl, { interactive: false, account: status.accountId }), status);
+        this.sessionsChanged.fire(kind === 'signedIn' ? { added: [session], removed: [], changed: [] } : { added: [], removed: [], changed: [session] });
+      } catch {
+        // The credential changed again meanwhile; the next change event tells the editor.
+      }
     }
   }
 }
@@ -105,19 +116,19 @@ function parseScopes(scopes: readonly string[]): ScopeRequest {
   };
 }
 
-/** A session's id names its server, so removeSession knows what to sign out of. */
-function toSession(credential: Credential, serverUrl: string): vscode.AuthenticationSession {
+/** A session's id names its server and account, so removeSession knows which account to sign out of. */
+function toSession(credential: Credential, subject: Pick<CredentialStatus, 'serverUrl' | 'accountId'>): vscode.AuthenticationSession {
   return {
-    id: sessionIdFor(serverUrl),
+    id: sessionIdFor(subject),
     accessToken: credential.accessToken,
-    account: { id: `${credential.issuer}#${credential.account}`, label: credential.account },
-    scopes: [`${RESOURCE_SCOPE_PREFIX}${serverUrl}`, ...credential.scopes],
+    account: { id: subject.accountId, label: credential.account },
+    scopes: [`${RESOURCE_SCOPE_PREFIX}${subject.serverUrl}`, ...credential.scopes],
   };
 }
 
-function removedSession(serverUrl: string): vscode.AuthenticationSession {
-  const id = sessionIdFor(serverUrl);
-  return { id, accessToken: '', account: { id, label: redactUrl(serverUrl) }, scopes: [`${RESOURCE_SCOPE_PREFIX}${serverUrl}`] };
+function removedSession(subject: Pick<CredentialStatus, 'serverUrl' | 'accountId'>): vscode.AuthenticationSession {
+  const id = sessionIdFor(subject);
+  return { id, accessToken: '', account: { id: subject.accountId, label: redactUrl(subject.serverUrl) }, scopes: [`${RESOURCE_SCOPE_PREFIX}${subject.serverUrl}`] };
 }
 
 /** Another extension may ask for a server the user has not configured; sign in with the server's own suggestions. */

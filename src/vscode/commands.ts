@@ -1,4 +1,5 @@
-// The palette and tree commands. Each handler takes the server from the tree item it was invoked on, or asks.
+// The palette and tree commands. Each handler takes the server (or one of its accounts) from the tree item it was
+// invoked on, or asks.
 import * as vscode from 'vscode';
 import { isKeyringError, type MissingConfiguration } from '../core/errors';
 import type { CredentialChange } from '../core/events';
@@ -17,6 +18,7 @@ import type { StaticCredentialKind } from '../core/vocabulary';
 import type { ConfiguredServer } from './configuredServer';
 import { purgeServer, signOutIfSignedIn } from './serverPurge';
 import type { ServerRegistry } from './serverRegistry';
+import { isServerAccount, listServerAccounts, type ServerAccount } from './serverAccounts';
 import type { SignInService } from './signInService';
 
 export interface CommandDeps {
@@ -36,22 +38,28 @@ export interface CommandDeps {
 
 export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
   const handlers = new KeyringCommands(deps);
-  const register = (id: string, handler: (server?: ConfiguredServer) => Promise<unknown>) =>
-    vscode.commands.registerCommand(id, (server?: ConfiguredServer) => reportFailure(handler(server), deps.logger, id));
+  const register = (id: string, handler: (target?: CommandTarget) => Promise<unknown>) =>
+    vscode.commands.registerCommand(id, (target?: CommandTarget) => reportFailure(handler(target), deps.logger, id));
+  const serverOf = (target?: CommandTarget) => (isServerAccount(target) ? target.server : target);
   return [
     register(Commands.addServer, () => handlers.addServer()),
-    register(Commands.signIn, (server) => handlers.signIn(server)),
-    register(Commands.signOut, (server) => handlers.signOut(server)),
-    register(Commands.refreshNow, (server) => handlers.refreshNow(server)),
-    register(Commands.diagnose, (server) => handlers.diagnose(server)),
+    register(Commands.signIn, (target) => handlers.signIn(serverOf(target))),
+    register(Commands.signInAnotherAccount, (target) => handlers.signInAnotherAccount(serverOf(target))),
+    register(Commands.switchAccount, (target) => handlers.switchAccount(target)),
+    register(Commands.signOut, (target) => handlers.signOut(target)),
+    register(Commands.refreshNow, (target) => handlers.refreshNow(target)),
+    register(Commands.diagnose, (target) => handlers.diagnose(serverOf(target))),
     register(Commands.importMcpJson, () => handlers.importMcpJson()),
-    register(Commands.resetRegistration, (server) => handlers.resetRegistration(server)),
+    register(Commands.resetRegistration, (target) => handlers.resetRegistration(serverOf(target))),
     register(Commands.showLog, () => Promise.resolve(deps.log.show())),
-    register(Commands.copyAccessToken, (server) => handlers.copyAccessToken(server)),
+    register(Commands.copyAccessToken, (target) => handlers.copyAccessToken(target)),
     register(Commands.editServer, () => handlers.editServers()),
-    register(Commands.removeServer, (server) => handlers.removeServer(server)),
+    register(Commands.removeServer, (target) => handlers.removeServer(serverOf(target))),
   ];
 }
+
+/** What a command is invoked on: a server's item, one of its accounts' items, or nothing (the palette: it asks). */
+type CommandTarget = ConfiguredServer | ServerAccount;
 
 class KeyringCommands {
   constructor(private readonly deps: CommandDeps) {}
@@ -100,24 +108,87 @@ class KeyringCommands {
     void vscode.window.showInformationMessage(vscode.l10n.t('Signed in to {0} as {1}.', displayName(target.entry), credential.account));
   }
 
-  async signOut(server?: ConfiguredServer): Promise<void> {
-    const target = server ?? (await this.pickServer(vscode.l10n.t('Sign out of which server?')));
+  /** Adds an account: the authorization server is asked for a fresh login; the preferred account stays as it was. */
+  async signInAnotherAccount(server?: ConfiguredServer): Promise<void> {
+    const target = server ?? (await this.pickServer(vscode.l10n.t('Sign in to which server with another account?')));
     if (!target) return;
-    const signOut = vscode.l10n.t('Sign Out');
-    if ((await vscode.window.showWarningMessage(vscode.l10n.t('Sign out of {0}?', displayName(target.entry)), { modal: true }, signOut)) !== signOut) return;
-    if (target.entry.staticCredential && target.entry.staticCredential !== 'none') {
-      await this.deps.staticCredentials.delete(target.canonicalUrl);
+    const credential = await this.deps.activity.run(target.canonicalUrl, 'signingIn', () => this.deps.signIns.signIn(target, undefined, { anotherAccount: true }));
+    const { preferred } = await this.deps.keyring.accounts(target.canonicalUrl);
+    if (!preferred || preferred.account === credential.account) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('Signed in to {0} as {1}.', displayName(target.entry), credential.account));
       return;
     }
-    const result = await this.deps.keyring.signOut(target.canonicalUrl);
-    const detail = result.revocationError ? vscode.l10n.t('The server could not revoke the tokens; they were forgotten here.') : undefined;
-    void vscode.window.showInformationMessage(vscode.l10n.t('Signed out of {0}.', displayName(target.entry)) + (detail ? ` ${detail}` : ''));
+    const use = vscode.l10n.t('Use {0}', credential.account);
+    const answer = await vscode.window.showInformationMessage(vscode.l10n.t('Signed in to {0} as {1}. It still uses {2}.', displayName(target.entry), credential.account, preferred.account), use);
+    if (answer === use) await this.deps.keyring.setPreferredAccount(target.canonicalUrl, credential.account);
   }
 
-  async refreshNow(server?: ConfiguredServer): Promise<void> {
-    const target = server ?? (await this.pickServer(vscode.l10n.t('Refresh which server?')));
-    if (!target) return;
-    await this.deps.activity.run(target.canonicalUrl, 'refreshing', () => this.deps.keyring.refresh(target.canonicalUrl));
+  /** Chooses the account the server uses: the relay, the editor's MCP client and other extensions' sessions. */
+  async switchAccount(target?: CommandTarget): Promise<void> {
+    if (isServerAccount(target)) {
+      await this.useAccount(target);
+      return;
+    }
+    const server = target ?? (await this.pickServer(vscode.l10n.t('Switch the account of which server?')));
+    if (!server) return;
+    const { accounts } = await listServerAccounts(this.deps.keyring, server);
+    const another = { label: vscode.l10n.t('$(add) Sign in with Another Account…'), account: undefined };
+    const picked = await vscode.window.showQuickPick(
+      [...accounts.map((account) => ({ label: account.status.account, description: account.status.isPreferred ? vscode.l10n.t('in use') : undefined, account })), another],
+      { title: vscode.l10n.t('Which account should {0} use?', displayName(server.entry)) },
+    );
+    if (!picked) return;
+    if (picked.account) await this.useAccount(picked.account);
+    else await this.signInAnotherAccount(server);
+  }
+
+  private async useAccount({ server, status }: ServerAccount): Promise<void> {
+    await this.deps.keyring.setPreferredAccount(server.canonicalUrl, status.accountId);
+    void vscode.window.showInformationMessage(vscode.l10n.t('{0} now uses {1}.', displayName(server.entry), status.account));
+  }
+
+  async signOut(target?: CommandTarget): Promise<void> {
+    const server = isServerAccount(target) ? target.server : target ?? (await this.pickServer(vscode.l10n.t('Sign out of which server?')));
+    if (!server) return;
+    if (server.entry.staticCredential && server.entry.staticCredential !== 'none') {
+      if (await this.confirmSignOut(vscode.l10n.t('Sign out of {0}?', displayName(server.entry)))) await this.deps.staticCredentials.delete(server.canonicalUrl);
+      return;
+    }
+    const account = isServerAccount(target) ? target.status : await this.pickAccountToSignOut(server);
+    if (account === undefined) return;
+    const question = account === 'all'
+      ? vscode.l10n.t('Sign out of {0}?', displayName(server.entry))
+      : vscode.l10n.t('Sign out of {0} as {1}?', displayName(server.entry), account.account);
+    if (!(await this.confirmSignOut(question))) return;
+    const result = await this.deps.keyring.signOut(server.canonicalUrl, { account: account === 'all' ? undefined : account.accountId });
+    const detail = result.revocationError ? vscode.l10n.t('The server could not revoke the tokens; they were forgotten here.') : undefined;
+    const done = account === 'all'
+      ? vscode.l10n.t('Signed out of {0}.', displayName(server.entry))
+      : vscode.l10n.t('Signed out of {0} as {1}.', displayName(server.entry), account.account);
+    void vscode.window.showInformationMessage(done + (detail ? ` ${detail}` : ''));
+  }
+
+  /** With one account (or none) there is nothing to choose; with several, which one, or all of them. */
+  private async pickAccountToSignOut(server: ConfiguredServer): Promise<ServerAccount['status'] | 'all' | undefined> {
+    const { accounts } = await listServerAccounts(this.deps.keyring, server);
+    if (accounts.length <= 1) return 'all';
+    const picked = await vscode.window.showQuickPick(
+      [...accounts.map((account) => ({ label: account.status.account, choice: account.status })), { label: vscode.l10n.t('All accounts'), choice: 'all' as const }],
+      { title: vscode.l10n.t('Sign out of {0} as whom?', displayName(server.entry)) },
+    );
+    return picked?.choice;
+  }
+
+  private async confirmSignOut(question: string): Promise<boolean> {
+    const signOut = vscode.l10n.t('Sign Out');
+    return (await vscode.window.showWarningMessage(question, { modal: true }, signOut)) === signOut;
+  }
+
+  async refreshNow(target?: CommandTarget): Promise<void> {
+    const server = isServerAccount(target) ? target.server : target ?? (await this.pickServer(vscode.l10n.t('Refresh which server?')));
+    if (!server) return;
+    const account = isServerAccount(target) ? target.status.accountId : undefined;
+    await this.deps.activity.run(server.canonicalUrl, 'refreshing', () => this.deps.keyring.refresh(server.canonicalUrl, { account }));
   }
 
   async diagnose(server?: ConfiguredServer): Promise<void> {
@@ -165,13 +236,14 @@ class KeyringCommands {
     await this.deps.keyring.resetRegistration(target.canonicalUrl);
   }
 
-  async copyAccessToken(server?: ConfiguredServer): Promise<void> {
-    const target = server ?? (await this.pickServer(vscode.l10n.t('Copy the token of which server?')));
-    if (!target) return;
+  async copyAccessToken(target?: CommandTarget): Promise<void> {
+    const server = isServerAccount(target) ? target.server : target ?? (await this.pickServer(vscode.l10n.t('Copy the token of which server?')));
+    if (!server) return;
     const copy = vscode.l10n.t('Copy');
-    const warning = vscode.l10n.t('The access token grants access to {0} as you. Anyone who sees it can use it until it expires.', displayName(target.entry));
+    const warning = vscode.l10n.t('The access token grants access to {0} as you. Anyone who sees it can use it until it expires.', displayName(server.entry));
     if ((await vscode.window.showWarningMessage(warning, { modal: true }, copy)) !== copy) return;
-    const credential = await this.deps.keyring.getAccessToken(target.canonicalUrl, { interactive: false });
+    const account = isServerAccount(target) ? target.status.accountId : undefined;
+    const credential = await this.deps.keyring.getAccessToken(server.canonicalUrl, { interactive: false, account });
     await vscode.env.clipboard.writeText(credential.accessToken);
   }
 

@@ -12,6 +12,8 @@ export const RESOURCE_SCOPE_PREFIX = 'resource:';
 export const Commands = {
   addServer: 'mcpKeyring.addServer',
   signIn: 'mcpKeyring.signIn',
+  signInAnotherAccount: 'mcpKeyring.signInAnotherAccount',
+  switchAccount: 'mcpKeyring.switchAccount',
   signOut: 'mcpKeyring.signOut',
   refreshNow: 'mcpKeyring.refreshNow',
   diagnose: 'mcpKeyring.diagnose',
@@ -47,6 +49,10 @@ export const TreeItemContext = {
   signedOut: 'mcpKeyring.server.signedOut',
   needsSignIn: 'mcpKeyring.server.needsSignIn',
   staticCredential: 'mcpKeyring.server.static',
+  /** An account item under a server: the one in use, another one, one whose sign-in has expired. */
+  preferredAccount: 'mcpKeyring.account.preferred',
+  otherAccount: 'mcpKeyring.account.other',
+  accountNeedsSignIn: 'mcpKeyring.account.needsSignIn',
 } as const;
 
 /** Prefix of every SecretStorage key the extension writes. */

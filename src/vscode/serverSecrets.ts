@@ -1,6 +1,7 @@
 // The secrets configured per server (a pre-registered client's secret or private key, a static credential for servers
 // without OAuth, a machine grant's assertion or identity-provider credentials): which of them a server's entry calls
 // for, and where each is kept, in SecretStorage under the extension's prefix, never in settings.
+import { serverKeyId } from '../core/records';
 import type { SecretReadsAndWrites } from './cachedSecrets';
 import { SECRET_KEY_PREFIX } from './ids';
 import type { ServerEntry } from './serverEntry';
@@ -27,25 +28,43 @@ export function secretKindsFor(entry: ServerEntry): ServerSecretKind[] {
   return kinds;
 }
 
+/**
+ * One kind of secret per server, under `mcpKeyring/<kind>/<server id>`: the engine's opaque id of the server, never its
+ * URL, whose query may carry a key. A secret still under the URL (the key layout before) is moved on first read, so
+ * nobody has to enter it again after an upgrade.
+ */
 export class ServerSecrets {
   constructor(
     private readonly secrets: SecretReadsAndWrites,
     private readonly kind: SecretKind,
   ) {}
 
-  get(canonicalUrl: string): Promise<string | undefined> {
-    return Promise.resolve(this.secrets.get(this.key(canonicalUrl)));
+  async get(canonicalUrl: string): Promise<string | undefined> {
+    const key = await this.key(canonicalUrl);
+    const value = await this.secrets.get(key);
+    if (value !== undefined) return value;
+    const legacy = await this.secrets.get(this.legacyKey(canonicalUrl));
+    if (legacy === undefined) return undefined;
+    await this.secrets.store(key, legacy);
+    await this.secrets.delete(this.legacyKey(canonicalUrl));
+    return legacy;
   }
 
   async set(canonicalUrl: string, value: string): Promise<void> {
-    await this.secrets.store(this.key(canonicalUrl), value);
+    await this.secrets.store(await this.key(canonicalUrl), value);
+    await this.secrets.delete(this.legacyKey(canonicalUrl));
   }
 
   async delete(canonicalUrl: string): Promise<void> {
-    await this.secrets.delete(this.key(canonicalUrl));
+    await this.secrets.delete(await this.key(canonicalUrl));
+    await this.secrets.delete(this.legacyKey(canonicalUrl));
   }
 
-  private key(canonicalUrl: string): string {
+  private async key(canonicalUrl: string): Promise<string> {
+    return `${SECRET_KEY_PREFIX}${this.kind}/${await serverKeyId(canonicalUrl)}`;
+  }
+
+  private legacyKey(canonicalUrl: string): string {
     return `${SECRET_KEY_PREFIX}${this.kind}/${canonicalUrl}`;
   }
 }

@@ -3,7 +3,7 @@
 // grant needs no person: its grant runs instead. The server's client and grant come from the keyring's serverOptions.
 import * as vscode from 'vscode';
 import { isKeyringError, KeyringError, shortErrorCode } from '../core/errors';
-import type { Keyring } from '../core/keyring';
+import type { Keyring, SignInOptions } from '../core/keyring';
 import type { Logger } from '../core/ports';
 import type { Credential } from '../core/records';
 import { Settings } from './ids';
@@ -29,18 +29,18 @@ export class SignInService {
    * One sign-in per server at a time: a second request joins the first. A server that now names another
    * authorization server than its configured client's is signed in there only once the person confirms it.
    */
-  signIn(server: ConfiguredServer, scopes?: readonly string[]): Promise<Credential> {
+  signIn(server: ConfiguredServer, scopes?: readonly string[], choice: AccountChoice = {}): Promise<Credential> {
     const running = this.running.get(server.canonicalUrl);
     if (running) return running;
     const attempt = withConfirmedIssuerChange(
-      (acceptIssuer) => this.signInWithProgress(server, scopes, acceptIssuer),
+      (acceptIssuer) => this.signInWithProgress(server, { scopes, acceptIssuer, ...choice }),
       (change) => confirmIssuerChange(server, change),
     ).finally(() => this.running.delete(server.canonicalUrl));
     this.running.set(server.canonicalUrl, attempt);
     return attempt;
   }
 
-  private signInWithProgress(server: ConfiguredServer, scopes: readonly string[] | undefined, acceptIssuer: string | undefined): Promise<Credential> {
+  private signInWithProgress(server: ConfiguredServer, request: Omit<SignInAttempt, 'signal'>): Promise<Credential> {
     return Promise.resolve(vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Signing in to {0}…', server.entry.label ?? server.canonicalUrl), cancellable: true },
       async (progress, token) => {
@@ -48,7 +48,7 @@ export class SignInService {
         const subscription = token.onCancellationRequested(() => abort.abort());
         try {
           const report = (message: string) => progress.report({ message });
-          const attempt = { scopes, acceptIssuer, signal: abort.signal };
+          const attempt = { ...request, signal: abort.signal };
           return await (server.entry.grant ? this.runGrant(server, attempt, report) : this.tryStrategies(server, attempt, report));
         } catch (error) {
           if (isKeyringError(error, 'cancelled') || token.isCancellationRequested) throw new vscode.CancellationError();
@@ -125,8 +125,11 @@ export class SignInService {
   }
 }
 
+/** Which account a sign-in is for: a named one (a hint to the authorization server), or another one than those signed in. */
+export type AccountChoice = Pick<SignInOptions, 'account' | 'anotherAccount'>;
+
 /** What one sign-in attempt asks of the engine, whichever way it runs. */
-interface SignInAttempt {
+interface SignInAttempt extends AccountChoice {
   readonly scopes: readonly string[] | undefined;
   readonly acceptIssuer: string | undefined;
   readonly signal: AbortSignal;

@@ -632,9 +632,9 @@ function pathsRequested(server: HostileServer, from = 0): string[] {
   return server.requestLog.slice(from).map((request) => new URL(request.url, server.origin).pathname);
 }
 
-/** The records a sign-in leaves behind (clients, servers, credentials), as text; the discovery cache is not one. */
+/** The records a sign-in leaves behind (clients, credentials, preferred accounts), as text; the discovery cache is not one. */
 function durableRecords(contents: string): string[] {
-  return contents.split('\n').filter((line) => line !== '' && !line.startsWith('{"key":"discovery:')).sort();
+  return contents.split('\n').filter((line) => line !== '' && !line.startsWith('{"key":"discovery/')).sort();
 }
 
 /** Whether a request carried `secret`, in its body or in HTTP Basic authentication. */
@@ -645,9 +645,9 @@ function carries(request: RecordedRequest, secret: string): boolean {
   return request.body.includes(secret) || request.url.includes(secret) || authorization.includes(secret) || basic.includes(secret);
 }
 
-/** The kinds of record a store holds (client, server, discovery, credential), never their values. */
+/** The kinds of record a store holds (client, preferred, discovery, credential), never their values. */
 function storedKinds(contents: string): string[] {
-  return [...contents.matchAll(/"key":"(\w+):/g)].map((match) => match[1]!);
+  return [...contents.matchAll(/"key":"(\w+)[:/]/g)].map((match) => match[1]!);
 }
 
 describe('signing in against hostile and broken servers', function () {

@@ -69,7 +69,7 @@ describe('refreshing short-lived tokens with rotation', function () {
     const keyring = await createTestKeyring(cli.storeDirectory, cli.browser);
     const before = as.requestCount('token');
     as.failNext('token', 1, 503);
-    await assert.rejects(keyring.refresh(mcp.url, AbortSignal.abort()), (error) => isKeyringError(error, 'cancelled'));
+    await assert.rejects(keyring.refresh(mcp.url, { signal: AbortSignal.abort() }), (error) => isKeyringError(error, 'cancelled'));
     assert.equal(as.requestCount('token'), before + 1, 'the refresh was sent once (it is never cut off) and not retried');
   });
 
@@ -166,7 +166,7 @@ describe('refreshing short-lived tokens with rotation', function () {
   it('answers a 401 for a token the server stopped accepting by refreshing and retrying, without a prompt', async function () {
     // The server forgets the token (as after a key rotation); the grant itself stays valid.
     const store = await FileStore.open(cli.storeDirectory);
-    const [key] = await store.keys('credential:');
+    const [key] = await store.keys('credential/');
     const record = JSON.parse((await store.get(key!))!) as { accessToken: string };
     await store.set(key!, JSON.stringify({ ...record, accessToken: 'a-token-the-server-does-not-know' }));
     const unauthorizedBefore = mcp.unauthorizedCount;

@@ -269,7 +269,7 @@ describe('the authorizing relay', function () {
       await editor.connect();
       // The server forgets the token (as after a key rotation); the grant itself stays valid.
       const store = await FileStore.open(directory);
-      const [key] = await store.keys('credential:');
+      const [key] = await store.keys('credential/');
       const record = JSON.parse((await store.get(key!))!) as { accessToken: string };
       await store.set(key!, JSON.stringify({ ...record, accessToken: 'a-token-the-server-does-not-know' }));
       const refusedBefore = mcp.v1.unauthorizedCount;

@@ -33,7 +33,7 @@ describe('signing in to the MCP TypeScript SDK authorization server (mcpAuthRout
   /** The refresh token the store holds now, read as the engine reads it. */
   const storedRefreshToken = async () => {
     const store = await FileStore.open(cli.storeDirectory);
-    const [key] = await store.keys('credential:');
+    const [key] = await store.keys('credential/');
     return (JSON.parse((await store.get(key!))!) as { refreshToken: string }).refreshToken;
   };
 

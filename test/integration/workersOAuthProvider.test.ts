@@ -22,7 +22,7 @@ interface StoredCredential {
 
 async function storedCredential(cli: CliHarness): Promise<{ key: string; credential: StoredCredential; store: FileStore }> {
   const store = await FileStore.open(cli.storeDirectory);
-  const [key] = await store.keys('credential:');
+  const [key] = await store.keys('credential/');
   return { key: key!, credential: JSON.parse((await store.get(key!))!) as StoredCredential, store };
 }
 

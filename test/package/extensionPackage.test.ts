@@ -58,7 +58,7 @@ describe('the extension as the stores publish it', function () {
       'CHANGELOG.md', 'LICENSE', 'README.md',
       'dist/extension.cjs',
       'media/client-metadata.json', 'media/icon.png', 'media/keyring.svg',
-      'media/walkthrough/addServer.md', 'media/walkthrough/signIn.md', 'media/walkthrough/useTools.md',
+      'media/walkthrough/accounts.md', 'media/walkthrough/addServer.md', 'media/walkthrough/signIn.md', 'media/walkthrough/useTools.md',
       'package.json', 'package.nls.json',
     ]);
   });

@@ -8,6 +8,7 @@ import { ensureEditorToolchain } from '../install';
 import { repoRoot } from '../paths';
 import { packageExtension } from './installedExtension';
 import type { JourneyContext } from './journeySteps';
+import { accountsJourney } from './accountsJourney';
 import { deniedConsentJourney } from './deniedConsentJourney';
 import { manageJourney } from './manageJourney';
 import { preRegisteredClientJourney } from './preRegisteredClientJourney';
@@ -18,6 +19,7 @@ const journeys: Record<string, (context: JourneyContext) => Promise<string[]>> =
   'denied-consent': deniedConsentJourney,
   manage: manageJourney,
   'pre-registered-client': preRegisteredClientJourney,
+  accounts: accountsJourney,
 };
 
 function log(message: string): void {

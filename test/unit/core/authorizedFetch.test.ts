@@ -14,7 +14,7 @@ const SERVER = new URL('https://mcp.example/mcp');
 
 function credential(accessToken: string, scopes: string[] = ['read']): Credential {
   return {
-    resource: SERVER.href, issuer: 'https://as.example', clientId: 'c', account: 'alice', accessToken, refreshToken: 'r',
+    serverUrl: SERVER.href, resource: SERVER.href, issuer: 'https://as.example', clientId: 'c', account: 'alice', accessToken, refreshToken: 'r',
     tokenType: 'bearer', scopes, obtainedAt: 0, needsSignIn: false,
   };
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { ClientIdentities } from '../../../src/core/clientIdentity';
 import { CredentialManager, type RefreshContext } from '../../../src/core/credentialManager';
 import { KeyringError, isTransient } from '../../../src/core/errors';
-import { credentialKey, KeyringRepository, type ClientRecord, type Credential, type ServerBinding } from '../../../src/core/records';
+import { credentialKey, KeyringRepository, type AccountRef, type ClientRecord, type Credential } from '../../../src/core/records';
 import { MemoryStore, fakeClock, httpClientOver, json, recordingLogger, rejectsWithCode, routerFetch, type FakeClock } from './fakes';
 
 const TOKEN_ENDPOINT = 'https://as.example/token';
@@ -11,7 +11,7 @@ const as = { issuer: 'https://as.example', token_endpoint: TOKEN_ENDPOINT, autho
 const client: ClientRecord = {
   issuer: as.issuer, clientId: 'client-1', authMethod: 'none', redirectUris: ['http://127.0.0.1/callback'], origin: 'dynamic-registration', registeredAt: 0,
 };
-const binding: ServerBinding = { serverUrl: 'https://mcp.example/mcp', resource: 'https://mcp.example/mcp', issuer: as.issuer, clientId: client.clientId, account: 'alice' };
+const binding: AccountRef & Pick<Credential, 'resource' | 'clientId'> = { serverUrl: 'https://mcp.example/mcp', resource: 'https://mcp.example/mcp', issuer: as.issuer, clientId: client.clientId, account: 'alice' };
 
 type TokenAnswer = () => Response | Promise<Response>;
 
@@ -81,7 +81,7 @@ function abortableDelay(ms: number, signal: AbortSignal | undefined): Promise<vo
 function credentialAged(clock: FakeClock, age: number, overrides: Partial<Credential> = {}): Credential {
   const obtainedAt = clock.now() - age;
   return {
-    resource: binding.resource, issuer: binding.issuer, clientId: binding.clientId, account: binding.account,
+    serverUrl: binding.serverUrl, resource: binding.resource, issuer: binding.issuer, clientId: binding.clientId, account: binding.account,
     accessToken: 'access-1', refreshToken: 'refresh-1', tokenType: 'bearer', scopes: ['read'],
     obtainedAt, expiresAt: obtainedAt + 60 * MINUTE, needsSignIn: false, ...overrides,
   };
@@ -233,7 +233,7 @@ describe('CredentialManager', () => {
       const h = harness([tokens('access-x')]);
       await h.repository.putCredential(credentialAged(h.clock, DUE_BUT_VALID));
       let release!: () => void;
-      const held = h.store.withLock(credentialKey(binding), () => new Promise<void>((resolve) => { release = resolve; }));
+      const held = h.store.withLock(await credentialKey(binding), () => new Promise<void>((resolve) => { release = resolve; }));
       const pending = h.manager.fresh(binding, h.context);
       while (h.store.lockRequests.length < 2) await new Promise((resolve) => setImmediate(resolve));
       await h.repository.putCredential(credentialAged(h.clock, 0, { accessToken: 'access-from-elsewhere', refreshToken: 'refresh-2' }));

@@ -1,19 +1,19 @@
 import assert from 'node:assert/strict';
-import { KeyringRepository, credentialKey, decodeStoreKey, type ClientRecord, type Credential, type ServerBinding, type StoredDiscovery } from '../../../src/core/records';
+import { KeyringRepository, accountId, credentialKey, decodeStoreKey, serverKeyId, type AccountRef, type ClientRecord, type Credential, type StoredDiscovery } from '../../../src/core/records';
 import { MemoryStore, rejectsWithCode } from './fakes';
 
 const client: ClientRecord = {
   issuer: 'https://as.example', clientId: 'client-1', clientSecret: 'client-secret-value', authMethod: 'client_secret_basic',
   redirectUris: ['http://127.0.0.1/callback'], origin: 'dynamic-registration', registeredAt: 1,
 };
-const binding: ServerBinding = { serverUrl: 'https://mcp.example/mcp', resource: 'https://mcp.example/mcp', issuer: 'https://as.example', clientId: 'client-1', account: 'alice' };
+const binding: AccountRef = { serverUrl: 'https://mcp.example/mcp', issuer: 'https://as.example', account: 'alice', subject: 'alice-sub' };
 const credential: Credential = {
-  resource: binding.resource, issuer: binding.issuer, clientId: binding.clientId, account: binding.account,
+  serverUrl: binding.serverUrl, resource: 'https://mcp.example/mcp', issuer: binding.issuer, clientId: 'client-1', account: binding.account, subject: 'alice-sub',
   accessToken: 'access-token-value', refreshToken: 'refresh-token-value', tokenType: 'bearer', scopes: ['read'],
   expiresAt: 2_000, obtainedAt: 1_000, lastRefresh: { at: 1_000, outcome: 'ok' }, needsSignIn: false,
 };
 const discovery: StoredDiscovery = {
-  serverUrl: binding.serverUrl, resource: binding.resource, resourceMetadataUrl: 'https://mcp.example/.well-known/oauth-protected-resource/mcp',
+  serverUrl: binding.serverUrl, resource: credential.resource, resourceMetadataUrl: 'https://mcp.example/.well-known/oauth-protected-resource/mcp',
   resourceScopes: ['read'], authorizationServer: { issuer: 'https://as.example', token_endpoint: 'https://as.example/token' },
   metadataSource: 'https://as.example/.well-known/oauth-authorization-server', storedAt: 5,
   challenge: { scheme: 'bearer', params: { scope: 'read', resource_metadata: 'https://mcp.example/.well-known/oauth-protected-resource/mcp' } },
@@ -42,18 +42,41 @@ describe('KeyringRepository', () => {
     assert.deepEqual(await repository.listClients(elsewhere.issuer), [elsewhere]);
   });
 
-  it('reads back a server binding it wrote and lists it', async () => {
-    const other = { ...binding, serverUrl: 'https://other.example/mcp' };
-    await repository.putServer(binding);
-    await repository.putServer(other);
-    assert.deepEqual(await repository.getServer(binding.serverUrl), binding);
-    assert.deepEqual((await repository.listServers()).map((server) => server.serverUrl).sort(), [binding.serverUrl, other.serverUrl]);
+  it('keeps two accounts of one server apart, lists them per server, and lists every server\'s', async () => {
+    const bob: Credential = { ...credential, account: 'bob', subject: 'bob-sub', accessToken: 'bob-access-token' };
+    const elsewhere: Credential = { ...credential, serverUrl: 'https://other.example/mcp' };
+    for (const record of [credential, bob, elsewhere]) await repository.putCredential(record);
+    assert.deepEqual(await repository.getCredential(binding), credential);
+    assert.deepEqual(await repository.getCredential(bob), bob);
+    assert.deepEqual((await repository.listCredentials(binding.serverUrl)).map((each) => each.account).sort(), ['alice', 'bob']);
+    assert.equal((await repository.listAllCredentials()).length, 3);
   });
 
-  it('reads back a credential by its binding', async () => {
+  it('tells an account by its subject where known: a new label is the same account, a new subject another', async () => {
     await repository.putCredential(credential);
-    assert.deepEqual(await repository.getCredential(binding), credential);
-    assert.equal(await repository.getCredential({ ...binding, account: 'bob' }), undefined);
+    assert.deepEqual(await repository.getCredential({ ...binding, account: 'alice@example.com' }), credential);
+    assert.equal(await repository.getCredential({ ...binding, subject: 'bob-sub' }), undefined);
+    assert.equal(await repository.getCredential({ ...binding, subject: undefined }), undefined);
+  });
+
+  it('reads back a server\'s preferred account', async () => {
+    const preferred = { serverUrl: binding.serverUrl, accountId: await accountId(binding) };
+    await repository.putPreferred(preferred);
+    assert.deepEqual(await repository.getPreferred(binding.serverUrl), preferred);
+    assert.equal(await repository.getPreferred('https://other.example/mcp'), undefined);
+  });
+
+  it('waits for the migration of older records before any access', async () => {
+    let finish!: () => void;
+    const waiting = new KeyringRepository(store, new Promise<void>((resolve) => { finish = resolve; }));
+    store.values.set(await credentialKey(binding), JSON.stringify(credential));
+    let read: Credential | undefined | 'pending' = 'pending';
+    const reading = waiting.getCredential(binding).then((value) => { read = value; });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(read, 'pending');
+    finish();
+    await reading;
+    assert.deepEqual(read, credential);
   });
 
   it('reads back a credential without its optional fields', async () => {
@@ -71,24 +94,39 @@ describe('KeyringRepository', () => {
 
   it('deletes each kind of record', async () => {
     await repository.putClient(client);
-    await repository.putServer(binding);
+    await repository.putPreferred({ serverUrl: binding.serverUrl, accountId: 'x' });
     await repository.putCredential(credential);
     await repository.putDiscovery(discovery);
     await repository.deleteClient(client.issuer, client.clientId);
-    await repository.deleteServer(binding.serverUrl);
+    await repository.deletePreferred(binding.serverUrl);
     await repository.deleteCredential(binding);
     await repository.deleteDiscovery(discovery.serverUrl);
     assert.equal(store.values.size, 0);
   });
 
-  it('keys credentials so that parts containing separators cannot collide', () => {
-    const a = credentialKey({ resource: 'https://h/a', issuer: 'x', clientId: 'y:z', account: 'w' });
-    const b = credentialKey({ resource: 'https://h/a', issuer: 'x:y', clientId: 'z', account: 'w' });
+  it('keys credentials so that parts containing separators cannot collide', async () => {
+    const a = await credentialKey({ serverUrl: 'https://h/a', issuer: 'x', account: 'y","z' });
+    const b = await credentialKey({ serverUrl: 'https://h/a', issuer: 'x","y', account: 'z' });
     assert.notEqual(a, b);
   });
 
+  it('keeps server URLs, their queries and account names out of every key, and tells servers apart by query', async () => {
+    const withKey: Credential = { ...credential, serverUrl: 'https://mcp.example/mcp?api_key=query-secret', account: 'alice@example.com' };
+    const otherQuery: Credential = { ...withKey, serverUrl: 'https://mcp.example/mcp?api_key=other-secret' };
+    for (const record of [withKey, otherQuery]) {
+      await repository.putCredential(record);
+      await repository.putPreferred({ serverUrl: record.serverUrl, accountId: await accountId(record) });
+      await repository.putDiscovery({ ...discovery, serverUrl: record.serverUrl });
+    }
+    const keys = [...store.values.keys()];
+    assert.equal(keys.length, 6);
+    for (const key of keys) assert.ok(!/secret|mcp\.example|alice/.test(key), key);
+    assert.notEqual(await serverKeyId(withKey.serverUrl), await serverKeyId(otherQuery.serverUrl));
+    assert.equal((await repository.listCredentials(withKey.serverUrl)).length, 1);
+  });
+
   it('fails with store_failed on a record that is not JSON, without echoing it', async () => {
-    store.values.set(credentialKey(binding), '{"accessToken":"leaked-token-value"');
+    store.values.set(await credentialKey(binding), '{"accessToken":"leaked-token-value"');
     const error = await rejectsWithCode(repository.getCredential(binding), 'store_failed');
     assert.ok(!error.message.includes('leaked-token-value'), error.message);
   });
@@ -106,29 +144,32 @@ describe('KeyringRepository', () => {
     ['expiresAt as a string', { ...credential, expiresAt: '2000' }],
     ['lastRefresh as null', { ...credential, lastRefresh: null }],
     ['a missing obtainedAt', { ...credential, obtainedAt: undefined }],
+    ['a missing server URL', { ...credential, serverUrl: undefined }],
+    ['a subject that is a number', { ...credential, subject: 7 }],
   ];
   for (const [name, value] of wrongCredentials) {
     it(`fails with store_failed on a credential with ${name}, without echoing it`, async () => {
-      store.values.set(credentialKey(binding), JSON.stringify(value));
+      store.values.set(await credentialKey(binding), JSON.stringify(value));
       const error = await rejectsWithCode(repository.getCredential(binding), 'store_failed');
       assert.ok(!error.message.includes('leaked-token-value') && !error.message.includes('access-token-value'), error.message);
     });
   }
 
-  const wrongOthers: [string, (repository: KeyringRepository) => Promise<unknown>, string, unknown][] = [
+  const discoveryKey = async () => `discovery/${await serverKeyId(discovery.serverUrl)}`;
+  const wrongOthers: [string, (repository: KeyringRepository) => Promise<unknown>, string | (() => Promise<string>), unknown][] = [
     ['a client without redirect URIs', (repo) => repo.getClient(client.issuer, client.clientId), `client:${JSON.stringify([client.issuer, client.clientId])}`, { ...client, redirectUris: undefined }],
     ['a client secret that is not a string', (repo) => repo.getClient(client.issuer, client.clientId), `client:${JSON.stringify([client.issuer, client.clientId])}`, { ...client, clientSecret: { value: 'client-secret-value' } }],
-    ['a server binding without an issuer', (repo) => repo.getServer(binding.serverUrl), `server:${binding.serverUrl}`, { ...binding, issuer: undefined }],
-    ['a listed server binding of the wrong shape', (repo) => repo.listServers(), `server:${binding.serverUrl}`, { serverUrl: 3 }],
-    ['a discovery whose authorization server has no issuer', (repo) => repo.getDiscovery(discovery.serverUrl), `discovery:${discovery.serverUrl}`, { ...discovery, authorizationServer: { token_endpoint: 'https://as.example/token' } }],
-    ['a discovery whose remembered challenge has a parameter that is not a string', (repo) => repo.getDiscovery(discovery.serverUrl), `discovery:${discovery.serverUrl}`, { ...discovery, challenge: { scheme: 'bearer', params: { scope: ['read'] } } }],
-    ['a discovery whose remembered challenge has no scheme', (repo) => repo.getDiscovery(discovery.serverUrl), `discovery:${discovery.serverUrl}`, { ...discovery, challenge: { params: {} } }],
-    ['a discovery kept under an address class that does not exist', (repo) => repo.getDiscovery(discovery.serverUrl), `discovery:${discovery.serverUrl}`, { ...discovery, serverAddressClass: 'anywhere' }],
-    ['a discovery whose authorization server is null', (repo) => repo.getDiscovery(discovery.serverUrl), `discovery:${discovery.serverUrl}`, { ...discovery, authorizationServer: null }],
+    ['a preferred account without its id', (repo) => repo.getPreferred(binding.serverUrl), async () => `preferred/${await serverKeyId(binding.serverUrl)}`, { serverUrl: binding.serverUrl }],
+    ['a listed credential of the wrong shape', (repo) => repo.listAllCredentials(), async () => `credential/${await serverKeyId(binding.serverUrl)}/${'0'.repeat(32)}`, { serverUrl: 3 }],
+    ['a discovery whose authorization server has no issuer', (repo) => repo.getDiscovery(discovery.serverUrl), discoveryKey, { ...discovery, authorizationServer: { token_endpoint: 'https://as.example/token' } }],
+    ['a discovery whose remembered challenge has a parameter that is not a string', (repo) => repo.getDiscovery(discovery.serverUrl), discoveryKey, { ...discovery, challenge: { scheme: 'bearer', params: { scope: ['read'] } } }],
+    ['a discovery whose remembered challenge has no scheme', (repo) => repo.getDiscovery(discovery.serverUrl), discoveryKey, { ...discovery, challenge: { params: {} } }],
+    ['a discovery kept under an address class that does not exist', (repo) => repo.getDiscovery(discovery.serverUrl), discoveryKey, { ...discovery, serverAddressClass: 'anywhere' }],
+    ['a discovery whose authorization server is null', (repo) => repo.getDiscovery(discovery.serverUrl), discoveryKey, { ...discovery, authorizationServer: null }],
   ];
   for (const [name, read, key, value] of wrongOthers) {
     it(`fails with store_failed on ${name}`, async () => {
-      store.values.set(key, JSON.stringify(value));
+      store.values.set(typeof key === 'string' ? key : await key(), JSON.stringify(value));
       const error = await rejectsWithCode(read(repository), 'store_failed');
       assert.ok(!error.message.includes('client-secret-value'), error.message);
     });
@@ -136,18 +177,19 @@ describe('KeyringRepository', () => {
 });
 
 describe('decodeStoreKey', () => {
-  it('reads back the parts of a credential key, separators inside values included', () => {
-    const parts = { resource: 'https://h/a', issuer: 'x:y', clientId: '["z"]', account: 'w' };
-    assert.deepEqual(decodeStoreKey(credentialKey(parts)), { kind: 'credential', credential: parts });
-  });
-
-  it('reads the server URL of a server binding key', async () => {
+  it('reads the server and account ids of a credential key, and the server id of a preference key', async () => {
     const store = new MemoryStore();
-    await new KeyringRepository(store).putServer({ serverUrl: 'https://h/mcp', resource: 'https://h/mcp', issuer: 'x', clientId: 'y', account: 'w' });
-    assert.deepEqual([...store.values.keys()].map(decodeStoreKey), [{ kind: 'server', serverUrl: 'https://h/mcp' }]);
+    const repository = new KeyringRepository(store);
+    await repository.putCredential(credential);
+    await repository.putPreferred({ serverUrl: credential.serverUrl, accountId: 'x' });
+    const serverId = await serverKeyId(credential.serverUrl);
+    assert.deepEqual([...store.values.keys()].map(decodeStoreKey), [
+      { kind: 'credential', serverId, accountId: await accountId(credential) },
+      { kind: 'preferred', serverId },
+    ]);
   });
 
-  const others = ['discovery:https://h/mcp', 'client:["x","y"]', 'credential:not json', 'credential:["a","b"]', 'credential:[1,2,3,4]'];
+  const others = ['discovery/0123456789abcdef0123456789abcdef', 'client:["x","y"]', 'credential/not-hex/0123', 'credential:["a","b","c","d"]', 'server:https://h/mcp', 'preferred/ABC'];
   for (const key of others) {
     it(`takes ${key} for something else`, () => assert.deepEqual(decodeStoreKey(key), { kind: 'other' }));
   }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { serverKeyId } from '../../../src/core/records';
 import { KeyringError } from '../../../src/core/errors';
 import { ClientSecrets, GrantSecrets, StaticCredentials } from '../../../src/vscode/serverSecrets';
 import { toConfiguredServer, type ConfiguredServer } from '../../../src/vscode/configuredServer';
@@ -233,7 +234,7 @@ describe('purgeServer', () => {
     await deps.staticCredentials.set('https://b.example/mcp', 'other-key');
     await purgeServer(deps, canonical);
     assert.deepEqual(signedOut, [canonical]);
-    assert.deepEqual([...backend.values.keys()], ['mcpKeyring/staticCredential/https://b.example/mcp']);
+    assert.deepEqual([...backend.values.keys()], [`mcpKeyring/staticCredential/${await serverKeyId('https://b.example/mcp')}`]);
   });
 
   it('is quiet about a server it was never signed in to', async () => {

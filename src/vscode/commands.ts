@@ -9,6 +9,7 @@ import type { ClientSecrets, GrantSecrets, StaticCredentials } from './serverSec
 import type { DiagnosisDocuments } from './diagnosisDocuments';
 import { Commands } from './ids';
 import { mcpJsonLocations, readMcpJsonServers } from './mcpJsonImport';
+import type { PendingSignIns } from './pendingSignIns';
 import type { ServerActivity } from './serverActivity';
 import { displayName, type ServerEntry } from './serverEntry';
 import type { StaticCredentialKind } from '../core/vocabulary';
@@ -22,6 +23,7 @@ export interface CommandDeps {
   readonly registry: ServerRegistry;
   readonly signIns: SignInService;
   readonly activity: ServerActivity;
+  readonly pendingSignIns: PendingSignIns;
   readonly clientSecrets: ClientSecrets;
   readonly grantSecrets: GrantSecrets;
   readonly staticCredentials: StaticCredentials;
@@ -93,7 +95,9 @@ class KeyringCommands {
   async signIn(server?: ConfiguredServer): Promise<void> {
     const target = server ?? (await this.pickServer(vscode.l10n.t('Sign in to which server?')));
     if (!target) return;
-    const credential = await this.deps.activity.run(target.canonicalUrl, 'signingIn', () => this.deps.signIns.signIn(target));
+    // A step-up the relay could not run asks for its scopes here too (the status bar item's click comes here).
+    const pending = this.deps.pendingSignIns.take(target.canonicalUrl);
+    const credential = await this.deps.activity.run(target.canonicalUrl, 'signingIn', () => this.deps.signIns.signIn(target, pending?.scopes));
     void vscode.window.showInformationMessage(vscode.l10n.t('Signed in to {0} as {1}.', displayName(target.entry), credential.account));
   }
 

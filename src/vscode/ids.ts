@@ -47,6 +47,8 @@ export const TreeItemContext = {
   signedOut: 'mcpKeyring.server.signedOut',
   needsSignIn: 'mcpKeyring.server.needsSignIn',
   staticCredential: 'mcpKeyring.server.static',
+  /** An account under a server (menus for accounts match `viewItem == mcpKeyring.account`). */
+  account: 'mcpKeyring.account',
 } as const;
 
 /** Prefix of every SecretStorage key the extension writes. */

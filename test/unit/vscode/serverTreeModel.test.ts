@@ -79,7 +79,7 @@ describe('server text in the view', () => {
   it('stays one line: line breaks, controls and direction overrides become spaces', () => {
     const hostile = 'evil\nAuthorization server: https://good.example\r\u001b[2J\u202etxt.exe\u2066';
     const line = plainLine(hostile);
-    assert.doesNotMatch(line, /[\n\r\u001b\u202e\u2066]/);
+    for (const character of ['\n', '\r', '\u001b', '\u202e', '\u2066']) assert.ok(!line.includes(character), `${JSON.stringify(character)} is gone`);
     assert.equal(line.length, hostile.length);
   });
 

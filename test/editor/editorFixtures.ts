@@ -28,6 +28,8 @@ export interface EditorFixtureConfig {
   readonly deviceServerUrl: string;
   /** An MCP server in no settings entry: the step-up test adds it and calls a tool needing more scope than granted. */
   readonly stepUpServerUrl: string;
+  /** An MCP server in no settings entry: the view test adds it, reads the view and makes its refresh fail. */
+  readonly viewServerUrl: string;
   readonly issuer: string;
   /** The account the authorization pages sign in as. */
   readonly login: string;
@@ -72,6 +74,7 @@ export interface EditorFixtures extends AsyncDisposable {
   readonly apiKeyServer: StaticCredentialServer;
   readonly deviceMcpServer: McpServer;
   readonly stepUpMcpServer: McpServer;
+  readonly viewMcpServer: McpServer;
   /** Accepts only DPoP-bound tokens (with nonces); configured in the suite for the client credentials grant. */
   readonly machineMcpServer: McpServer;
   /** The secret of MACHINE_CLIENT_ID, which only the runner knows (it types it into the editor). */
@@ -85,6 +88,8 @@ export interface EditorFixtures extends AsyncDisposable {
   readonly registrations: readonly ObservedRegistration[];
   readonly issuedTokens: IssuedTokens;
   trafficTo(server: McpServer): McpTraffic;
+  /** Every request any fixture server was sent (the authorization server's and the MCP servers', with or without OAuth). */
+  requestsServed(): number;
   close(): Promise<void>;
 }
 
@@ -175,7 +180,7 @@ function keepTokens(issued: { accessTokens: string[]; refreshTokens: string[] },
  * Watches every HTTP request this process serves (node's diagnostics channel, before the fixture's handler runs) and
  * records registrations, issued tokens and MCP sessions. The fixtures themselves stay as the engine tests use them.
  */
-function observeTraffic(authorizationServer: AuthorizationServer, mcpServers: readonly McpServer[]) {
+function observeTraffic(authorizationServer: AuthorizationServer, mcpServers: readonly McpServer[], otherServers: readonly { readonly url: string }[]) {
   const registrationPath = new URL(authorizationServer.endpoints.registration ?? 'http://invalid/').pathname;
   const tokenPath = new URL(authorizationServer.endpoints.token).pathname;
   const issuedTokens = { accessTokens: [] as string[], refreshTokens: [] as string[], exchangedCodes: [] as string[] };
@@ -186,10 +191,13 @@ function observeTraffic(authorizationServer: AuthorizationServer, mcpServers: re
   const traffic = new Map<string, MutableTraffic>(
     mcpServers.map((server) => [hostOf(server.origin), { requestCount: 0, sessionIds: new Set(), initializeRequests: 0, oldestTokenSentMs: 0 }]),
   );
+  const fixtureHosts = new Set([authorizationHost, ...mcpServers.map((server) => hostOf(server.origin)), ...otherServers.map((server) => hostOf(server.url))]);
+  let requestsServed = 0;
   const onRequest = (message: unknown): void => {
     const { request, response, server } = message as ServerMessage;
     const address = server.address() as AddressInfo | null;
     const host = address ? `${address.address}:${address.port}` : undefined;
+    if (host !== undefined && fixtureHosts.has(host)) requestsServed += 1;
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
     if (host === authorizationHost && request.method === 'POST' && path === registrationPath) {
       recordBody(response, (body) => registrations.push(registrationFrom(response.statusCode, body)));
@@ -217,6 +225,7 @@ function observeTraffic(authorizationServer: AuthorizationServer, mcpServers: re
       if (!record) throw new Error(`${server.url} is not one of the editor fixtures`);
       return { requestCount: record.requestCount, sessionIds: new Set(record.sessionIds), initializeRequests: record.initializeRequests, oldestTokenSentMs: record.oldestTokenSentMs };
     },
+    requestsServed: () => requestsServed,
     stop: () => void unsubscribe('http.server.request.start', onRequest),
   };
 }
@@ -263,15 +272,17 @@ export async function startEditorFixtures(options: EditorFixtureOptions = {}): P
   // Its own name, so that its tools are told apart from the other fixture servers' in vscode.lm.tools.
   const stepUpMcpServer = await startMcpServer({ shape: 'path-metadata', authorizationServer, sdk: 'v1', name: 'step-up' });
   const machineMcpServer = await startMcpServer({ shape: 'path-metadata', authorizationServer, sdk: 'v1', dpop: { nonces: true } });
-  const observer = observeTraffic(authorizationServer, [mcpServer, loopbackMcpServer, machineMcpServer, stepUpMcpServer]);
+  const viewMcpServer = await startMcpServer({ shape: 'path-metadata', authorizationServer, sdk: 'v1' });
   const apiKeyHeader = 'x-api-key';
   const [bearerServer, apiKeyServer] = await Promise.all([startStaticCredentialServer('authorization'), startStaticCredentialServer(apiKeyHeader)]);
+  const observer = observeTraffic(authorizationServer, [mcpServer, loopbackMcpServer, machineMcpServer, stepUpMcpServer], [deviceMcpServer, viewMcpServer, bearerServer, apiKeyServer]);
 
   const config: EditorFixtureConfig = {
     serverUrl: mcpServer.url,
     loopbackServerUrl: loopbackMcpServer.url,
     deviceServerUrl: deviceMcpServer.url,
     stepUpServerUrl: stepUpMcpServer.url,
+    viewServerUrl: viewMcpServer.url,
     machineServerUrl: machineMcpServer.url,
     machineClientId: MACHINE_CLIENT_ID,
     issuer: authorizationServer.issuer,
@@ -296,7 +307,7 @@ export async function startEditorFixtures(options: EditorFixtureOptions = {}): P
     if (isClosed) return;
     isClosed = true;
     observer.stop();
-    await Promise.allSettled([mcpServer.close(), loopbackMcpServer.close(), deviceMcpServer.close(), stepUpMcpServer.close(), machineMcpServer.close(), bearerServer.close(), apiKeyServer.close()]);
+    await Promise.allSettled([mcpServer.close(), loopbackMcpServer.close(), deviceMcpServer.close(), stepUpMcpServer.close(), viewMcpServer.close(), machineMcpServer.close(), bearerServer.close(), apiKeyServer.close()]);
     await authorizationServer.close();
   };
   return {
@@ -307,6 +318,7 @@ export async function startEditorFixtures(options: EditorFixtureOptions = {}): P
     apiKeyServer,
     deviceMcpServer,
     stepUpMcpServer,
+    viewMcpServer,
     machineMcpServer,
     machineClientSecret,
     config,
@@ -315,6 +327,7 @@ export async function startEditorFixtures(options: EditorFixtureOptions = {}): P
     get registrations() { return observer.registrations; },
     get issuedTokens() { return observer.issuedTokens; },
     trafficTo: observer.trafficTo,
+    requestsServed: observer.requestsServed,
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -15,7 +15,7 @@ export interface KeyringApi {
   signIn(serverUrl: string): Promise<void>;
   readonly onDidChangeCredentials: vscode.Event<{ serverUrl: string; kind: string }>;
   signOut(serverUrl: string): Promise<void>;
-  listServers(): Promise<{ url: string; label: string; signedIn: boolean; expiresAt?: number }[]>;
+  listServers(): Promise<{ url: string; label: string; signedIn: boolean; needsSignIn: boolean; expiresAt?: number }[]>;
 }
 
 export interface Config {
@@ -29,6 +29,7 @@ export interface Config {
   readonly apiKeyHeader: string;
   readonly deviceServerUrl: string;
   readonly stepUpServerUrl: string;
+  readonly viewServerUrl: string;
   /** Accepts only DPoP-bound tokens. */
   readonly machineServerUrl: string;
   readonly machineClientId: string;
@@ -36,7 +37,7 @@ export interface Config {
 
 export function fixtureConfig(): Config {
   const config = readEditorTestConfig();
-  for (const name of ['serverUrl', 'loopbackServerUrl', 'login', 'issuer', 'bearerServerUrl', 'apiKeyServerUrl', 'apiKeyHeader', 'deviceServerUrl', 'stepUpServerUrl', 'machineServerUrl', 'machineClientId']) {
+  for (const name of ['serverUrl', 'loopbackServerUrl', 'login', 'issuer', 'bearerServerUrl', 'apiKeyServerUrl', 'apiKeyHeader', 'deviceServerUrl', 'stepUpServerUrl', 'viewServerUrl', 'machineServerUrl', 'machineClientId']) {
     if (typeof config[name] !== 'string') throw new Error(`the runner gave no ${name}: run the suite through test/editor/runEditorTests.ts`);
   }
   return config as unknown as Config;

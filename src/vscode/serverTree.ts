@@ -49,6 +49,8 @@ export class ServerTreeProvider implements vscode.TreeDataProvider<ViewNode>, vs
   readonly onDidChangeTreeData = this.changed.event;
   private readonly subscriptions: vscode.Disposable[] = [];
   private countdown: ReturnType<typeof setInterval> | undefined;
+  /** The countdown texts drawn last, to redraw only when one changes. */
+  private lastCountdown = '';
   private readonly now: () => number;
 
   constructor(private readonly sources: ServerTreeSources) {
@@ -62,10 +64,25 @@ export class ServerTreeProvider implements vscode.TreeDataProvider<ViewNode>, vs
     );
   }
 
-  /** Ticks once a second while the view is visible, so the expiry countdown is live; stops when hidden. */
+  /**
+   * Looks once a second while the view is visible whether a countdown's text changed, and only then redraws: a
+   * redraw closes an open hover. Stops when hidden.
+   */
   setVisible(isVisible: boolean): void {
-    if (isVisible && !this.countdown) this.countdown = setInterval(() => this.changed.fire(undefined), COUNTDOWN_INTERVAL_MS);
+    if (isVisible && !this.countdown) this.countdown = setInterval(() => void this.redrawIfCountdownChanged(), COUNTDOWN_INTERVAL_MS);
     if (!isVisible) this.stopCountdown();
+  }
+
+  private async redrawIfCountdownChanged(): Promise<void> {
+    const now = this.now();
+    const statuses = await this.sources.keyring.status().catch(() => []);
+    const shown = statuses.map((status) => {
+      const facts = accountFacts(status, refreshLeadMs());
+      return [status.serverUrl, expiryText(facts.expiresAt, now), nextRefreshText(facts, now)].join(' ');
+    }).join('\n');
+    if (shown === this.lastCountdown) return;
+    this.lastCountdown = shown;
+    this.changed.fire(undefined);
   }
 
   async getChildren(element?: ViewNode): Promise<ViewNode[]> {
@@ -173,15 +190,17 @@ function expiryText(expiresAt: number | undefined, now: number): string {
   return expiresAt === undefined ? vscode.l10n.t('no expiry') : vscode.l10n.t('expires in {0}', formatRemaining(expiresAt - now));
 }
 
-/** mm:ss below an hour, h:mm:ss above; "expired" once past. */
+/**
+ * Whole minutes ("< 1 min" in the last one): a row is redrawn only when its text changes, and each redraw closes the
+ * hover the person may be reading, so a countdown in seconds would keep every hover of the view shut.
+ */
 export function formatRemaining(milliseconds: number): string {
   if (milliseconds <= 0) return vscode.l10n.t('expired');
-  const total = Math.floor(milliseconds / 1000);
-  const hours = Math.floor(total / 3600);
-  const minutes = Math.floor((total % 3600) / 60);
-  const seconds = total % 60;
-  const mmss = `${String(minutes).padStart(2, '0')}:${String(seconds).padStart(2, '0')}`;
-  return hours > 0 ? `${hours}:${mmss}` : mmss;
+  const totalMinutes = Math.floor(milliseconds / 60_000);
+  if (totalMinutes === 0) return vscode.l10n.t('< 1 min');
+  const hours = Math.floor(totalMinutes / 60);
+  const minutes = totalMinutes % 60;
+  return hours > 0 ? vscode.l10n.t('{0} h {1} min', hours, minutes) : vscode.l10n.t('{0} min', minutes);
 }
 
 /** One fact about an account, worded: the row under the account and a line of its hover. */

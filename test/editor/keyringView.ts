@@ -35,6 +35,7 @@ export async function openKeyringView(page: Page): Promise<Locator> {
 /** Expands rows until none is left collapsed: servers to accounts, accounts to what is stored. */
 export async function expandAll(page: Page, timeoutMs = 20_000): Promise<void> {
   const view = viewPane(page);
+  await view.locator('.monaco-list-row').first().waitFor({ timeout: timeoutMs });
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const collapsed = view.locator('.monaco-list-row[aria-expanded="false"]');

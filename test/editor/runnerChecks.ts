@@ -10,6 +10,7 @@ import { completeAuthorizationInPage } from './authorizationPages';
 import type { EditorFixtures } from './editorFixtures';
 import { clickStatusBarItem, expandAll, openKeyringView, readHover, statusBarTexts, viewBadge, viewRows } from './keyringView';
 import type { LogFile } from './runEditorTests';
+import { saveScreenshot } from './workbench';
 
 /** One check made by the runner; failures count in the run's summary like failed tests. */
 export interface RunnerCheck {
@@ -387,14 +388,20 @@ export class RunnerControl implements AsyncDisposable {
   private async readView(hover: string | undefined) {
     const page = this.workbench();
     if (!page) throw new Error('no workbench page');
-    await openKeyringView(page);
-    await expandAll(page);
-    return {
-      rows: await viewRows(page),
-      badge: await viewBadge(page),
-      statusBar: await statusBarTexts(page),
-      hover: hover === undefined ? undefined : await readHover(page, hover),
-    };
+    try {
+      await openKeyringView(page);
+      await expandAll(page);
+      return {
+        rows: await viewRows(page),
+        badge: await viewBadge(page),
+        statusBar: await statusBarTexts(page),
+        hover: hover === undefined ? undefined : await readHover(page, hover),
+      };
+    } catch (error) {
+      // What the workbench showed instead, for the person reading the failure.
+      await saveScreenshot(page, 'suite', `view-failure-${Date.now()}`).catch(() => undefined);
+      throw error;
+    }
   }
 
   /**

@@ -158,7 +158,7 @@ export class JourneyEditor implements AsyncDisposable {
     return this.page.locator('.pane-body .monaco-list-row', { has: this.page.locator('.label-name', { hasText: label }) }).first();
   }
 
-  /** The state text next to the server's name (`Signed in as alice · expires in 59:58`). */
+  /** The state text next to the server's name (`Signed in as alice · expires in 59 min`). */
   async serverState(label: string): Promise<string> {
     return (await this.serverRow(label).locator('.label-description').innerText()).trim();
   }

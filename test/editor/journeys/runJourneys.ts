@@ -12,12 +12,14 @@ import { deniedConsentJourney } from './deniedConsentJourney';
 import { manageJourney } from './manageJourney';
 import { preRegisteredClientJourney } from './preRegisteredClientJourney';
 import { signInJourney } from './signInJourney';
+import { viewJourney } from './viewJourney';
 
 const journeys: Record<string, (context: JourneyContext) => Promise<string[]>> = {
   'sign-in': signInJourney,
   'denied-consent': deniedConsentJourney,
   manage: manageJourney,
   'pre-registered-client': preRegisteredClientJourney,
+  view: viewJourney,
 };
 
 function log(message: string): void {

@@ -10,6 +10,7 @@ import type { DiagnosisDocuments } from './diagnosisDocuments';
 import { Commands } from './ids';
 import { mcpJsonLocations, readMcpJsonServers } from './mcpJsonImport';
 import type { PendingSignIns } from './pendingSignIns';
+import { notificationText } from './plainText';
 import type { ServerActivity } from './serverActivity';
 import { displayName, type ServerEntry } from './serverEntry';
 import type { StaticCredentialKind } from '../core/vocabulary';
@@ -98,7 +99,8 @@ class KeyringCommands {
     // A step-up the relay could not run asks for its scopes here too (the status bar item's click comes here).
     const pending = this.deps.pendingSignIns.take(target.canonicalUrl);
     const credential = await this.deps.activity.run(target.canonicalUrl, 'signingIn', () => this.deps.signIns.signIn(target, pending?.scopes));
-    void vscode.window.showInformationMessage(vscode.l10n.t('Signed in to {0} as {1}.', displayName(target.entry), credential.account));
+    // The account name comes from the server's tokens: never a link in the notification.
+    void vscode.window.showInformationMessage(vscode.l10n.t('Signed in to {0} as {1}.', displayName(target.entry), notificationText(credential.account)));
   }
 
   async signOut(server?: ConfiguredServer): Promise<void> {

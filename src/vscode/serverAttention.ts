@@ -11,7 +11,8 @@ import type { PendingSignIns } from './pendingSignIns';
 import { displayName } from './serverEntry';
 import type { ServerRegistry } from './serverRegistry';
 import { attentionText } from './serverTree';
-import { attentionOf, plainLine, type Attention } from './serverTreeModel';
+import { plainLine } from './plainText';
+import { attentionOf, type Attention } from './serverTreeModel';
 
 export interface ServerAttentionDeps {
   readonly registry: ServerRegistry;

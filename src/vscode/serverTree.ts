@@ -11,7 +11,8 @@ import { displayName } from './serverEntry';
 import type { ConfiguredServer } from './configuredServer';
 import type { ServerRegistry } from './serverRegistry';
 import type { StaticCredentials } from './serverSecrets';
-import { accountFacts, plainLine, type AccountFacts, type Attention } from './serverTreeModel';
+import { plainLine } from './plainText';
+import { accountFacts, type AccountFacts, type Attention } from './serverTreeModel';
 
 const COUNTDOWN_INTERVAL_MS = 1_000;
 

@@ -68,12 +68,3 @@ export function attentionOf(statuses: readonly Pick<CredentialStatus, 'needsSign
   if (statuses.some((status) => status.lastRefresh?.outcome === 'retrying')) return 'refreshFailing';
   return undefined;
 }
-
-/**
- * Server-supplied text as one line of plain text: control characters (line breaks included, which would forge
- * further lines of a hover) and bidirectional overrides (which would reorder what the person reads) become spaces.
- */
-export function plainLine(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, ' ');
-}

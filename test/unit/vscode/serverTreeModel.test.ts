@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import type { CredentialStatus } from '../../../src/core/keyring';
 import { PendingSignIns } from '../../../src/vscode/pendingSignIns';
-import { accountFacts, attentionOf, plainLine } from '../../../src/vscode/serverTreeModel';
+import { notificationText, plainLine } from '../../../src/vscode/plainText';
+import { accountFacts, attentionOf } from '../../../src/vscode/serverTreeModel';
 
 const T0 = 1_700_000_000_000;
 const MINUTE = 60_000;
@@ -81,6 +82,12 @@ describe('server text in the view', () => {
     const line = plainLine(hostile);
     for (const character of ['\n', '\r', '\u001b', '\u202e', '\u2066']) assert.ok(!line.includes(character), `${JSON.stringify(character)} is gone`);
     assert.equal(line.length, hostile.length);
+  });
+
+  it('breaks the link syntax notifications render, and nothing else a person reads', () => {
+    const text = notificationText('[alice](https://evil.example/x) and [run](command:workbench.action.quit)');
+    assert.doesNotMatch(text, /\]\(/);
+    assert.equal(text.replace(/\u200b/g, ''), '[alice](https://evil.example/x) and [run](command:workbench.action.quit)');
   });
 
   it('keeps ordinary text, markdown and URLs as the characters they are (the view renders them as plain text)', () => {

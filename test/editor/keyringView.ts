@@ -60,11 +60,21 @@ export function viewRow(page: Page, label: string): Locator {
   return viewPane(page).locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: label }) }).first();
 }
 
-/** Rests the pointer on the row's name until its hover shows, and reads it. */
-export async function readHover(page: Page, label: string): Promise<HoverReading> {
+/**
+ * Rests the pointer on the row's name until its hover shows, and reads it. A redraw of the row (a refresh of a
+ * short-lived token, as in the suite's fixtures) closes a hover before it shows: the pointer then leaves and rests
+ * again, as a person would.
+ */
+export async function readHover(page: Page, label: string, timeoutMs = 30_000): Promise<HoverReading> {
   const hover = page.locator('.workbench-hover, .monaco-hover').filter({ visible: true }).last();
-  await viewRow(page, label).locator('.label-name').hover();
-  await hover.waitFor({ timeout: 15_000 });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await viewRow(page, label).locator('.label-name').hover();
+    const shown = await hover.waitFor({ timeout: 4_000 }).then(() => true, () => false);
+    if (shown) break;
+    if (Date.now() > deadline) throw new Error(`no hover showed on the row ${label} within ${timeoutMs} ms`);
+    await page.mouse.move(0, 0);
+  }
   return {
     text: (await hover.innerText()).trim(),
     markupElements: await hover.locator('a, strong, em, img, code').count(),

@@ -57,7 +57,7 @@ export async function viewJourney({ vsix }: JourneyContext): Promise<string[]> {
     await editor.page.bringToFront();
     await editor.waitForServerState(label, /^Signed in as .* · expires in \d+ min$/);
     const toast = await editor.toast(/^Signed in to Demo MCP server as \[alice\]/);
-    check((await toast.locator('a').count()) === 0, 'the notification shows the account name without a link');
+    check((await toast.locator('.notification-list-item-message a').count()) === 0, 'the notification shows the account name without a link');
     await waitFor('the badge going out', async () => ((await viewBadge(editor.page)) === undefined ? true : undefined));
     check(!(await statusBarTexts(editor.page)).some((text) => text.includes(item)), 'the status bar item is gone');
     await expandAll(editor.page);

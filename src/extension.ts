@@ -23,6 +23,7 @@ import { RefreshScheduler } from './core/refreshScheduler';
 import { createUpstreamResolver } from './vscode/relayUpstreams';
 import { SecretStorageStore } from './vscode/secretStorageStore';
 import { ServerActivity } from './vscode/serverActivity';
+import { ServerAttention } from './vscode/serverAttention';
 import { purgeServer, SettingsPurge } from './vscode/serverPurge';
 import { ServerRegistry } from './vscode/serverRegistry';
 import { registerServerSecretCommand } from './vscode/serverSecretCommand';
@@ -100,7 +101,7 @@ export function activate(context: vscode.ExtensionContext): McpKeyringApi {
   // Entries removed or changed while the editor was closed.
   void settingsPurge.reconcile();
   const activity = own(new ServerActivity());
-  const pendingSignIns = new PendingSignIns();
+  const pendingSignIns = own(new PendingSignIns());
   // Started when the editor first asks for MCP server definitions, not on the activation path (issue #15).
   let relayStarted: Promise<AuthorizingRelay> | undefined;
   const relay = () => (relayStarted ??= AuthorizingRelay.start({ logger, resolve: createUpstreamResolver(registry, keyring, staticCredentials, pendingSignIns) }).catch((error: unknown) => {
@@ -143,14 +144,33 @@ export function activate(context: vscode.ExtensionContext): McpKeyringApi {
   const mcpProvider = own(new KeyringMcpDefinitionProvider(relay, registry, keyring, signIns, staticCredentials, pendingSignIns, logger));
   own(vscode.lm.registerMcpServerDefinitionProvider(MCP_PROVIDER_ID, mcpProvider));
 
-  const tree = own(new ServerTreeProvider(registry, keyring, activity, staticCredentials, credentialChanges.event));
-  const treeView = own(vscode.window.createTreeView(SERVERS_VIEW_ID, { treeDataProvider: tree, showCollapseAll: false }));
+  // What needs the person, from stored state only: re-read whenever a credential, the servers or a pending sign-in change.
+  const attention = own(new ServerAttention({ registry, keyring, pendingSignIns, logger }));
+  own(credentialChanges.event((change) => {
+    if (change.kind === 'signedIn') pendingSignIns.forget(change.serverUrl);
+    void attention.update();
+  }));
+  own(registry.onDidChange(() => void attention.update()));
+  own(pendingSignIns.onDidChange(() => void attention.update()));
+  void attention.update();
+
+  const tree = own(new ServerTreeProvider({
+    registry,
+    keyring,
+    activity,
+    staticCredentials,
+    onDidChangeCredentials: credentialChanges.event,
+    attentionOf: (server) => attention.attentionOf(server),
+    onDidChangeAttention: attention.onDidChange,
+  }));
+  const treeView = own(vscode.window.createTreeView(SERVERS_VIEW_ID, { treeDataProvider: tree, showCollapseAll: true }));
+  attention.showBadgeOn(treeView);
   tree.setVisible(treeView.visible);
   own(treeView.onDidChangeVisibility((event) => tree.setVisible(event.visible)));
 
   const diagnoses = own(new DiagnosisDocuments());
   own(vscode.workspace.registerTextDocumentContentProvider(DIAGNOSIS_SCHEME, diagnoses));
-  for (const command of registerCommands({ keyring, registry, signIns, activity, clientSecrets, grantSecrets, staticCredentials, diagnoses, log, logger, announce, globalStorageUri: context.globalStorageUri })) own(command);
+  for (const command of registerCommands({ keyring, registry, signIns, activity, pendingSignIns, clientSecrets, grantSecrets, staticCredentials, diagnoses, log, logger, announce, globalStorageUri: context.globalStorageUri })) own(command);
   own(registerServerSecretCommand({ registry, clientSecrets, grantSecrets }, logger));
 
   void scheduler.reschedule();

@@ -21,6 +21,24 @@ export function refreshDueAt(credential: Pick<Credential, 'expiresAt' | 'obtaine
   return credential.expiresAt - lead;
 }
 
+/** What decides whether, and when, a stored credential is refreshed in the background (no token in it). */
+export interface RefreshPlanInput {
+  readonly expiresAt?: number;
+  readonly obtainedAt: number;
+  readonly needsSignIn: boolean;
+  readonly hasRefreshToken: boolean;
+}
+
+/**
+ * When the background refresh of a credential is planned, before jitter and backoff; undefined when nothing will
+ * refresh it (it needs a sign-in, has no refresh token, or never expires). The scheduler plans by it, and the view
+ * shows it.
+ */
+export function plannedRefreshAt(credential: RefreshPlanInput, requestedLeadMs = 0): number | undefined {
+  if (credential.needsSignIn || !credential.hasRefreshToken) return undefined;
+  return refreshDueAt(credential, requestedLeadMs);
+}
+
 export function isRefreshDue(credential: Pick<Credential, 'expiresAt' | 'obtainedAt'>, now: number): boolean {
   const due = refreshDueAt(credential);
   return due !== undefined && now >= due;

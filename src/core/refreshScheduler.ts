@@ -4,17 +4,13 @@
 import { isKeyringError, isTransient, shortErrorCode, type ErrorCode } from './errors';
 import type { Disposable } from './events';
 import type { Clock, Logger, Timers } from './ports';
-import { backoffDelay, refreshDueAt, RETRY_PAUSE_MS } from './refreshPolicy';
+import { backoffDelay, plannedRefreshAt, RETRY_PAUSE_MS, type RefreshPlanInput } from './refreshPolicy';
 
 /** What the scheduler needs to know about one stored credential (no token in it). */
-export interface ScheduledCredential {
+export interface ScheduledCredential extends RefreshPlanInput {
   readonly serverUrl: string;
   /** Which of the server's accounts, when it has several: each account's credential is refreshed on its own. */
   readonly accountId?: string;
-  readonly expiresAt?: number;
-  readonly obtainedAt: number;
-  readonly needsSignIn: boolean;
-  readonly hasRefreshToken: boolean;
 }
 
 /**
@@ -180,8 +176,8 @@ export class RefreshScheduler implements Disposable {
 
   private nextAttemptAt(credential: ScheduledCredential, track: Track): number | undefined {
     const { expiresAt } = credential;
-    if (credential.needsSignIn || !credential.hasRefreshToken || expiresAt === undefined || track.isStopped) return undefined;
-    const due = refreshDueAt({ expiresAt, obtainedAt: credential.obtainedAt }, this.options.refreshBeforeExpirySeconds() * 1000) ?? expiresAt;
+    const due = plannedRefreshAt(credential, this.options.refreshBeforeExpirySeconds() * 1000);
+    if (due === undefined || expiresAt === undefined || track.isStopped) return undefined;
     const lead = expiresAt - due;
     const scheduled = due + Math.min(track.jitter * JITTER_FRACTION * lead, Math.max(0, expiresAt - EXPIRY_SAFETY_MS - due));
     if (track.notBefore === undefined || track.lastAttemptAt === undefined) return scheduled;

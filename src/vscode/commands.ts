@@ -12,6 +12,8 @@ import type { ClientSecrets, GrantSecrets, StaticCredentials } from './serverSec
 import type { DiagnosisDocuments } from './diagnosisDocuments';
 import { Commands } from './ids';
 import { mcpJsonLocations, readMcpJsonServers } from './mcpJsonImport';
+import type { PendingSignIns } from './pendingSignIns';
+import { notificationText } from './plainText';
 import type { ServerActivity } from './serverActivity';
 import { displayName, type ServerEntry } from './serverEntry';
 import type { StaticCredentialKind } from '../core/vocabulary';
@@ -26,6 +28,7 @@ export interface CommandDeps {
   readonly registry: ServerRegistry;
   readonly signIns: SignInService;
   readonly activity: ServerActivity;
+  readonly pendingSignIns: PendingSignIns;
   readonly clientSecrets: ClientSecrets;
   readonly grantSecrets: GrantSecrets;
   readonly staticCredentials: StaticCredentials;
@@ -104,8 +107,11 @@ class KeyringCommands {
   async signIn(server?: ConfiguredServer): Promise<void> {
     const target = server ?? (await this.pickServer(vscode.l10n.t('Sign in to which server?')));
     if (!target) return;
-    const credential = await this.deps.activity.run(target.canonicalUrl, 'signingIn', () => this.deps.signIns.signIn(target));
-    void vscode.window.showInformationMessage(vscode.l10n.t('Signed in to {0} as {1}.', displayName(target.entry), credential.account));
+    // A step-up the relay could not run asks for its scopes here too (the status bar item's click comes here).
+    const pending = this.deps.pendingSignIns.take(target.canonicalUrl);
+    const credential = await this.deps.activity.run(target.canonicalUrl, 'signingIn', () => this.deps.signIns.signIn(target, pending?.scopes));
+    // The account name comes from the server's tokens: never a link in the notification.
+    void vscode.window.showInformationMessage(vscode.l10n.t('Signed in to {0} as {1}.', displayName(target.entry), notificationText(credential.account)));
   }
 
   /** Adds an account: the authorization server is asked for a fresh login; the preferred account stays as it was. */

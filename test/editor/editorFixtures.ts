@@ -39,6 +39,8 @@ export interface EditorFixtureConfig {
   readonly stepUpServerUrl: string;
   /** An MCP server in no settings entry, behind better-auth (its own sign-in and consent pages, issuer at /api/auth). */
   readonly betterAuthServerUrl: string;
+  /** An MCP server in no settings entry: the view test adds it, reads the view and makes its refresh fail. */
+  readonly viewServerUrl: string;
   readonly issuer: string;
   /** The account the authorization pages sign in as. */
   readonly login: string;
@@ -85,6 +87,7 @@ export interface EditorFixtures extends AsyncDisposable {
   readonly apiKeyServer: StaticCredentialServer;
   readonly deviceMcpServer: McpServer;
   readonly stepUpMcpServer: McpServer;
+  readonly viewMcpServer: McpServer;
   /** Accepts only DPoP-bound tokens (with nonces); configured in the suite for the client credentials grant. */
   readonly machineMcpServer: McpServer;
   readonly betterAuthServer: BetterAuthServer;
@@ -101,6 +104,8 @@ export interface EditorFixtures extends AsyncDisposable {
   /** Every token better-auth's token endpoint handed out, for the leak scan. */
   readonly betterAuthIssuedTokens: Pick<IssuedTokens, 'accessTokens' | 'refreshTokens'>;
   trafficTo(server: McpServer): McpTraffic;
+  /** Every request any fixture server was sent (the authorization server's and the MCP servers', with or without OAuth). */
+  requestsServed(): number;
   close(): Promise<void>;
 }
 
@@ -196,7 +201,7 @@ function keepTokens(issued: { accessTokens: string[]; refreshTokens: string[] },
  * Watches every HTTP request this process serves (node's diagnostics channel, before the fixture's handler runs) and
  * records registrations, issued tokens and MCP sessions. The fixtures themselves stay as the engine tests use them.
  */
-function observeTraffic(authorizationServer: AuthorizationServer, mcpServers: readonly McpServer[], otherTokenEndpoints: readonly string[]) {
+function observeTraffic(authorizationServer: AuthorizationServer, mcpServers: readonly McpServer[], otherServers: readonly { readonly url: string }[], otherTokenEndpoints: readonly string[]) {
   const registrationPath = new URL(authorizationServer.endpoints.registration ?? 'http://invalid/').pathname;
   /** What other authorization servers' token endpoints issued, kept apart for the leak scan alone. */
   const otherIssuedTokens = { accessTokens: [] as string[], refreshTokens: [] as string[] };
@@ -210,10 +215,13 @@ function observeTraffic(authorizationServer: AuthorizationServer, mcpServers: re
   const traffic = new Map<string, MutableTraffic>(
     mcpServers.map((server) => [hostOf(server.origin), { requestCount: 0, sessionIds: new Set(), initializeRequests: 0, oldestTokenSentMs: 0 }]),
   );
+  const fixtureHosts = new Set([authorizationHost, ...mcpServers.map((server) => hostOf(server.origin)), ...otherServers.map((server) => hostOf(server.url))]);
+  let requestsServed = 0;
   const onRequest = (message: unknown): void => {
     const { request, response, server } = message as ServerMessage;
     const address = server.address() as AddressInfo | null;
     const host = address ? `${address.address}:${address.port}` : undefined;
+    if (host !== undefined && fixtureHosts.has(host)) requestsServed += 1;
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
     if (host === authorizationHost && request.method === 'POST' && path === registrationPath) {
       recordBody(response, (body) => registrations.push(registrationFrom(response.statusCode, body)));
@@ -245,6 +253,7 @@ function observeTraffic(authorizationServer: AuthorizationServer, mcpServers: re
       if (!record) throw new Error(`${server.url} is not one of the editor fixtures`);
       return { requestCount: record.requestCount, sessionIds: new Set(record.sessionIds), initializeRequests: record.initializeRequests, oldestTokenSentMs: record.oldestTokenSentMs };
     },
+    requestsServed: () => requestsServed,
     stop: () => void unsubscribe('http.server.request.start', onRequest),
   };
 }
@@ -308,10 +317,11 @@ export async function startEditorFixtures(options: EditorFixtureOptions = {}): P
   const machineMcpServer = await startMcpServer({ shape: 'path-metadata', authorizationServer, sdk: 'v1', dpop: { nonces: true } });
   // Off localhost too: its pages are the authorization server's, which the editor must open as they are.
   const betterAuthServer = await startBetterAuthServer({ host: AUTHORIZATION_SERVER_HOST });
-  const observer = observeTraffic(authorizationServer, [mcpServer, loopbackMcpServer, machineMcpServer, stepUpMcpServer], [betterAuthServer.metadata.token_endpoint]);
+  const viewMcpServer = await startMcpServer({ shape: 'path-metadata', authorizationServer, sdk: 'v1' });
   const apiKeyHeader = 'x-api-key';
   const [bearerServer, apiKeyServer] = await Promise.all([startStaticCredentialServer('authorization'), startStaticCredentialServer(apiKeyHeader)]);
   const proxy = await startForwardProxy({ [ONLY_THROUGH_PROXY_HOST]: '127.0.0.1' });
+  const observer = observeTraffic(authorizationServer, [mcpServer, loopbackMcpServer, machineMcpServer, stepUpMcpServer], [deviceMcpServer, viewMcpServer, bearerServer, apiKeyServer], [betterAuthServer.metadata.token_endpoint]);
 
   const config: EditorFixtureConfig = {
     serverUrl: mcpServer.url,
@@ -319,6 +329,7 @@ export async function startEditorFixtures(options: EditorFixtureOptions = {}): P
     deviceServerUrl: deviceMcpServer.url,
     stepUpServerUrl: stepUpMcpServer.url,
     betterAuthServerUrl: betterAuthServer.mcpUrl,
+    viewServerUrl: viewMcpServer.url,
     machineServerUrl: machineMcpServer.url,
     machineClientId: MACHINE_CLIENT_ID,
     issuer: authorizationServer.issuer,
@@ -349,7 +360,7 @@ export async function startEditorFixtures(options: EditorFixtureOptions = {}): P
     if (isClosed) return;
     isClosed = true;
     observer.stop();
-    await Promise.allSettled([mcpServer.close(), loopbackMcpServer.close(), deviceMcpServer.close(), stepUpMcpServer.close(), machineMcpServer.close(), bearerServer.close(), apiKeyServer.close(), proxy.close(), betterAuthServer.close()]);
+    await Promise.allSettled([mcpServer.close(), loopbackMcpServer.close(), deviceMcpServer.close(), stepUpMcpServer.close(), viewMcpServer.close(), machineMcpServer.close(), bearerServer.close(), apiKeyServer.close(), proxy.close(), betterAuthServer.close()]);
     await authorizationServer.close();
   };
   return {
@@ -360,6 +371,7 @@ export async function startEditorFixtures(options: EditorFixtureOptions = {}): P
     apiKeyServer,
     deviceMcpServer,
     stepUpMcpServer,
+    viewMcpServer,
     machineMcpServer,
     betterAuthServer,
     machineClientSecret,
@@ -370,6 +382,7 @@ export async function startEditorFixtures(options: EditorFixtureOptions = {}): P
     get issuedTokens() { return observer.issuedTokens; },
     get betterAuthIssuedTokens() { return observer.otherIssuedTokens; },
     trafficTo: observer.trafficTo,
+    requestsServed: observer.requestsServed,
     close,
     [Symbol.asyncDispose]: close,
   };

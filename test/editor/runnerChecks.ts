@@ -8,7 +8,9 @@ import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { completeAuthorizationInPage } from './authorizationPages';
 import type { EditorFixtures } from './editorFixtures';
+import { clickStatusBarItem, expandAll, openKeyringView, readHover, statusBarTexts, viewBadge, viewRows } from './keyringView';
 import type { LogFile } from './runEditorTests';
+import { saveScreenshot } from './workbench';
 
 /** One check made by the runner; failures count in the run's summary like failed tests. */
 export interface RunnerCheck {
@@ -308,6 +310,17 @@ export class RunnerControl implements AsyncDisposable {
       '/check/revoked': (body) => this.checkRevoked(String(body.since)),
       '/check/exchanged-code': (body) => this.checkExchangedCode(String(body.code)),
       '/quick-input': (body) => this.answerQuickInput(body),
+      '/view': (body) => this.readView(typeof body.hover === 'string' ? body.hover : undefined),
+      '/click-status-bar': async (body) => {
+        const page = this.workbench();
+        if (!page) throw new Error('no workbench page');
+        await clickStatusBarItem(page, String(body.text));
+        return {};
+      },
+      '/fail-next-token-request': (body) => {
+        this.fixtures.authorizationServer.failNext('token', 1, Number(body.status), String(body.error));
+        return {};
+      },
     };
     this.server = createServer((request, response) => void this.answer(routes, request, response));
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
@@ -361,6 +374,7 @@ export class RunnerControl implements AsyncDisposable {
       issued: { accessTokens: fixtures.issuedTokens.accessTokens.length, refreshTokens: fixtures.issuedTokens.refreshTokens.length },
       revocations: fixtures.authorizationServer.requestCount('revocation'),
       tokenRequests: fixtures.authorizationServer.requestCount('token'),
+      fixtureRequests: fixtures.requestsServed(),
       mcp: traffic(fixtures.mcpServer),
       loopbackMcp: traffic(fixtures.loopbackMcpServer),
       stepUpMcp: traffic(fixtures.stepUpMcpServer),
@@ -368,6 +382,29 @@ export class RunnerControl implements AsyncDisposable {
       bearer: { accepted: fixtures.bearerServer.accepted, refused: fixtures.bearerServer.refused },
       apiKey: { accepted: fixtures.apiKeyServer.accepted, refused: fixtures.apiKeyServer.refused },
     };
+  }
+
+  /**
+   * Opens the MCP Keyring view, expands every row and reads what it shows: rows, badge, status bar, and the hover of
+   * the row named `hover`.
+   */
+  private async readView(hover: string | undefined) {
+    const page = this.workbench();
+    if (!page) throw new Error('no workbench page');
+    try {
+      await openKeyringView(page);
+      await expandAll(page);
+      return {
+        rows: await viewRows(page),
+        badge: await viewBadge(page),
+        statusBar: await statusBarTexts(page),
+        hover: hover === undefined ? undefined : await readHover(page, hover),
+      };
+    } catch (error) {
+      // What the workbench showed instead, for the person reading the failure.
+      await saveScreenshot(page, 'suite', `view-failure-${Date.now()}`).catch(() => undefined);
+      throw error;
+    }
   }
 
   /**

@@ -8,6 +8,7 @@ import { launchChromium, type Chromium } from '../chromium';
 import { startCodeServer, type CodeServer } from '../codeServer';
 import { resultsDir } from '../paths';
 import { openWorkbench, runCommand, saveScreenshot } from '../workbench';
+import { openKeyringView } from '../keyringView';
 import { installExtension } from './installedExtension';
 
 /** Quiet workbench: no welcome page, no chat side bar, no gallery traffic on a closed network. */
@@ -127,12 +128,8 @@ export class JourneyEditor implements AsyncDisposable {
   }
 
   /** Opens the MCP Keyring view from its activity bar icon (a click on an already open view would close it). */
-  async openKeyringView(): Promise<Locator> {
-    const icon = this.page.locator('.activitybar .action-item', { has: this.page.locator('.action-label[aria-label^="MCP Keyring"]') });
-    if ((await icon.getAttribute('class'))?.includes('checked') !== true) await icon.click();
-    const view = this.page.locator('.pane', { has: this.page.locator('.pane-header[aria-label^="Servers"]') });
-    await view.locator('.monaco-list').first().waitFor({ timeout: 30_000 });
-    return view;
+  openKeyringView(): Promise<Locator> {
+    return openKeyringView(this.page);
   }
 
   /** Drags the side bar's edge to the right, so a tree item's state is not cut off in screenshots. */
@@ -161,7 +158,7 @@ export class JourneyEditor implements AsyncDisposable {
     return this.page.locator('.pane-body .monaco-list-row', { has: this.page.locator('.label-name', { hasText: label }) }).first();
   }
 
-  /** The state text next to the server's name (`Signed in as alice · expires in 59:58`). */
+  /** The state text next to the server's name (`Signed in as alice · expires in 59 min`). */
   async serverState(label: string): Promise<string> {
     return (await this.serverRow(label).locator('.label-description').innerText()).trim();
   }

@@ -13,6 +13,7 @@ import { deniedConsentJourney } from './deniedConsentJourney';
 import { manageJourney } from './manageJourney';
 import { preRegisteredClientJourney } from './preRegisteredClientJourney';
 import { signInJourney } from './signInJourney';
+import { viewJourney } from './viewJourney';
 
 const journeys: Record<string, (context: JourneyContext) => Promise<string[]>> = {
   'sign-in': signInJourney,
@@ -20,6 +21,7 @@ const journeys: Record<string, (context: JourneyContext) => Promise<string[]>> =
   manage: manageJourney,
   'pre-registered-client': preRegisteredClientJourney,
   accounts: accountsJourney,
+  view: viewJourney,
 };
 
 function log(message: string): void {

@@ -15,7 +15,7 @@ export interface KeyringApi {
   signIn(serverUrl: string): Promise<void>;
   readonly onDidChangeCredentials: vscode.Event<{ serverUrl: string; kind: string }>;
   signOut(serverUrl: string): Promise<void>;
-  listServers(): Promise<{ url: string; label: string; signedIn: boolean; expiresAt?: number }[]>;
+  listServers(): Promise<{ url: string; label: string; signedIn: boolean; needsSignIn: boolean; expiresAt?: number }[]>;
 }
 
 export interface Config {
@@ -31,6 +31,7 @@ export interface Config {
   readonly stepUpServerUrl: string;
   /** Behind better-auth, whose sign-in and consent pages are its app's own. */
   readonly betterAuthServerUrl: string;
+  readonly viewServerUrl: string;
   /** Accepts only DPoP-bound tokens. */
   readonly machineServerUrl: string;
   readonly machineClientId: string;
@@ -40,7 +41,7 @@ export interface Config {
 
 export function fixtureConfig(): Config {
   const config = readEditorTestConfig();
-  for (const name of ['serverUrl', 'loopbackServerUrl', 'login', 'issuer', 'bearerServerUrl', 'apiKeyServerUrl', 'apiKeyHeader', 'deviceServerUrl', 'stepUpServerUrl', 'betterAuthServerUrl', 'machineServerUrl', 'machineClientId', 'onlyThroughProxy']) {
+  for (const name of ['serverUrl', 'loopbackServerUrl', 'login', 'issuer', 'bearerServerUrl', 'apiKeyServerUrl', 'apiKeyHeader', 'deviceServerUrl', 'stepUpServerUrl', 'betterAuthServerUrl', 'viewServerUrl', 'machineServerUrl', 'machineClientId', 'onlyThroughProxy']) {
     if (typeof config[name] !== 'string') throw new Error(`the runner gave no ${name}: run the suite through test/editor/runEditorTests.ts`);
   }
   return config as unknown as Config;

@@ -27,6 +27,8 @@ export interface RunnerState {
   readonly issued: { readonly accessTokens: number; readonly refreshTokens: number };
   readonly revocations: number;
   readonly tokenRequests: number;
+  /** Every request any fixture server was sent. */
+  readonly fixtureRequests: number;
   readonly mcp: ServerTraffic;
   readonly loopbackMcp: ServerTraffic;
   readonly stepUpMcp: ServerTraffic;
@@ -35,6 +37,13 @@ export interface RunnerState {
   /** The MCP servers without OAuth: requests that carried their key, and the others. */
   readonly bearer: StaticServerTraffic;
   readonly apiKey: StaticServerTraffic;
+}
+
+export interface ViewReading {
+  readonly rows: readonly { readonly level: number; readonly label: string; readonly description: string }[];
+  readonly badge: string | undefined;
+  readonly statusBar: readonly string[];
+  readonly hover?: { readonly text: string; readonly markupElements: number };
 }
 
 export interface StaticServerTraffic {
@@ -60,5 +69,11 @@ export const runner = {
   check: (name: 'tool-calls' | 'secret-storage' | 'revoked', since?: string) => call<RunnerCheckResult>(`/check/${name}`, { since }),
   checkExchangedCode: (code: string) => call<RunnerCheckResult>('/check/exchanged-code', { code }),
   /** Answers the quick input titled `title` with `text` (or a static server's key, which only the runner knows), then Enter. */
+  /** Opens the MCP Keyring view in the workbench, expands every row and reads it (and `hover`'s row's hover). */
+  readView: (hover?: string) => call<ViewReading>('/view', { hover }),
+  /** Clicks the status bar item whose text contains `text`, as a person would. */
+  clickStatusBarItem: (text: string) => call<unknown>('/click-status-bar', { text }),
+  /** The token endpoint's next answer is this error (`invalid_grant` with 400 refuses a refresh token). */
+  failNextTokenRequest: (status: number, error: string) => call<unknown>('/fail-next-token-request', { status, error }),
   answerQuickInput: (title: string, answer: { text?: string; secretOf?: 'bearer' | 'apiKey' | 'machineClient' } = {}) => call<unknown>('/quick-input', { title, ...answer }),
 };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { BACKOFF_MAX_MS, MINIMUM_VALIDITY_MS, backoffDelay, isRefreshDue, isStillValid, refreshDueAt } from '../../../src/core/refreshPolicy';
+import { BACKOFF_MAX_MS, MINIMUM_VALIDITY_MS, backoffDelay, isRefreshDue, isStillValid, plannedRefreshAt, refreshDueAt } from '../../../src/core/refreshPolicy';
 
 const T0 = 1_700_000_000_000;
 const SECOND = 1000;
@@ -94,5 +94,19 @@ describe('backoffDelay', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('plannedRefreshAt', () => {
+  const fresh = { obtainedAt: T0, expiresAt: T0 + 60 * MINUTE, needsSignIn: false, hasRefreshToken: true };
+
+  it('is the due time of a refreshable credential, with the requested lead', () => {
+    assert.equal(plannedRefreshAt(fresh), refreshDueAt(fresh));
+    assert.equal(plannedRefreshAt(fresh, 10 * MINUTE), T0 + 50 * MINUTE);
+  });
+
+  it('is nothing for a credential that needs a sign-in or has no refresh token', () => {
+    assert.equal(plannedRefreshAt({ ...fresh, needsSignIn: true }), undefined);
+    assert.equal(plannedRefreshAt({ ...fresh, hasRefreshToken: false }), undefined);
   });
 });

@@ -48,12 +48,20 @@ async function treeRender(count: number): Promise<number[]> {
   const keyring = Keyring.create({ store: new MemoryStore(), fetch: nowhere, network: { fetch: nowhere, probe: nowhere }, openUrl: nowhere, createReceiver: nowhere });
   const activity = new ServerActivity();
   const credentialChanges = new Emitter<never>();
-  const tree = new ServerTreeProvider(registry, keyring, activity, { get: () => Promise.resolve(undefined) } as unknown as StaticCredentials, credentialChanges.event);
+  const tree = new ServerTreeProvider({
+    registry,
+    keyring,
+    activity,
+    staticCredentials: { get: () => Promise.resolve(undefined) } as unknown as StaticCredentials,
+    onDidChangeCredentials: credentialChanges.event,
+    attentionOf: () => undefined,
+    onDidChangeAttention: new Emitter<void>().event,
+  });
   const samples: number[] = [];
   try {
     for (let index = 0; index < RENDERS; index++) {
       const started = performance.now();
-      await Promise.all(tree.getChildren().map((server) => tree.getTreeItem(server)));
+      await Promise.all((await tree.getChildren()).map((server) => tree.getTreeItem(server)));
       samples.push(performance.now() - started);
     }
   } finally {

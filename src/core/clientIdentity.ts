@@ -103,13 +103,13 @@ export class ClientIdentities {
   }
 
   /**
-   * Forgets a stored registration that no server's credential is bound to; true when it did. For a registration the
+   * Forgets a stored registration that no account's credential is bound to; true when it did. For a registration the
    * server may have forgotten without saying so to anyone but the browser (see `AuthorizationCodeFlow`).
    */
   async forgetUnlessInUse(record: ClientRecord): Promise<boolean> {
     if (!(await this.repository.getClient(record.issuer, record.clientId))) return false;
-    const bindings = await this.repository.listServers();
-    if (bindings.some((binding) => binding.issuer === record.issuer && binding.clientId === record.clientId)) return false;
+    const credentials = await this.repository.listAllCredentials();
+    if (credentials.some((credential) => credential.issuer === record.issuer && credential.clientId === record.clientId)) return false;
     await this.forget(record);
     return true;
   }

@@ -54,7 +54,7 @@ describe('a code flow whose browser never comes back', function () {
 
 describe('a code flow whose browser never comes back with a registration made earlier', function () {
   const registration = { issuer: ISSUER, clientId: 'registered-earlier', authMethod: 'none', redirectUris: [REDIRECT_URI], origin: 'dynamic-registration', registeredAt: 1 } as const;
-  const binding = { serverUrl: 'https://other.example/mcp', resource: 'https://other.example/mcp', issuer: ISSUER, clientId: registration.clientId, account: 'alice' };
+  const credential = { serverUrl: 'https://other.example/mcp', resource: 'https://other.example/mcp', issuer: ISSUER, clientId: registration.clientId, account: 'alice', accessToken: 'at', tokenType: 'bearer', scopes: [], obtainedAt: 0, needsSignIn: false };
 
   for (const waitCode of ['timeout', 'cancelled'] as const) {
     it(`forgets it after ${waitCode} when no credential uses it, so the next sign-in registers anew`, async function () {
@@ -69,7 +69,7 @@ describe('a code flow whose browser never comes back with a registration made ea
   it('keeps it when a credential uses it, and says nothing of it', async function () {
     const repository = new KeyringRepository(new MemoryStore());
     await repository.putClient(registration);
-    await repository.putServer(binding);
+    await repository.putCredential(credential);
     const error = await rejectsWithCode(run(flowWhoseWaitFails(new KeyringError('timeout', 'no callback'), repository), { clientName: 'MCP Keyring' }), 'timeout');
     assert.ok(await repository.getClient(ISSUER, registration.clientId));
     assert.equal(error.message, 'no callback');

@@ -140,17 +140,18 @@ describe('choosing the client identity', () => {
   });
 
   it('forgets a stored registration no credential is bound to, and keeps one that is in use', async () => {
+    const credentialOf = (clientId: string) => ({ serverUrl: 'https://mcp.example/mcp', resource: 'https://mcp.example/mcp', issuer: ISSUER, clientId, account: 'alice', accessToken: 'at', tokenType: 'bearer', scopes: [], obtainedAt: 0, needsSignIn: false });
     const h = harness();
     const as = authorizationServer();
     const unused = await h.identities.resolve(as, { clientName: 'MCP Keyring' }, LOOPBACK, POLICY);
     assert.equal(await h.identities.forgetUnlessInUse(unused), false, 'never stored: nothing to forget');
     await h.identities.remember(unused);
-    await h.repository.putServer({ serverUrl: 'https://mcp.example/mcp', resource: 'https://mcp.example/mcp', issuer: ISSUER, clientId: 'someone-else', account: 'alice' });
+    await h.repository.putCredential(credentialOf('someone-else'));
     assert.equal(await h.identities.forgetUnlessInUse(unused), true);
     assert.equal(await h.repository.getClient(ISSUER, unused.clientId), undefined);
     const used = await h.identities.resolve(as, { clientName: 'MCP Keyring' }, LOOPBACK, POLICY);
     await h.identities.remember(used);
-    await h.repository.putServer({ serverUrl: 'https://mcp.example/mcp', resource: 'https://mcp.example/mcp', issuer: ISSUER, clientId: used.clientId, account: 'alice' });
+    await h.repository.putCredential(credentialOf(used.clientId));
     assert.equal(await h.identities.forgetUnlessInUse(used), false);
     assert.ok(await h.repository.getClient(ISSUER, used.clientId));
   });

@@ -5,13 +5,12 @@ import type { AddressClass, DestinationPolicy } from '../../../src/core/addresse
 import { DEFAULT_DISCOVERY_TTL_MS } from '../../../src/core/discoveryCache';
 import { Keyring } from '../../../src/core/keyring';
 import type { Network } from '../../../src/core/ports';
-import { KeyringRepository, type ClientRecord, type ServerBinding, type StoredDiscovery } from '../../../src/core/records';
+import { KeyringRepository, type ClientRecord, type StoredDiscovery } from '../../../src/core/records';
 import { MemoryStore, fakeClock, json, type FakeClock } from './fakes';
 
 const SERVER_URL = 'https://mcp.example/mcp';
 const as = { issuer: 'https://as.example', token_endpoint: 'https://as.example/token', authorization_endpoint: 'https://as.example/authorize', grant_types_supported: ['client_credentials', 'refresh_token'] };
 const client: ClientRecord = { issuer: as.issuer, clientId: 'machine', clientSecret: 'machine-secret', authMethod: 'client_secret_post', redirectUris: [], origin: 'pre-registered', registeredAt: 0 };
-const binding: ServerBinding = { serverUrl: SERVER_URL, resource: SERVER_URL, issuer: as.issuer, clientId: client.clientId, account: 'machine' };
 
 /** A network whose probe answers 401 from an address of class `reached`; the first probe may wait for its caller to give up. */
 function fakeNetwork(reached: AddressClass, options: { firstProbeWaitsForAbort?: boolean } = {}) {
@@ -94,8 +93,7 @@ describe('Keyring: the MCP server\'s address class', () => {
     const store = new MemoryStore();
     const repository = new KeyringRepository(store);
     await repository.putClient(client);
-    await repository.putServer(binding);
-    await repository.putCredential({ resource: SERVER_URL, issuer: as.issuer, clientId: client.clientId, account: 'machine', accessToken: 'access-0', refreshToken: 'refresh-0', tokenType: 'bearer', scopes: [], obtainedAt: clock.now(), needsSignIn: false });
+    await repository.putCredential({ serverUrl: SERVER_URL, resource: SERVER_URL, issuer: as.issuer, clientId: client.clientId, account: 'machine', accessToken: 'access-0', refreshToken: 'refresh-0', tokenType: 'bearer', scopes: [], obtainedAt: clock.now(), needsSignIn: false });
     // The server's name led to a loopback address when it was discovered, longer ago than a discovery is trusted.
     await repository.putDiscovery(discoveryAged(clock, DEFAULT_DISCOVERY_TTL_MS + 1, 'loopback'));
     const fake = fakeNetwork('public');

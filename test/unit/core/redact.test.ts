@@ -129,7 +129,7 @@ describe('redactText', () => {
 
   it('shows a server URL with a query in the status and diagnosis reports as origin and path, and masks nothing else', () => {
     const serverUrl = `https://mcp.example/mcp?t0k=${SECRET}`;
-    const status = formatStatus([{ serverUrl, resource: serverUrl, issuer: 'https://as.example', clientId: 'c', account: 'alice', scopes: [], hasRefreshToken: false, dpopBound: false, needsSignIn: false }], 0);
+    const status = formatStatus([{ serverUrl, resource: serverUrl, issuer: 'https://as.example', clientId: 'c', account: 'alice', accountId: 'account-1', isPreferred: true, scopes: [], hasRefreshToken: false, dpopBound: false, needsSignIn: false }], 0);
     const diagnosis = formatDiagnosis({ serverUrl, steps: [], error: { code: 'network', message: `request to ${serverUrl} failed` } });
     assert.match(status, /token: +Bearer\n/);
     for (const text of [status, diagnosis]) {

@@ -15,6 +15,8 @@ function status(overrides: Partial<CredentialStatus> = {}): CredentialStatus {
     clientId: 'client-1',
     clientOrigin: 'dynamic-registration',
     account: 'alice',
+    accountId: 'account-1',
+    isPreferred: true,
     scopes: ['mcp:read', 'mcp:write'],
     obtainedAt: T0,
     expiresAt: T0 + 60 * MINUTE,

@@ -101,13 +101,14 @@ describe('better-auth with @better-auth/oauth-provider', function () {
       }
     });
 
-    it('accepts loopback redirect URIs only from native clients, on any port; MCP Keyring registers as one', async function () {
+    it('accepts loopback redirect URIs only from native clients; MCP Keyring registers as one, once per redirect URI', async function () {
       const web = await postJson(`${server.issuer}/oauth2/register`, { redirect_uris: ['http://127.0.0.1/callback'], token_endpoint_auth_method: 'none' });
       assert.equal(web.status, 400);
       assert.equal(((await web.json()) as { error: string }).error, 'invalid_redirect_uri');
       const registrations = server.requestCount('/api/auth/oauth2/register');
       for (const port of [await freeLoopbackPort(), await freeLoopbackPort()]) await login('--port', String(port));
-      assert.equal(server.requestCount('/api/auth/oauth2/register'), registrations + 1);
+      // A registration is reused only for its exact redirect URI (servers that match ports exactly refuse another).
+      assert.equal(server.requestCount('/api/auth/oauth2/register'), registrations + 2);
       assert.equal(cli.browserOpens, 2);
     });
 

@@ -6,35 +6,22 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FileStore } from '../../src/node/fileStore';
 import { createChromiumTestBrowser, type ChromiumTestBrowser } from '../fixtures/chromiumTestBrowser';
 import { startGlewlwydServer, type GlewlwydServer } from '../fixtures/glewlwydServer';
 import { freeLoopbackPort } from '../fixtures/listenOnLoopback';
 import { startSdkProtectedMcpServer, type SdkProtectedMcpServer } from '../fixtures/sdkProtectedMcpServer';
 import { createCliHarness, type CliHarness } from './cliHarness';
 import { startCli } from './cliProcess';
+import { storedCredential, type StoredCredential } from './storedCredentials';
 
 /** Short enough to wait for: glewlwyd's clock cannot be moved, so the tests let tokens really expire. */
 const ACCESS_TOKEN_SECONDS = 10;
 /** Each command's bound, the browser's included: Chromium on a loaded machine needs more than the harness's 20 s. */
 const TIMEOUT = ['--timeout', '60'];
 
-interface StoredCredential {
-  accessToken: string;
-  refreshToken?: string;
-  expiresAt?: number;
-  obtainedAt: number;
-}
-
 async function signIn(cli: CliHarness, ...options: string[]): Promise<void> {
   const login = await cli.run('login', ...options, ...TIMEOUT);
   assert.equal(login.code, 0, `${login.stderr} (pages: ${JSON.stringify(cli.browser.history.slice(-3))})`);
-}
-
-async function storedCredential(cli: CliHarness): Promise<StoredCredential> {
-  const store = await FileStore.open(cli.storeDirectory);
-  const [key] = await store.keys('credential:');
-  return JSON.parse((await store.get(key!))!) as StoredCredential;
 }
 
 /** Waits out the stored access token's lifetime, by the wall clock that glewlwyd and the MCP server read too. */

@@ -14,14 +14,14 @@ export interface StoredCredential {
 /** The one credential in the harness's store. */
 export async function storedCredential(cli: CliHarness): Promise<StoredCredential> {
   const store = await FileStore.open(cli.storeDirectory);
-  const [key] = await store.keys('credential:');
+  const [key] = await store.keys('credential/');
   return JSON.parse((await store.get(key!))!) as StoredCredential;
 }
 
 /** Dates the stored credential back by `seconds`, as if this process had slept through them. */
 export async function ageStoredCredential(cli: CliHarness, seconds: number): Promise<void> {
   const store = await FileStore.open(cli.storeDirectory);
-  const [key] = await store.keys('credential:');
+  const [key] = await store.keys('credential/');
   const credential = JSON.parse((await store.get(key!))!) as StoredCredential;
   const elapsedMs = seconds * 1000;
   await store.set(key!, JSON.stringify({ ...credential, obtainedAt: credential.obtainedAt - elapsedMs, expiresAt: credential.expiresAt! - elapsedMs }));

@@ -3,12 +3,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, rmSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { codeServerEntry, nodeBinary } from './paths';
+import { freeLoopbackPort } from '../fixtures/listenOnLoopback';
 
 export interface CodeServerOptions {
-  /** A loopback port chosen beforehand (see freeLoopbackPort), when the caller must know it before the start. */
+  /** A loopback port chosen beforehand (see freeLoopbackPort in test/fixtures/listenOnLoopback.ts), when the caller must know it before the start. */
   readonly port?: number;
   /**
    * Adds `--vscode-option enable-smoke-test-driver`. A built workbench reads the `payload` query parameter
@@ -57,17 +57,6 @@ export interface CodeServer extends AsyncDisposable {
 /** Variables that would change what code-server does or leak the calling editor's session into the test one. */
 function isInheritedVariableUnwanted(name: string): boolean {
   return /^(VSCODE_|CODE_SERVER_|CS_|ELECTRON_)/.test(name) || ['PASSWORD', 'HASHED_PASSWORD', 'GITHUB_TOKEN', 'NODE_OPTIONS'].includes(name);
-}
-
-export function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 async function makeRunDir(): Promise<string> {

@@ -12,7 +12,7 @@ import { freeLoopbackPort } from '../fixtures/listenOnLoopback';
 import { startSdkProtectedMcpServer, type SdkProtectedMcpServer } from '../fixtures/sdkProtectedMcpServer';
 import { createCliHarness, type CliHarness } from './cliHarness';
 import { startCli } from './cliProcess';
-import { storedCredential, type StoredCredential } from './storedCredentials';
+import { statusOf, storedCredential, type StoredCredential } from './storedCredentials';
 
 /** Short enough to wait for: glewlwyd's clock cannot be moved, so the tests let tokens really expire. */
 const ACCESS_TOKEN_SECONDS = 10;
@@ -41,12 +41,6 @@ async function snapshot(directory: string): Promise<Map<string, string>> {
 
 async function restore(directory: string, files: Map<string, string>): Promise<void> {
   for (const [file, text] of files) await writeFile(join(directory, file), text, { mode: 0o600 });
-}
-
-async function statusOf(cli: CliHarness): Promise<Record<string, unknown>> {
-  const status = await cli.run('status', '--json');
-  assert.equal(status.code, 0, status.stderr);
-  return (JSON.parse(status.stdout) as Record<string, unknown>[])[0]!;
 }
 
 function mcpAnswerTo(mcp: SdkProtectedMcpServer, accessToken: string): Promise<Response> {

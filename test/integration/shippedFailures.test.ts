@@ -5,12 +5,7 @@ import assert from 'node:assert/strict';
 import { startAuthorizationServer, type AuthorizationServer } from '../fixtures/authorizationServer';
 import { startMcpServer, type McpServer } from '../fixtures/mcpServer';
 import { createCliHarness, type CliHarness } from './cliHarness';
-
-async function statusOf(cli: CliHarness): Promise<{ clientId: string; clientOrigin: string; hasRefreshToken: boolean }> {
-  const status = await cli.run('status', '--json');
-  assert.equal(status.code, 0, status.stderr);
-  return (JSON.parse(status.stdout) as { clientId: string; clientOrigin: string; hasRefreshToken: boolean }[])[0]!;
-}
+import { statusOf } from './storedCredentials';
 
 function requestedScopes(cli: CliHarness): string[] {
   return (new URL(cli.openedUrls.at(-1)!).searchParams.get('scope') ?? '').split(' ');

@@ -5,42 +5,22 @@
 // included), and makes a `resource` it is sent the token's audience, which its own API then compares with its origin.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { FileStore } from '../../src/node/fileStore';
 import { startWorkersOAuthServer, type WorkersOAuthRelease, type WorkersOAuthServer } from '../fixtures/workersOAuthServer';
 import { createCliHarness, type CliHarness } from './cliHarness';
+import { ageStoredCredential, statusOf, storedCredential } from './storedCredentials';
 import { startCli } from './cliProcess';
 
 /** The provider's shortest access token lifetime, which the fixture uses. */
 const ACCESS_TOKEN_LIFETIME_SECONDS = 60;
-
-interface StoredCredential {
-  accessToken: string;
-  refreshToken?: string;
-  expiresAt?: number;
-  obtainedAt: number;
-}
-
-async function storedCredential(cli: CliHarness): Promise<{ key: string; credential: StoredCredential; store: FileStore }> {
-  const store = await FileStore.open(cli.storeDirectory);
-  const [key] = await store.keys('credential/');
-  return { key: key!, credential: JSON.parse((await store.get(key!))!) as StoredCredential, store };
-}
 
 /**
  * Lets a token lifetime and a second pass on both sides: the Worker's clock moves, and the stored credential is
  * dated back by as much, as if this process had slept through it.
  */
 async function letTokenExpire(server: WorkersOAuthServer, cli: CliHarness): Promise<void> {
-  const elapsedMs = (ACCESS_TOKEN_LIFETIME_SECONDS + 1) * 1000;
-  await server.advanceClock(elapsedMs / 1000);
-  const { key, credential, store } = await storedCredential(cli);
-  await store.set(key, JSON.stringify({ ...credential, obtainedAt: credential.obtainedAt - elapsedMs, expiresAt: credential.expiresAt! - elapsedMs }));
-}
-
-async function statusOf(cli: CliHarness): Promise<Record<string, unknown>> {
-  const status = await cli.run('status', '--json');
-  assert.equal(status.code, 0, status.stderr);
-  return (JSON.parse(status.stdout) as Record<string, unknown>[])[0]!;
+  const elapsedSeconds = ACCESS_TOKEN_LIFETIME_SECONDS + 1;
+  await server.advanceClock(elapsedSeconds);
+  await ageStoredCredential(cli, elapsedSeconds);
 }
 
 function mcpAnswerTo(server: WorkersOAuthServer, accessToken: string): Promise<Response> {
@@ -197,7 +177,7 @@ describe('@cloudflare/workers-oauth-provider in workerd', function () {
 
       it('refreshes an expired access token with no browser, and the old token is refused', async function () {
         assert.equal((await cli.run('login', server.mcpUrl)).code, 0);
-        const { credential: before } = await storedCredential(cli);
+        const before = await storedCredential(cli);
         await letTokenExpire(server, cli);
         const tokenRequests = (await server.requestCounts())['/token'] ?? 0;
         const call = await cli.run('call', server.mcpUrl, 'echo', '--args', '{"text":"after expiry"}');
@@ -205,7 +185,7 @@ describe('@cloudflare/workers-oauth-provider in workerd', function () {
         assert.equal(call.stdout.trim(), 'after expiry');
         assert.equal(cli.browserOpens, 1, 'no second sign-in');
         assert.equal((await server.requestCounts())['/token'], tokenRequests + 1);
-        const { credential: after } = await storedCredential(cli);
+        const after = await storedCredential(cli);
         assert.notEqual(after.accessToken, before.accessToken);
         assert.notEqual(after.refreshToken, before.refreshToken, 'the provider rotates refresh tokens');
         assert.equal((await mcpAnswerTo(server, before.accessToken)).status, 401);
@@ -234,14 +214,14 @@ describe('@cloudflare/workers-oauth-provider in workerd', function () {
         assert.equal(status.needsSignIn, false);
         assert.ok(typeof status.expiresAt === 'number' && typeof status.obtainedAt === 'number');
         assert.equal(status.expiresAt - status.obtainedAt, ACCESS_TOKEN_LIFETIME_SECONDS * 1000);
-        const { credential } = await storedCredential(cli);
+        const credential = await storedCredential(cli);
         assert.equal((await cli.run('status', server.mcpUrl)).code, 0);
         assert.ok(!cli.transcript.includes(credential.accessToken) && !cli.transcript.includes(credential.refreshToken!));
       });
 
       it('logs out by revoking at the token endpoint: the refresh token and the access token are dead at the server', async function () {
         assert.equal((await cli.run('login', server.mcpUrl)).code, 0);
-        const { credential } = await storedCredential(cli);
+        const credential = await storedCredential(cli);
         const clientId = (await statusOf(cli)).clientId as string;
         const logout = await cli.run('logout', server.mcpUrl);
         assert.equal(logout.code, 0, logout.stderr);

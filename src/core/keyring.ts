@@ -327,12 +327,13 @@ export class Keyring {
   async getAccessToken(serverUrl: string, requested: TokenOptions): Promise<Credential> {
     const url = parseServerUrl(serverUrl);
     const options = await this.withServerOptions(url, requested);
-    const binding = await this.selectAccount(canonicalServerUrl(url), options.account);
-    if (!binding) return this.signInIfAllowed(url, options, undefined, notSignedInAs(canonicalServerUrl(url), options.account));
+    const canonical = canonicalServerUrl(url);
+    const binding = await this.selectAccount(canonical, options.account);
+    if (!binding) return this.signInIfAllowed(url, options, undefined, notSignedInAs(canonical, options.account));
     // Another configured client is a new identity, not a renewal of the stored one: the person named the client to
     // use, and a credential of a registration (or of another client) is not it.
     if (options.client?.clientId !== undefined && options.client.clientId !== binding.clientId) {
-      return this.signInIfAllowed(url, options, undefined, new KeyringError('not_signed_in', `the credential for ${canonicalServerUrl(url)} belongs to another client than the configured one`));
+      return this.signInIfAllowed(url, options, undefined, new KeyringError('not_signed_in', `the credential for ${canonical} belongs to another client than the configured one`));
     }
     try {
       return await this.credentials.fresh(binding, () => this.refreshContext(url, binding, options.signal), { kind: 'due' }, this.renewalFor(url, binding, options));

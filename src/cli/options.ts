@@ -6,7 +6,7 @@ import { parseScope } from '../core/scopes';
 import { CLIENT_AUTH_METHODS, isExtraAuthorizationParameter, isOneOf, isResourceSetting, MACHINE_GRANT_KINDS, RESOURCE_MODES, type ResourceSetting } from '../core/vocabulary';
 import { parseGrantOptions, type GrantSpec } from './grantOptions';
 
-export const COMMANDS = ['login', 'tools', 'call', 'token', 'status', 'logout', 'diagnose'] as const;
+export const COMMANDS = ['login', 'tools', 'call', 'token', 'status', 'use', 'logout', 'diagnose'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export const USAGE = `Usage: mcp-keyring <command> [options]
@@ -18,13 +18,15 @@ Commands:
   token    <server-url>                        print a valid access token (refreshing or signing in as needed)
   status   [<server-url>]                      what is stored for every account: issuer, client, scopes, expiry,
                                                refresh state, and which account is preferred
+  use      <server-url> --account <label>      make that account the server's preferred one
   logout   <server-url>                        revoke and forget (every account, unless --account names one)
   diagnose <server-url>                        every discovery step: URL, status, what was learned
 
 Options:
   --account <label>             which of the server's accounts (its label, as status shows it); without it, the
-                                server's preferred account (the first one signed in). login --account signs in
-                                afresh as that account, next to those already signed in
+                                server's preferred account (the first one signed in, or the one chosen with
+                                use). login --account signs in afresh as that account, next to those already
+                                signed in
   --client-id <id>              a client registered at the authorization server
   --client-secret <secret>      its secret (or the environment variable MCP_KEYRING_CLIENT_SECRET)
   --client-auth <method>        ${CLIENT_AUTH_METHODS.join(' | ')}
@@ -123,6 +125,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   if (rest.length < expected || rest.length > allowed) throw new KeyringError('usage', `${command} takes ${command === 'call' ? '<server-url> <tool>' : command === 'status' ? 'at most one <server-url>' : 'one <server-url>'}`);
   if (values.args !== undefined && command !== 'call') throw new KeyringError('usage', '--args is only for the call command');
   if (values.account !== undefined && command === 'diagnose') throw new KeyringError('usage', '--account is not for diagnose, which signs nobody in');
+  if (values.account === undefined && command === 'use') throw new KeyringError('usage', 'use needs --account <label>: the account the server should use');
   if (values.account !== undefined && values.account.trim() === '') throw new KeyringError('usage', '--account needs a label');
   if (values.device && !SIGN_IN_COMMANDS.has(command)) throw new KeyringError('usage', '--device is only for login, tools, call and token');
   const timeoutSeconds = values.timeout === undefined ? undefined : parsePositiveNumber(values.timeout, '--timeout');

@@ -150,6 +150,11 @@ async function runCommand(keyring: Keyring, options: CliOptions, signIn: SignInO
       print(statuses, () => formatStatus(statuses, now()));
       return;
     }
+    case 'use': {
+      const status = await keyring.setPreferredAccount(serverUrl, options.account!);
+      print(status, () => `${redactUrl(serverUrl)} now uses ${status.account}.`);
+      return;
+    }
     case 'logout': {
       const result = await keyring.signOut(serverUrl, { account: options.account, signal: io.interruption });
       const who = `${redactUrl(serverUrl)} as ${result.accounts.join(', ')}`;

@@ -498,7 +498,7 @@ export class Keyring {
     await this.identities.remember(record);
     const identity = { serverUrl: canonical, resource: discovery.resource, issuer: as.issuer, clientId: record.clientId, ...accountOf(tokens, as.issuer) };
     const credential = await this.credentials.storeNew(identity, tokens, scopes, resource);
-    const accountId = await this.settleAccounts(credential);
+    const accountId = await this.settleAccounts(credential, options.anotherAccount === true);
     this.logger.info(`[signIn] signed in to ${canonical}`);
     this.changes.fire({ serverUrl: canonical, accountId, kind: 'signedIn' });
     if (options.account !== undefined && !findAccount(await identify([credential]), options.account)) {
@@ -557,16 +557,19 @@ export class Keyring {
   }
 
   /**
-   * After a sign-in: purges the credentials it made stale, so nothing is orphaned, and makes the account the server's
-   * preferred one when it has none yet. Returns the account's id.
+   * After a sign-in: purges the credentials it made stale, so nothing is orphaned, and settles the server's preferred
+   * account. A sign-in that adds another account leaves the preference alone unless there is none; any other sign-in is
+   * the person getting the server working again, so its account becomes preferred when the preferred one cannot serve
+   * (gone, or needing sign-in) — a switch the person made by signing in, never one made for them. Returns its id.
    */
-  private async settleAccounts(signedIn: Credential): Promise<string> {
+  private async settleAccounts(signedIn: Credential, isAnotherAccount: boolean): Promise<string> {
     const ownId = await accountId(signedIn);
     const stale = staleAfterSignIn(await this.identified(signedIn.serverUrl), signedIn).filter((account) => account.id !== ownId);
     for (const { credential } of stale) await this.repository.deleteCredential(credential);
     const preferred = await this.repository.getPreferred(signedIn.serverUrl);
-    const remaining = await this.identified(signedIn.serverUrl);
-    if (!remaining.some((account) => account.id === preferred?.accountId)) await this.repository.putPreferred({ serverUrl: signedIn.serverUrl, accountId: ownId });
+    const current = (await this.identified(signedIn.serverUrl)).find((account) => account.id === preferred?.accountId);
+    const canServe = current !== undefined && !current.credential.needsSignIn;
+    if (!current || (!canServe && !isAnotherAccount)) await this.repository.putPreferred({ serverUrl: signedIn.serverUrl, accountId: ownId });
     return ownId;
   }
 

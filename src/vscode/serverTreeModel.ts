@@ -59,12 +59,15 @@ function nextRefresh(status: CredentialStatus, refreshLeadMs: number): NextRefre
 }
 
 /**
- * Whether a server needs the person, from its accounts and a pending sign-in. A server nobody has signed in to and
- * nothing has asked for does not: an imported list of servers would otherwise light the badge for each of them.
+ * Whether a server needs the person, from its accounts and a pending sign-in. Only the preferred account counts: it
+ * is the one the server is used with, while another account that needs sign-in blocks nothing until the person
+ * switches to it (its own row says so). A server nobody has signed in to and nothing has asked for does not need the
+ * person either: an imported list of servers would otherwise light the badge for each of them.
  */
-export function attentionOf(statuses: readonly Pick<CredentialStatus, 'needsSignIn' | 'lastRefresh'>[], pending: PendingSignIn | undefined): Attention | undefined {
+export function attentionOf(statuses: readonly Pick<CredentialStatus, 'needsSignIn' | 'lastRefresh' | 'isPreferred'>[], pending: PendingSignIn | undefined): Attention | undefined {
   if (pending) return pending.scopes ? 'stepUp' : 'signIn';
-  if (statuses.some((status) => status.needsSignIn)) return 'signIn';
-  if (statuses.some((status) => status.lastRefresh?.outcome === 'retrying')) return 'refreshFailing';
+  const preferred = statuses.find((status) => status.isPreferred);
+  if (preferred?.needsSignIn) return 'signIn';
+  if (preferred?.lastRefresh?.outcome === 'retrying') return 'refreshFailing';
   return undefined;
 }

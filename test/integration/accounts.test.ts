@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { startAuthorizationServer, type AuthorizationServer } from '../fixtures/authorizationServer';
 import { startMcpServer, type McpServer } from '../fixtures/mcpServer';
+import { createTestBrowser, type TestBrowser } from '../fixtures/testBrowser';
 import { createCliHarness, type CliHarness } from './cliHarness';
 import { startCli } from './cliProcess';
 
@@ -118,6 +119,47 @@ describe('several accounts of one server from the command line', function () {
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /as (alice, bob|bob, alice);/);
     assert.deepEqual(await status(), []);
+  });
+
+  it('uses the account chosen with use, and refuses one not signed in', async function () {
+    const chosen = await cli.run('use', mcp.url, '--account', 'bob');
+    assert.equal(chosen.code, 0, chosen.stderr);
+    assert.match(chosen.stdout, / now uses bob\.$/m);
+    assert.deepEqual((await status()).map((account) => [account.account, account.isPreferred]), [['bob', true], ['alice', false]]);
+    assert.equal(await whoami(), 'bob');
+    const unknown = await cli.run('use', mcp.url, '--account', 'dave');
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /not_signed_in: not signed in to .* as dave/);
+    assert.equal((await cli.run('use', mcp.url)).code, 2, 'use without --account is a usage error');
+  });
+
+  it('makes the account of a plain sign-in preferred once the preferred one was refused, but not an added one', async function () {
+    // A browser whose person can be changed: the next one starts with no session at the authorization server.
+    let person = createTestBrowser();
+    const browser: TestBrowser = {
+      open: (url) => person.open(url),
+      get lastFinalUrl() { return person.lastFinalUrl; },
+      get lastFinalStatus() { return person.lastFinalStatus; },
+      get history() { return person.history; },
+    };
+    const own = await createCliHarness({}, {}, browser);
+    try {
+      assert.equal((await own.run('login', mcp.url)).code, 0);
+      assert.equal((await own.run('login', mcp.url, '--account', 'bob')).code, 0);
+      await delay(UNTIL_REFRESH_DUE_MS);
+      as.failNext('token', 1, 400, 'invalid_grant');
+      person = createTestBrowser({ login: 'carol' });
+      const call = await own.run('call', mcp.url, 'whoami');
+      assert.equal(call.code, 0, call.stderr);
+      assert.equal((JSON.parse(call.stdout) as { sub: string }).sub, 'carol', 'alice\'s refresh was refused, so the person signed in, as carol');
+      const accounts = JSON.parse((await own.run('status', mcp.url, '--json')).stdout) as (StatusLine & { needsSignIn: boolean })[];
+      assert.deepEqual(accounts.map((account) => [account.account, account.isPreferred, account.needsSignIn]), [['carol', true, false], ['alice', false, true], ['bob', false, false]]);
+      const again = await own.run('call', mcp.url, 'whoami');
+      assert.equal((JSON.parse(again.stdout) as { sub: string }).sub, 'carol');
+      assert.equal(own.browserOpens, 3, 'carol stayed in use without another sign-in');
+    } finally {
+      await own.dispose();
+    }
   });
 
   it('refuses --account on diagnose, which signs nobody in', async function () {

@@ -69,7 +69,9 @@ describe('whether a server needs the person', () => {
     ['a demand for more scope', [{}], { scopes: ['mcp:admin'] }, 'stepUp'],
     ['a refresh failing for a transient reason', [{ lastRefresh: { at: T0, outcome: 'retrying', code: 'network_error' } }], undefined, 'refreshFailing'],
     ['a refresh that failed before and then succeeded', [{ lastRefresh: { at: T0, outcome: 'ok' } }], undefined, undefined],
-    ['one refused account among several', [{}, { needsSignIn: true }], undefined, 'signIn'],
+    ['a refused preferred account among several', [{ isPreferred: true, needsSignIn: true }, { isPreferred: false }], undefined, 'signIn'],
+    ['a refused account that is not the preferred one', [{ isPreferred: true }, { isPreferred: false, needsSignIn: true }], undefined, undefined],
+    ['a failing refresh of an account that is not the preferred one', [{ isPreferred: true }, { isPreferred: false, lastRefresh: { at: T0, outcome: 'retrying', code: 'network_error' } }], undefined, undefined],
   ];
   for (const [name, statuses, pending, expected] of cases) {
     it(`${expected ? `is ${expected}` : 'is nothing'} for ${name}`, () => {

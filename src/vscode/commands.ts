@@ -366,8 +366,9 @@ function describeError(code: string): string {
     case 'registration_unavailable':
       return vscode.l10n.t('The authorization server does not allow registration; configure a client id for this server.');
     case 'needs_sign_in':
+      return vscode.l10n.t('The authorization server no longer accepts this sign-in (a refused refresh, or a revoked grant); sign in again.');
     case 'not_signed_in':
-      return vscode.l10n.t('Sign in first.');
+      return vscode.l10n.t('Not signed in to this server; sign in first.');
     case 'device_flow_unavailable':
       return vscode.l10n.t('The authorization server offers no device code sign-in; choose another redirect for this server.');
     case 'device_code_expired':

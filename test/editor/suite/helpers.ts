@@ -99,7 +99,7 @@ export interface ServerEntry {
  * earlier suite may have left it holding them), adds `entry` to the user's servers and waits until the extension
  * lists it. Returns the API and what puts the setting back as it was.
  */
-export async function activateWithServer(entry: ServerEntry): Promise<{ api: KeyringApi; restoreServers: () => Thenable<void> }> {
+async function activateWithServer(entry: ServerEntry): Promise<{ api: KeyringApi; restoreServers: () => Thenable<void> }> {
   const api = await vscode.extensions.getExtension<KeyringApi>(extensionId)!.activate();
   await runner.setPopupMode('complete');
   const settings = () => vscode.workspace.getConfiguration('mcpKeyring');
@@ -107,6 +107,25 @@ export async function activateWithServer(entry: ServerEntry): Promise<{ api: Key
   await settings().update('servers', [...(original ?? []), entry], vscode.ConfigurationTarget.Global);
   await eventually('the new server entry reaching the extension', 10_000, async () => ((await api.listServers()).some((server) => server.url === entry.url) ? true : undefined));
   return { api, restoreServers: () => settings().update('servers', original, vscode.ConfigurationTarget.Global) };
+}
+
+/**
+ * A suite's own server: registers the suite's setup (`activateWithServer`) and the teardown that puts the setting back.
+ * Returns the API, available from the suite's setup on. Hooks a suite registers later run after these on setup.
+ */
+export function serverForSuite(entry: ServerEntry): () => KeyringApi {
+  let api: KeyringApi | undefined;
+  let restoreServers: (() => Thenable<void>) | undefined;
+  suiteSetup(async function () {
+    ({ api, restoreServers } = await activateWithServer(entry));
+  });
+  suiteTeardown(async () => {
+    await restoreServers?.();
+  });
+  return () => {
+    if (!api) throw new Error(`the suite's server ${entry.url} was not set up`);
+    return api;
+  };
 }
 
 /** Polls `probe` until it returns something; for state the editor reaches on its own schedule. */

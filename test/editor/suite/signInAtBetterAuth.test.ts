@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { runnerCannotPlayThePerson, suiteOutsideDesktop } from './desktop';
-import { activateWithServer, callEcho, extensionId, fixtureConfig, popupsSince, signInThroughBrowser, startServerAndFind, type KeyringApi } from './helpers';
+import { serverForSuite, callEcho, extensionId, fixtureConfig, popupsSince, signInThroughBrowser, startServerAndFind } from './helpers';
 import { runner } from './runner';
 
 const label = 'better-auth MCP server';
@@ -13,21 +13,12 @@ const label = 'better-auth MCP server';
 suiteOutsideDesktop('MCP Keyring signing in at better-auth', runnerCannotPlayThePerson, () => {
   const config = fixtureConfig();
   const serverUrl = config.betterAuthServerUrl;
-  let api: KeyringApi;
-  let restoreServers: (() => Thenable<void>) | undefined;
-
-  suiteSetup(async function () {
-    ({ api, restoreServers } = await activateWithServer({ url: serverUrl, label }));
-  });
-
-  suiteTeardown(async () => {
-    await restoreServers?.();
-  });
+  const api = serverForSuite({ url: serverUrl, label });
 
   test('signs in on the app\'s own pages and calls a tool through the editor\'s MCP client', async function () {
     this.timeout(120_000);
     const before = (await runner.state()).popups.length;
-    await signInThroughBrowser(api, serverUrl);
+    await signInThroughBrowser(api(), serverUrl);
     const popups = await popupsSince(before);
     assert.equal(popups.length, 1, `the editor opened ${popups.length} tabs: ${JSON.stringify(popups)}`);
     const origin = new URL(serverUrl).origin;

@@ -4,26 +4,17 @@
 // the main suite (files run in name order) and leaves the settings as it found them.
 import assert from 'node:assert/strict';
 import { runnerCannotPlayThePerson, suiteOutsideDesktop } from './desktop';
-import { activateWithServer, fixtureConfig, eventually, type KeyringApi } from './helpers';
+import { serverForSuite, fixtureConfig, eventually } from './helpers';
 import { runner } from './runner';
 
 suiteOutsideDesktop('MCP Keyring signing in by device code', runnerCannotPlayThePerson, () => {
   const config = fixtureConfig();
   const serverUrl = config.deviceServerUrl;
-  let api: KeyringApi;
-  let restoreServers: (() => Thenable<void>) | undefined;
-
-  suiteSetup(async function () {
-    ({ api, restoreServers } = await activateWithServer({ url: serverUrl, label: 'Device code MCP server', redirect: 'deviceCode' }));
-  });
-
-  suiteTeardown(async () => {
-    await restoreServers?.();
-  });
+  const api = serverForSuite({ url: serverUrl, label: 'Device code MCP server', redirect: 'deviceCode' });
 
   test('signs in with a code approved on the verification page, with no redirect back to the editor', async () => {
     const before = await runner.state();
-    await api.signIn(serverUrl);
+    await api().signIn(serverUrl);
     // The extension may hold its tokens before the tab has loaded the server's last page.
     const after = await eventually('the tab reaching the end of the device flow', 15_000, async () => {
       const state = await runner.state();
@@ -41,6 +32,6 @@ suiteOutsideDesktop('MCP Keyring signing in by device code', runnerCannotPlayThe
     assert.deepEqual(registrations.map((registration) => [registration.status, registration.redirectUris]), [[201, []]], 'one registration, for the device grant, with no redirect URI');
     assert.equal(after.issued.accessTokens, before.issued.accessTokens + 1);
 
-    assert.ok((await api.listServers()).find((server) => server.url === serverUrl)?.signedIn, 'the credential is not stored');
+    assert.ok((await api().listServers()).find((server) => server.url === serverUrl)?.signedIn, 'the credential is not stored');
   });
 });

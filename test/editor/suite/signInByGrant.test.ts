@@ -5,22 +5,13 @@
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { runnerCannotPlayThePerson, suiteOutsideDesktop } from './desktop';
-import { activateWithServer, fixtureConfig, extensionId, resultText, startServerAndFind, type KeyringApi } from './helpers';
+import { serverForSuite, fixtureConfig, extensionId, resultText, startServerAndFind } from './helpers';
 import { runner } from './runner';
 
 suiteOutsideDesktop('MCP Keyring with a machine grant', runnerCannotPlayThePerson, () => {
   const { machineServerUrl: serverUrl, machineClientId: clientId } = fixtureConfig();
   const label = 'Machine MCP server';
-  let api: KeyringApi;
-  let restoreServers: (() => Thenable<void>) | undefined;
-
-  suiteSetup(async function () {
-    ({ api, restoreServers } = await activateWithServer({ url: serverUrl, label, clientId, clientAuthMethod: 'client_secret_basic', grant: 'client_credentials' }));
-  });
-
-  suiteTeardown(async () => {
-    await restoreServers?.();
-  });
+  const api = serverForSuite({ url: serverUrl, label, clientId, clientAuthMethod: 'client_secret_basic', grant: 'client_credentials' });
 
   test('takes the client secret once through Set Server Secret…, and gets DPoP-bound tokens without a browser', async function () {
     this.timeout(60_000);
@@ -30,11 +21,11 @@ suiteOutsideDesktop('MCP Keyring with a machine grant', runnerCannotPlayThePerso
     await setting;
     // The grant runs with no person: no tab opens. That its tokens are DPoP-bound shows in the next test, whose server
     // accepts only bound tokens with their proofs.
-    await api.signIn(serverUrl);
+    await api().signIn(serverUrl);
     const after = await runner.state();
     assert.ok(after.tokenRequests > before.tokenRequests, 'no token request was made');
     assert.equal(after.popups.length, before.popups.length, 'a browser tab was opened');
-    assert.ok((await api.listServers()).find((server) => server.url === serverUrl)?.signedIn, 'not signed in after the grant');
+    assert.ok((await api().listServers()).find((server) => server.url === serverUrl)?.signedIn, 'not signed in after the grant');
   });
 
   test("lets the editor's MCP client call a tool through the relay, which adds a fresh proof to every request", async function () {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { runnerCannotPlayThePerson, suiteOutsideDesktop } from './desktop';
-import { activateWithServer, fixtureConfig, extensionId, popupsSince, resultText, signInThroughBrowser, startServerAndFind, type KeyringApi } from './helpers';
+import { serverForSuite, fixtureConfig, extensionId, popupsSince, resultText, signInThroughBrowser, startServerAndFind } from './helpers';
 import { runner } from './runner';
 
 const label = 'Step-up MCP server';
@@ -16,20 +16,11 @@ const adminToolName = 'admin_action';
 suiteOutsideDesktop('MCP Keyring stepping up in the editor', runnerCannotPlayThePerson, () => {
   const config = fixtureConfig();
   const serverUrl = config.stepUpServerUrl;
-  let api: KeyringApi;
-  let restoreServers: (() => Thenable<void>) | undefined;
-
-  suiteSetup(async function () {
-    ({ api, restoreServers } = await activateWithServer({ url: serverUrl, label }));
-  });
-
-  suiteTeardown(async () => {
-    await restoreServers?.();
-  });
+  const api = serverForSuite({ url: serverUrl, label });
 
   test('a tool needing more scope: the editor reconnects, the sign-in asks for the union, the call succeeds with the wider token', async function () {
     this.timeout(120_000);
-    await signInThroughBrowser(api, serverUrl);
+    await signInThroughBrowser(api(), serverUrl);
     const tools = await startServerAndFind(`${extensionId}/${label}`, `the ${label} tools did not appear in vscode.lm.tools`, () => {
       // The editor prefixes tool names with the server's name from its initialize answer ('step-up').
       const own = vscode.lm.tools.filter((tool) => tool.name.startsWith('mcp_step-up_'));

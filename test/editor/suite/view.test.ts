@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { runnerCannotPlayThePerson, suiteOutsideDesktop } from './desktop';
-import { activateWithServer, eventually, fixtureConfig, nextEvent, signInThroughBrowser, type KeyringApi } from './helpers';
+import { eventually, fixtureConfig, nextEvent, serverForSuite, signInThroughBrowser } from './helpers';
 import { runner, type ViewReading } from './runner';
 
 const label = 'View MCP server';
@@ -13,18 +13,18 @@ const label = 'View MCP server';
 suiteOutsideDesktop('the MCP Keyring view', runnerCannotPlayThePerson, () => {
   const config = fixtureConfig();
   const serverUrl = config.viewServerUrl;
-  let api: KeyringApi;
-  let restoreServers: (() => Thenable<void>) | undefined;
-
+  // Registered first, so that it runs before the server's entry is put back.
+  suiteTeardown(async () => {
+    try {
+      await api().signOut(serverUrl);
+    } catch {
+      // Nothing to sign out of: the setup did not get that far.
+    }
+  });
+  const api = serverForSuite({ url: serverUrl, label });
   suiteSetup(async function () {
     this.timeout(120_000);
-    ({ api, restoreServers } = await activateWithServer({ url: serverUrl, label }));
-    await signInThroughBrowser(api, serverUrl);
-  });
-
-  suiteTeardown(async () => {
-    await api?.signOut(serverUrl).catch(() => undefined);
-    await restoreServers?.();
+    await signInThroughBrowser(api(), serverUrl);
   });
 
   /** The rows under the server's row, up to the next server. */
@@ -54,7 +54,7 @@ suiteOutsideDesktop('the MCP Keyring view', runnerCannotPlayThePerson, () => {
   test('opening and expanding the view reaches no server: only the background refreshes ask the token endpoint', async function () {
     this.timeout(60_000);
     let refreshes = 0;
-    const counting = api.onDidChangeCredentials((change) => (refreshes += change.kind === 'refreshed' ? 1 : 0));
+    const counting = api().onDidChangeCredentials((change) => (refreshes += change.kind === 'refreshed' ? 1 : 0));
     try {
       const before = await runner.state();
       await runner.readView();
@@ -84,13 +84,13 @@ suiteOutsideDesktop('the MCP Keyring view', runnerCannotPlayThePerson, () => {
     const before = await runner.readView();
     const badgeBefore = Number(before.badge ?? 0);
     await runner.failNextTokenRequest(400, 'invalid_grant');
-    const needsSignIn = nextEvent(api.onDidChangeCredentials, 'needsSignIn', 30_000, (change) => change.kind === 'needsSignIn');
+    const needsSignIn = nextEvent(api().onDidChangeCredentials, 'needsSignIn', 30_000, (change) => change.kind === 'needsSignIn');
     // Refresh Now from the palette, as a person would; the command reports the refusal itself.
     const refreshNow = vscode.commands.executeCommand('mcpKeyring.refreshNow');
     await runner.answerQuickInput('Refresh which server?', { text: label });
     await Promise.resolve(refreshNow).catch(() => undefined);
     await needsSignIn;
-    const refused = (await api.listServers()).filter((server) => server.needsSignIn).map((server) => server.url);
+    const refused = (await api().listServers()).filter((server) => server.needsSignIn).map((server) => server.url);
     assert.ok(refused.includes(serverUrl), `the refused refresh was another server's (${refused.join(', ')}): the background scheduler took it`);
 
     const lit = await eventually('the badge counting one more server', 10_000, async () => {
@@ -101,7 +101,7 @@ suiteOutsideDesktop('the MCP Keyring view', runnerCannotPlayThePerson, () => {
     assert.ok(lit.statusBar.some((text) => text.includes(item)), `no status bar item saying "${item}": ${JSON.stringify(lit.statusBar)}`);
 
     if (badgeBefore !== 0) return;
-    const signedIn = nextEvent(api.onDidChangeCredentials, 'signedIn', 60_000, (change) => change.kind === 'signedIn');
+    const signedIn = nextEvent(api().onDidChangeCredentials, 'signedIn', 60_000, (change) => change.kind === 'signedIn');
     await runner.setPopupMode('complete');
     await runner.clickStatusBarItem(item);
     await signedIn;

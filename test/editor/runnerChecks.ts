@@ -371,7 +371,7 @@ export class RunnerControl implements AsyncDisposable {
     return {
       popups: this.popups()?.popups ?? [],
       registrations: fixtures.registrations.map(({ status, clientName, redirectUris }) => ({ status, clientName, redirectUris })),
-      issued: { accessTokens: fixtures.issuedTokens.accessTokens.length, refreshTokens: fixtures.issuedTokens.refreshTokens.length },
+      issued: { accessTokens: fixtures.issuedTokens.accessTokens.length, refreshTokens: fixtures.issuedTokens.refreshTokens.length, exchangedCodes: fixtures.issuedTokens.exchangedCodes.length },
       revocations: fixtures.authorizationServer.requestCount('revocation'),
       tokenRequests: fixtures.authorizationServer.requestCount('token'),
       fixtureRequests: fixtures.requestsServed(),

@@ -24,7 +24,8 @@ export interface ServerTraffic {
 export interface RunnerState {
   readonly popups: readonly { openedAt: string; finishedAt?: string; error?: string }[];
   readonly registrations: readonly { status: number; clientName?: string; redirectUris: readonly string[] }[];
-  readonly issued: { readonly accessTokens: number; readonly refreshTokens: number };
+  /** Tokens the engine tests' authorization server issued, and the authorization codes exchanged (one per browser sign-in). */
+  readonly issued: { readonly accessTokens: number; readonly refreshTokens: number; readonly exchangedCodes: number };
   readonly revocations: number;
   readonly tokenRequests: number;
   /** Every request any fixture server was sent. */

@@ -34,7 +34,8 @@ export function chooseDemoEditor(platform: Platform): DemoEditor {
 
 /** The throwaway profile's folders, all inside one directory the demo removes when it stops. */
 export function demoProfileDirs(profileDir: string, os: NodeJS.Platform): { userDataDir: string; extensionsDir: string; workspaceDir: string } {
-  const join = os === 'win32' ? path.win32.join : path.posix.join;
+  const paths = os === 'win32' ? path.win32 : path.posix;
+  const join = (...parts: string[]) => paths.join(...parts);
   return { userDataDir: join(profileDir, 'user-data'), extensionsDir: join(profileDir, 'extensions'), workspaceDir: join(profileDir, 'workspace') };
 }
 

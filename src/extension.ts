@@ -11,6 +11,7 @@ import { createRequestNetwork } from './node/requestNetwork';
 import { resolveHost } from './node/resolveHost';
 import { createApi, type McpKeyringApi } from './vscode/api';
 import { KeyringAuthenticationProvider } from './vscode/authenticationProvider';
+import { EditorAccounts } from './vscode/editorAccounts';
 import { CachedSecrets } from './vscode/cachedSecrets';
 import { ClientSecrets, GrantSecrets, StaticCredentials } from './vscode/serverSecrets';
 import { registerCommands } from './vscode/commands';
@@ -82,6 +83,8 @@ export function activate(context: vscode.ExtensionContext): McpKeyringApi {
       const server = registry.find(serverUrl);
       return server && serverTokenOptions.forServer(server.entry, server.canonicalUrl);
     },
+    // The person's GitHub and Microsoft accounts in the editor, offered for servers that sign in there.
+    externalAccounts: new EditorAccounts(logger),
   }));
   const signIns = new SignInService({ keyring, receivers, logger });
   // Credential changes from this window come from the engine and the purge; those from other windows through

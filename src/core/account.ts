@@ -32,7 +32,8 @@ function pickLabel(claims: Readonly<Record<string, unknown>> | undefined): strin
   return undefined;
 }
 
-function decodeJwtPayload(token: string): Record<string, unknown> | undefined {
+/** A JWT's claims, read and never verified: for labels and timing only, never for a decision about access. */
+export function decodeJwtPayload(token: string): Record<string, unknown> | undefined {
   const parts = token.split('.');
   if (parts.length !== 3) return undefined;
   try {

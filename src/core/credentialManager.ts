@@ -43,10 +43,11 @@ const DEFAULT_IN_FLIGHT_PATIENCE_MS = 1_000;
 export type NewCredentialIdentity = Pick<Credential, 'serverUrl' | 'resource' | 'issuer' | 'clientId' | 'account' | 'subject'>;
 
 /**
- * How a credential without a refresh token gets new tokens without a person: a machine grant run again. Given the
- * stored credential so that a DPoP-bound one keeps its key.
+ * How a credential without a refresh token gets new tokens: a machine grant run again, or the account a front end
+ * lent (`externalAccounts.ts`). Given the stored credential so that a DPoP-bound one keeps its key, and why it is
+ * renewed.
  */
-export type TokenRenewal = (latest: Credential) => Promise<TokenSet>;
+export type TokenRenewal = (latest: Credential, trigger: RefreshTrigger['kind']) => Promise<TokenSet>;
 
 /**
  * Why a refresh is considered: the credential is `due`; or its token must be replaced now — `rejected` by the server,
@@ -157,7 +158,7 @@ export class CredentialManager {
     const now = this.deps.clock.now();
     const replacedMeanwhile = rejectedToken !== undefined ? latest.accessToken !== rejectedToken : !isRefreshDue(latest, now);
     if (replacedMeanwhile && isStillValid(latest, now)) return latest;
-    if (!latest.refreshToken && renew) return this.renewLocked(binding, latest, renew, rejectedToken !== undefined);
+    if (!latest.refreshToken && renew) return this.renewLocked(binding, latest, renew, trigger.kind);
     if (!latest.refreshToken) {
       // Without a refresh token there is nothing to renew; only a token the server refused ends the sign-in.
       if (trigger.kind !== 'rejected' && isStillValid(latest, now)) return latest;
@@ -194,14 +195,16 @@ export class CredentialManager {
   }
 
   /**
-   * A machine grant run again in place of a refresh. A refused grant (a rejected assertion, a revoked client) is
-   * final and reported as itself, not as an expired sign-in, since no person can fix it by signing in.
+   * A machine grant run again, or a front end's account asked again, in place of a refresh. A refused grant (a
+   * rejected assertion, a revoked client) is final and reported as itself, not as an expired sign-in, since no person
+   * can fix it by signing in; a front end's account reports `needs_sign_in` when a person can.
    */
-  private async renewLocked(binding: AccountRef, latest: Credential, renew: TokenRenewal, wasRejected: boolean): Promise<Credential> {
-    this.deps.logger.info(`[refresh] renewing the credential for ${binding.serverUrl} with its grant`);
+  private async renewLocked(binding: AccountRef, latest: Credential, renew: TokenRenewal, trigger: RefreshTrigger['kind']): Promise<Credential> {
+    this.deps.logger.info(`[refresh] renewing the credential for ${binding.serverUrl} without a refresh token`);
+    const wasRejected = trigger !== 'due';
     let tokens: TokenSet;
     try {
-      tokens = await renew(latest);
+      tokens = await renew(latest, trigger);
     } catch (error) {
       const failure = toKeyringError(error, 'token renewal');
       const now = this.deps.clock.now();

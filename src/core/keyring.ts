@@ -14,6 +14,7 @@ import { DpopKeys, shouldUseDpop } from './dpop';
 import { DiscoveryCache, agreesWithChallenge } from './discoveryCache';
 import { KeyringError, isKeyringError, isSignInRequired, toKeyringError } from './errors';
 import { Emitter, type CredentialChange } from './events';
+import type { ExternalAccounts, ExternalSignIn } from './externalAccounts';
 import { HttpClient, type HttpClientOptions } from './http';
 import { requestMachineTokens, type MachineGrant } from './machineGrants';
 import { revokeToken, type TokenSet } from './oauthExchanges';
@@ -50,6 +51,11 @@ export interface KeyringDeps {
    * caller obtaining tokens for it uses the same. What a caller passes explicitly wins.
    */
   readonly serverOptions?: (canonicalServerUrl: string) => Promise<ServerOptions | undefined>;
+  /**
+   * Accounts the front end already holds at some authorization servers (the editor's GitHub and Microsoft sign-ins),
+   * offered before a client of our own when no client is configured; their credentials are renewed through it.
+   */
+  readonly externalAccounts?: ExternalAccounts;
 }
 
 /** The per-server part of sign-in options. */
@@ -386,6 +392,8 @@ export class Keyring {
   private async revoke(url: URL, credential: Credential, signal: AbortSignal | undefined): Promise<Omit<SignOutResult, 'accounts'>> {
     const revoked: ('refresh_token' | 'access_token')[] = [];
     let revocationSupported = false;
+    // The front end's account is the person's sign-in there (to GitHub in the editor): forgetting it here must not end it.
+    if (this.deps.externalAccounts?.owns(credential.clientId)) return { revoked, revocationSupported };
     try {
       const context = await this.refreshContext(url, credential, signal);
       revocationSupported = Boolean(context.as.revocation_endpoint);
@@ -481,9 +489,16 @@ export class Keyring {
     });
     const client: ClientConfig = { clientName: DEFAULT_CLIENT_NAME, ...(await this.boundPreRegisteredClient(canonical, as.issuer)), ...options.client };
     await this.assertClientBelongsTo(canonical, client.clientId, as.issuer, options.acceptIssuer);
+    const resource = resourceIndicatorFor(serverResourceIndicator(discovery), options.resource);
+    // A configured client (or grant) is the person's choice over any account the front end could lend.
+    const external = options.grant || client.clientId !== undefined ? undefined : await this.externalSignIn(canonical, as.issuer, resource, scopes, options.signal);
+    if (external) {
+      await this.discoveries.remember(discovery, challenge);
+      const identity = { serverUrl: canonical, resource: discovery.resource, issuer: as.issuer, clientId: external.clientId, account: external.account, subject: external.subject };
+      return this.storeSignIn(await this.credentials.storeNew(identity, external.tokens, scopes, resource), options);
+    }
     // Only the code flow uses PKCE; the device flow and machine grants do not depend on it.
     if (!options.grant && options.flow !== 'device') assertPkceAdvertised(as, options.assumePkce);
-    const resource = resourceIndicatorFor(serverResourceIndicator(discovery), options.resource);
     const dpop = shouldUseDpop(options.dpop, challenge, as.dpop_signing_alg_values_supported) ? await this.dpopKeys.create() : undefined;
     const obtained = options.grant
       ? await this.runMachineGrant(options.grant, { as, client, scopes, resource, policy, dpop, signal: options.signal })
@@ -497,7 +512,12 @@ export class Keyring {
     await this.discoveries.remember(discovery, challenge);
     await this.identities.remember(record);
     const identity = { serverUrl: canonical, resource: discovery.resource, issuer: as.issuer, clientId: record.clientId, ...accountOf(tokens, as.issuer) };
-    const credential = await this.credentials.storeNew(identity, tokens, scopes, resource);
+    return this.storeSignIn(await this.credentials.storeNew(identity, tokens, scopes, resource), options);
+  }
+
+  /** After a sign-in stored its credential: settles the server's accounts, announces it, checks the account named. */
+  private async storeSignIn(credential: Credential, options: SignInOptions): Promise<Credential> {
+    const canonical = credential.serverUrl;
     const accountId = await this.settleAccounts(credential, options.anotherAccount === true);
     this.logger.info(`[signIn] signed in to ${canonical}`);
     this.changes.fire({ serverUrl: canonical, accountId, kind: 'signedIn' });
@@ -505,6 +525,17 @@ export class Keyring {
       throw new KeyringError('account_mismatch', `signed in to ${canonical} as ${credential.account}, not as ${options.account}; that account was kept`);
     }
     return credential;
+  }
+
+  /** The front end's own account at this issuer, when it has one and the person takes it. */
+  private async externalSignIn(serverUrl: string, issuer: string, resource: string | undefined, scopes: readonly string[], signal: AbortSignal | undefined): Promise<ExternalSignIn | undefined> {
+    const external = this.deps.externalAccounts;
+    if (!external) return undefined;
+    const hasSignedInBefore = (await this.repository.listCredentials(serverUrl)).some((credential) => credential.issuer === issuer && external.owns(credential.clientId));
+    const signedIn = await external.signIn({ serverUrl, issuer, resource, scopes, hasSignedInBefore, signal });
+    if (signedIn && !external.owns(signedIn.clientId)) throw new KeyringError('token_failed', 'the front end lent an account under a client id it does not own');
+    if (signedIn) this.logger.info(`[signIn] ${serverUrl} uses an account the front end holds at ${issuer}`);
+    return signedIn;
   }
 
   /** The person approves: in the browser the code flow sends them to, or wherever they enter a device's code. */
@@ -590,8 +621,15 @@ export class Keyring {
     return this.signInIfAllowed(url, options, challenge, new KeyringError('unauthorized', `${canonical} requires sign-in`));
   }
 
-  /** For a caller with a machine grant: run it again when the credential has no refresh token to renew it with. */
+  /**
+   * For a credential the front end lent: ask it again. For a caller with a machine grant: run it again when the
+   * credential has no refresh token to renew it with.
+   */
   private renewalFor(url: URL, binding: Credential, options: TokenOptions): TokenRenewal | undefined {
+    const external = this.deps.externalAccounts;
+    if (external?.owns(binding.clientId)) {
+      return (latest, trigger) => external.renew(latest, { trigger, interactive: options.interactive, signal: options.signal });
+    }
     const { grant } = options;
     if (!grant) return undefined;
     return async (latest) => {

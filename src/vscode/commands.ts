@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import { isKeyringError, type MissingConfiguration } from '../core/errors';
 import type { CredentialChange } from '../core/events';
-import type { DiagnoseReport, Keyring } from '../core/keyring';
+import type { CredentialStatus, DiagnoseReport, Keyring } from '../core/keyring';
 import type { Logger } from '../core/ports';
 import { formatDiagnosis } from '../core/reportText';
 import { redactText, redactUrl } from '../core/redact';
@@ -19,6 +19,8 @@ import { displayName, type ServerEntry } from './serverEntry';
 import type { StaticCredentialKind } from '../core/vocabulary';
 import type { ConfiguredServer } from './configuredServer';
 import { purgeServer, signOutIfSignedIn } from './serverPurge';
+import { providerOfClientId, type EditorProviderId } from './editorAccountProviders';
+import { editorAccountName } from './editorAccounts';
 import type { ServerRegistry } from './serverRegistry';
 import { isServerAccount, listServerAccounts, type ServerAccount } from './serverAccounts';
 import type { SignInService } from './signInService';
@@ -165,7 +167,7 @@ class KeyringCommands {
     const question = account === 'all'
       ? vscode.l10n.t('Sign out of {0}?', displayName(server.entry))
       : vscode.l10n.t('Sign out of {0} as {1}?', displayName(server.entry), account.account);
-    if (!(await this.confirmSignOut(question))) return;
+    if (!(await this.confirmSignOut(question, editorAccountsIn(account === 'all' ? (await listServerAccounts(this.deps.keyring, server)).accounts.map((each) => each.status) : [account])))) return;
     const result = await this.deps.keyring.signOut(server.canonicalUrl, { account: account === 'all' ? undefined : account.accountId });
     const detail = result.revocationError ? vscode.l10n.t('The server could not revoke the tokens; they were forgotten here.') : undefined;
     const done = account === 'all'
@@ -185,9 +187,13 @@ class KeyringCommands {
     return picked?.choice;
   }
 
-  private async confirmSignOut(question: string): Promise<boolean> {
+  /** Signing out of an account lent by the editor forgets it here only; the modal says so, naming the editor's account. */
+  private async confirmSignOut(question: string, editorAccounts: readonly EditorProviderId[] = []): Promise<boolean> {
     const signOut = vscode.l10n.t('Sign Out');
-    return (await vscode.window.showWarningMessage(question, { modal: true }, signOut)) === signOut;
+    const detail = editorAccounts.length === 0
+      ? undefined
+      : vscode.l10n.t('MCP Keyring stops using {0} for this server. You stay signed in to it in the editor (Accounts menu).', editorAccounts.map(editorAccountName).join(', '));
+    return (await vscode.window.showWarningMessage(question, { modal: true, detail }, signOut)) === signOut;
   }
 
   async refreshNow(target?: CommandTarget): Promise<void> {
@@ -384,4 +390,9 @@ function describeError(code: string): string {
     default:
       return vscode.l10n.t('The operation failed ({0}). See the log for details.', code);
   }
+}
+
+/** The editor providers whose accounts these are, once each. */
+function editorAccountsIn(statuses: readonly Pick<CredentialStatus, 'clientId'>[]): EditorProviderId[] {
+  return [...new Set(statuses.map((status) => providerOfClientId(status.clientId)).filter((id) => id !== undefined))];
 }

@@ -13,6 +13,8 @@ import type { ConfiguredServer } from './configuredServer';
 import type { ServerRegistry } from './serverRegistry';
 import type { StaticCredentials } from './serverSecrets';
 import { plainLine } from './plainText';
+import { providerOfClientId } from './editorAccountProviders';
+import { editorAccountName } from './editorAccounts';
 import type { ServerAccount } from './serverAccounts';
 import { accountFacts, type AccountFacts, type Attention } from './serverTreeModel';
 
@@ -217,13 +219,15 @@ interface Fact {
 }
 
 function factsOf(facts: AccountFacts, now: number): Fact[] {
+  // An account lent by the editor's GitHub or Microsoft provider: that provider issued and renews its tokens.
+  const editorProvider = providerOfClientId(facts.clientId);
   return [
     { key: 'authorizationServer', label: vscode.l10n.t('Authorization server'), value: plainLine(facts.authorizationServer), icon: 'server' },
     { key: 'scopes', label: vscode.l10n.t('Granted scopes'), value: facts.scopes.length > 0 ? plainLine(facts.scopes.join(' ')) : vscode.l10n.t('none named'), icon: 'checklist' },
-    { key: 'client', label: vscode.l10n.t('Client'), value: `${clientKind(facts.clientOrigin)} · ${plainLine(facts.clientId)}`, icon: 'key' },
+    { key: 'client', label: vscode.l10n.t('Client'), value: editorProvider ? editorAccountName(editorProvider) : `${clientKind(facts.clientOrigin)} · ${plainLine(facts.clientId)}`, icon: 'key' },
     { key: 'token', label: vscode.l10n.t('Token'), value: facts.tokenKind === 'DPoP' ? vscode.l10n.t('DPoP (bound to a key kept here)') : vscode.l10n.t('Bearer'), icon: 'shield' },
     { key: 'lastRefresh', label: vscode.l10n.t('Last refresh'), value: lastRefreshText(facts, now), icon: 'history' },
-    { key: 'nextRefresh', label: vscode.l10n.t('Next refresh'), value: nextRefreshText(facts, now), icon: 'clock' },
+    { key: 'nextRefresh', label: vscode.l10n.t('Next refresh'), value: editorProvider ? vscode.l10n.t('by {0}, when the token is due or refused', editorAccountName(editorProvider)) : nextRefreshText(facts, now), icon: 'clock' },
   ];
 }
 

@@ -1,0 +1,115 @@
+// Lends the engine the accounts the person already has in the editor (the built-in GitHub, GitHub Enterprise Server
+// and Microsoft authentication providers) for MCP servers whose discovery named those providers' authorization
+// servers. The person is asked first and may keep a client of their own; renewing is then the provider's job.
+import * as vscode from 'vscode';
+import { decodeJwtPayload } from '../core/account';
+import { KeyringError } from '../core/errors';
+import type { ExternalAccounts, ExternalRenewalTrigger, ExternalSignIn, ExternalSignInRequest } from '../core/externalAccounts';
+import type { TokenSet } from '../core/oauthExchanges';
+import type { Logger } from '../core/ports';
+import { redactUrl } from '../core/redact';
+import { resourceIndicatorOf, type Credential } from '../core/records';
+import { editorClientId, editorProviderFor, providerOfClientId, providerScopes, type EditorProviderId, type EditorProviderMatch } from './editorAccountProviders';
+
+/** The setting of the built-in GitHub extension naming the GitHub Enterprise Server its `github-enterprise` provider signs in at. */
+const GITHUB_ENTERPRISE_URI = 'github-enterprise.uri';
+
+export class EditorAccounts implements ExternalAccounts {
+  constructor(private readonly logger: Logger) {}
+
+  async signIn(request: ExternalSignInRequest): Promise<ExternalSignIn | undefined> {
+    const match = this.providerFor(request.issuer);
+    if (!match) return undefined;
+    if (!request.hasSignedInBefore && !(await offerEditorAccount(request.serverUrl, match.providerId))) {
+      this.logger.info(`[editorAccounts] ${redactUrl(request.serverUrl)}: the person keeps a client of their own`);
+      return undefined;
+    }
+    const scopes = providerScopes(match, request.scopes, request.resource);
+    this.logger.info(`[editorAccounts] asking the ${match.providerId} provider for ${redactUrl(request.serverUrl)} (scopes: ${scopes.join(' ') || 'none'})`);
+    const presentation = { detail: vscode.l10n.t('MCP Keyring uses this account for {0}.', redactUrl(request.serverUrl)) };
+    const session = await askPerson(match.providerId, scopes, request.hasSignedInBefore, presentation);
+    return { clientId: editorClientId(match.providerId), account: session.account.label, subject: session.account.id, tokens: tokensOf(session) };
+  }
+
+  owns(clientId: string): boolean {
+    return providerOfClientId(clientId) !== undefined;
+  }
+
+  /**
+   * Asks the provider for the account's session again, silently; a token the MCP server refused is replaced only by
+   * another one, and only a person can make the provider mint it (`forceNewSession`), so that needs `interactive`.
+   */
+  async renew(credential: Credential, { trigger, interactive }: { readonly trigger: ExternalRenewalTrigger; readonly interactive: boolean }): Promise<TokenSet> {
+    const providerId = providerOfClientId(credential.clientId);
+    const match = this.providerFor(credential.issuer);
+    // The setting may have moved (another GitHub Enterprise Server): that provider no longer signs in at this issuer.
+    if (!providerId || match?.providerId !== providerId) {
+      throw new KeyringError('needs_sign_in', `the editor's ${providerId ?? 'unknown'} account no longer signs in at this server's authorization server`);
+    }
+    const scopes = providerScopes(match, credential.scopes, resourceIndicatorOf(credential));
+    const account = { id: credential.subject ?? credential.account, label: credential.account };
+    const silent = await vscode.authentication.getSession(providerId, scopes, { silent: true, account });
+    const isReplacement = silent !== undefined && (trigger !== 'rejected' || silent.accessToken !== credential.accessToken);
+    if (silent && isReplacement) return tokensOf(silent);
+    if (!interactive) throw new KeyringError('needs_sign_in', `the editor's ${providerId} account has no ${trigger === 'rejected' ? 'other ' : ''}token for this server without asking the person`);
+    this.logger.info(`[editorAccounts] asking the ${providerId} provider for a new session (${trigger})`);
+    const detail = vscode.l10n.t('The MCP server refused the token of this account; sign in again to get a new one.');
+    const session = await askPerson(providerId, scopes, trigger === 'rejected', { detail }, account);
+    return tokensOf(session);
+  }
+
+  private providerFor(issuer: string): EditorProviderMatch | undefined {
+    return editorProviderFor(issuer, vscode.workspace.getConfiguration().get<string>(GITHUB_ENTERPRISE_URI));
+  }
+}
+
+/** A provider's name for people, as the view and the offer show it. */
+export function editorAccountName(providerId: EditorProviderId): string {
+  switch (providerId) {
+    case 'github':
+      return vscode.l10n.t("the editor's GitHub account");
+    case 'github-enterprise':
+      return vscode.l10n.t("the editor's GitHub Enterprise Server account");
+    case 'microsoft':
+      return vscode.l10n.t("the editor's Microsoft account");
+  }
+}
+
+/** The provider's own sign-in: a new session (`forceNewSession`) when the current one is not good enough, else any. */
+function askPerson(providerId: EditorProviderId, scopes: readonly string[], isNewSessionNeeded: boolean, presentation: vscode.AuthenticationGetSessionPresentationOptions, account?: vscode.AuthenticationSessionAccountInformation): Thenable<vscode.AuthenticationSession> {
+  return isNewSessionNeeded
+    ? vscode.authentication.getSession(providerId, scopes, { forceNewSession: presentation, account })
+    : vscode.authentication.getSession(providerId, scopes, { createIfNone: presentation, account });
+}
+
+/** Asked before the person's editor account is lent to a server; Cancel ends the sign-in. */
+async function offerEditorAccount(serverUrl: string, providerId: EditorProviderId): Promise<boolean> {
+  const useEditorAccount = vscode.l10n.t('Use the Editor\'s Account');
+  const useOwnClient = vscode.l10n.t('Use My Own App or Client');
+  const answer = await vscode.window.showInformationMessage(
+    vscode.l10n.t('{0} signs in with {1}.', redactUrl(serverUrl), editorAccountName(providerId)),
+    {
+      modal: true,
+      detail: vscode.l10n.t('Use the account you are already signed in with in the editor: the editor keeps and renews its token, and MCP Keyring sends it only to this server. Or sign in with an app or client of your own.'),
+    },
+    useEditorAccount,
+    useOwnClient,
+  );
+  if (answer === undefined) throw new KeyringError('cancelled', 'the person cancelled the sign-in');
+  return answer === useEditorAccount;
+}
+
+/**
+ * A session as tokens. The providers say nothing of expiry; a JWT access token's `exp` (Entra's) tells when to ask the
+ * provider again, and an opaque one (GitHub's, which do not expire) is used until the server refuses it.
+ */
+function tokensOf(session: vscode.AuthenticationSession): TokenSet {
+  const exp = decodeJwtPayload(session.accessToken)?.exp;
+  const expiresInSeconds = typeof exp === 'number' && Number.isFinite(exp) ? Math.max(0, Math.floor(exp - Date.now() / 1000)) : undefined;
+  return {
+    accessToken: session.accessToken,
+    tokenType: 'bearer',
+    scopes: session.scopes.filter((scope) => !scope.startsWith('VSCODE_')),
+    ...(expiresInSeconds === undefined ? {} : { expiresInSeconds }),
+  };
+}

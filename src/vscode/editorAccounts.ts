@@ -20,6 +20,7 @@ export class EditorAccounts implements ExternalAccounts {
   async signIn(request: ExternalSignInRequest): Promise<ExternalSignIn | undefined> {
     const match = this.providerFor(request.issuer);
     if (!match) return undefined;
+    this.logger.info(`[editorAccounts] ${redactUrl(request.serverUrl)} signs in at the ${match.providerId} provider's authorization server`);
     if (!request.hasSignedInBefore && !(await offerEditorAccount(request.serverUrl, match.providerId))) {
       this.logger.info(`[editorAccounts] ${redactUrl(request.serverUrl)}: the person keeps a client of their own`);
       return undefined;

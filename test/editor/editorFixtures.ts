@@ -10,8 +10,6 @@ import { mountAuthorizationServer, type AuthorizationServer } from '../fixtures/
 import { startBetterAuthServer, type BetterAuthServer } from '../fixtures/betterAuthServer';
 import type { RequestHandler } from '../fixtures/listenOnLoopback';
 import { startForwardProxy } from '../fixtures/forwardProxy';
-import { startGitHubEnterpriseServer, type GitHubEnterpriseServer } from '../fixtures/githubEnterpriseServer';
-import { startSdkProtectedMcpServer, type SdkProtectedMcpServer } from '../fixtures/sdkProtectedMcpServer';
 import { startMcpServer, type McpServer } from '../fixtures/mcpServer';
 import { startStaticCredentialServer, type StaticCredentialServer } from './staticCredentialServer';
 
@@ -52,9 +50,6 @@ export interface EditorFixtureConfig {
   readonly apiKeyHeader: string;
   /** A loopback address the editor reaches only through the person's proxy (`http.proxy`), which routes it to 127.0.0.1. */
   readonly onlyThroughProxy: string;
-  /** An MCP server in no settings entry whose authorization server is the GitHub Enterprise Server in `github-enterprise.uri`. */
-  readonly gheServerUrl: string;
-  readonly gheLogin: string;
 }
 
 /** A client registration the authorization server answered (RFC 7591 response, without the secret). */
@@ -96,9 +91,6 @@ export interface EditorFixtures extends AsyncDisposable {
   /** Accepts only DPoP-bound tokens (with nonces); configured in the suite for the client credentials grant. */
   readonly machineMcpServer: McpServer;
   readonly betterAuthServer: BetterAuthServer;
-  /** The GitHub Enterprise Server the built-in `github-enterprise` provider signs in at, and the MCP server behind it. */
-  readonly gitHubEnterprise: GitHubEnterpriseServer;
-  readonly gheMcpServer: SdkProtectedMcpServer;
   /** The secret of MACHINE_CLIENT_ID, which only the runner knows (it types it into the editor). */
   readonly machineClientSecret: string;
   readonly config: EditorFixtureConfig;
@@ -329,9 +321,6 @@ export async function startEditorFixtures(options: EditorFixtureOptions = {}): P
   const apiKeyHeader = 'x-api-key';
   const [bearerServer, apiKeyServer] = await Promise.all([startStaticCredentialServer('authorization'), startStaticCredentialServer(apiKeyHeader)]);
   const proxy = await startForwardProxy({ [ONLY_THROUGH_PROXY_HOST]: '127.0.0.1' });
-  // Off localhost, as the authorization server: the editor opens its device page as it is.
-  const gitHubEnterprise = await startGitHubEnterpriseServer(AUTHORIZATION_SERVER_HOST);
-  const gheMcpServer = await startSdkProtectedMcpServer(gitHubEnterprise, 'ghe-mcp');
   const observer = observeTraffic(authorizationServer, [mcpServer, loopbackMcpServer, machineMcpServer, stepUpMcpServer], [deviceMcpServer, viewMcpServer, bearerServer, apiKeyServer], [betterAuthServer.metadata.token_endpoint]);
 
   const config: EditorFixtureConfig = {
@@ -349,16 +338,12 @@ export async function startEditorFixtures(options: EditorFixtureOptions = {}): P
     apiKeyServerUrl: apiKeyServer.url,
     apiKeyHeader,
     onlyThroughProxy: ONLY_THROUGH_PROXY_HOST,
-    gheServerUrl: gheMcpServer.url,
-    gheLogin: gitHubEnterprise.login,
   };
   // The person's proxy. A remote window reads machine-scoped settings from the Machine settings and application-scoped
   // ones from the user's: both name it, so that it applies whichever scope the editor gives `http.proxy`.
   const proxySettings = { 'http.proxy': proxy.url, 'http.noProxy': [AUTHORIZATION_SERVER_HOST] };
   const userSettings: Record<string, unknown> = {
     ...proxySettings,
-    // Read by the built-in GitHub authentication extension when it starts: its `github-enterprise` provider signs in there.
-    'github-enterprise.uri': gitHubEnterprise.origin,
     'mcpKeyring.servers': [
       { url: mcpServer.url, label: 'Fixture MCP server' },
       { url: loopbackMcpServer.url, label: 'Loopback MCP server', redirect: 'loopback' },
@@ -375,8 +360,7 @@ export async function startEditorFixtures(options: EditorFixtureOptions = {}): P
     if (isClosed) return;
     isClosed = true;
     observer.stop();
-    await Promise.allSettled([mcpServer.close(), loopbackMcpServer.close(), deviceMcpServer.close(), stepUpMcpServer.close(), viewMcpServer.close(), machineMcpServer.close(), bearerServer.close(), apiKeyServer.close(), proxy.close(), betterAuthServer.close(), gheMcpServer.close()]);
-    await gitHubEnterprise.close();
+    await Promise.allSettled([mcpServer.close(), loopbackMcpServer.close(), deviceMcpServer.close(), stepUpMcpServer.close(), viewMcpServer.close(), machineMcpServer.close(), bearerServer.close(), apiKeyServer.close(), proxy.close(), betterAuthServer.close()]);
     await authorizationServer.close();
   };
   return {
@@ -390,8 +374,6 @@ export async function startEditorFixtures(options: EditorFixtureOptions = {}): P
     viewMcpServer,
     machineMcpServer,
     betterAuthServer,
-    gitHubEnterprise,
-    gheMcpServer,
     machineClientSecret,
     config,
     userSettings,

@@ -239,7 +239,7 @@ export async function runEditorSuiteWithFixtures(options: FixtureSuiteOptions): 
   let workbench: Page | undefined;
   await using control = new RunnerControl(fixtures, () => popups, () => workbench);
   const runnerUrl = await control.start();
-  const authorizationOrigins = [new URL(fixtures.authorizationServer.issuer).origin, fixtures.betterAuthServer.origin, fixtures.gitHubEnterprise.origin];
+  const authorizationOrigins = [new URL(fixtures.authorizationServer.issuer).origin, fixtures.betterAuthServer.origin];
   // Awaited here, not returned: the fixtures and the runner are disposed when this function returns.
   return await runEditorTests({
     extensionDevelopmentPath: options.extensionDevelopmentPath,

@@ -317,15 +317,6 @@ export class RunnerControl implements AsyncDisposable {
         await clickStatusBarItem(page, String(body.text));
         return {};
       },
-      '/dialog': async (body) => {
-        const page = this.workbench();
-        if (!page) throw new Error('no workbench page');
-        return { message: await clickDialogButton(page, String(body.button)) };
-      },
-      '/ghe/revoke': () => {
-        this.fixtures.gitHubEnterprise.revokeAll();
-        return {};
-      },
       '/fail-next-token-request': (body) => {
         this.fixtures.authorizationServer.failNext('token', 1, Number(body.status), String(body.error));
         return {};
@@ -388,12 +379,6 @@ export class RunnerControl implements AsyncDisposable {
       loopbackMcp: traffic(fixtures.loopbackMcpServer),
       stepUpMcp: traffic(fixtures.stepUpMcpServer),
       machineMcp: { ...traffic(fixtures.machineMcpServer), dpopRefusals: [...fixtures.machineMcpServer.dpopRefusals] },
-      ghe: {
-        issued: fixtures.gitHubEnterprise.issuedTokens.length,
-        requests: [...fixtures.gitHubEnterprise.requests],
-        // Which issued token each request the MCP server accepted carried (its index), so no token travels to the suite.
-        acceptedTokens: fixtures.gheMcpServer.seenTokens.map((token) => fixtures.gitHubEnterprise.issuedTokens.indexOf(token)),
-      },
       bearer: { accepted: fixtures.bearerServer.accepted, refused: fixtures.bearerServer.refused },
       apiKey: { accepted: fixtures.apiKeyServer.accepted, refused: fixtures.apiKeyServer.refused },
     };
@@ -501,16 +486,4 @@ export class RunnerControl implements AsyncDisposable {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
-}
-
-/**
- * Plays the person at a modal dialog of the workbench (the editor's own, or an extension's): waits for one offering
- * `button`, clicks it and returns the dialog's message.
- */
-async function clickDialogButton(page: Page, button: string): Promise<string> {
-  const dialog = page.locator('.monaco-dialog-box', { has: page.locator('.monaco-button', { hasText: button }) }).last();
-  await dialog.waitFor({ timeout: 60_000 });
-  const message = (await dialog.locator('.dialog-message-text').first().innerText().catch(() => '')).trim();
-  await dialog.locator('.monaco-button', { hasText: button }).first().click();
-  return message;
 }

@@ -4,7 +4,7 @@
 import { completeAuthorizationInPage } from '../authorizationPages';
 import { check, JourneyEditor } from './journeyEditor';
 import { startJourneyServers } from './journeyServers';
-import { authorizationTab, serverLabel, type JourneyContext } from './journeySteps';
+import { authorizationTab, serverLabel, startServer, type JourneyContext } from './journeySteps';
 
 export async function accountsJourney({ vsix }: JourneyContext): Promise<string[]> {
   await using servers = await startJourneyServers();
@@ -48,7 +48,7 @@ export async function accountsJourney({ vsix }: JourneyContext): Promise<string[
     await editor.shot('switched-to-bob');
 
     const seenBefore = mcpServer.seenTokens.length;
-    await startServer(editor, label);
+    await startServer(editor, label, 'mcp-server-started-as-bob');
     const subjects = new Set(mcpServer.seenTokens.slice(seenBefore).map(subjectOf));
     check(subjects.size === 1 && subjects.has('bob'), `the editor's MCP client reached the server as bob only (saw ${[...subjects].join(', ') || 'no request'})`);
 
@@ -66,16 +66,6 @@ export async function accountsJourney({ vsix }: JourneyContext): Promise<string[
     check(authorizationServer.requestCount('revocation') > revocationsBefore, 'signing out of bob revoked his tokens at the authorization server');
     return editor.screenshots;
   });
-}
-
-/** "MCP: List Servers" → the server → "Start Server", until the editor's MCP client reports the tools it found. */
-async function startServer(editor: JourneyEditor, label: string): Promise<void> {
-  const rows = editor.page.locator('.quick-input-widget .monaco-list-row');
-  await editor.runCommand('MCP: List Servers');
-  await rows.filter({ hasText: label }).first().click({ timeout: 30_000 });
-  await rows.filter({ hasText: /^Start Server/ }).first().click({ timeout: 10_000 });
-  await editor.page.locator('.part.panel .view-lines', { hasText: /Discovered\s+[1-9]\d*\s+tools/ }).waitFor({ timeout: 30_000 });
-  await editor.shot('mcp-server-started-as-bob');
 }
 
 /** The `sub` of a JWT access token the journey's authorization server issued (read, never printed whole). */

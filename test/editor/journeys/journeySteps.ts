@@ -49,3 +49,16 @@ export async function authorizationTab(editor: JourneyEditor, open: () => Promis
   });
   return { page, shotsTaken };
 }
+
+/**
+ * "MCP: List Servers" → the server → `action` ("Start Server", "Restart Server"), until the editor's MCP client reports
+ * the tools it found; then a screenshot named `shot`.
+ */
+export async function startServer(editor: JourneyEditor, label: string, shot: string, action = 'Start Server'): Promise<void> {
+  const rows = editor.page.locator('.quick-input-widget .monaco-list-row');
+  await editor.runCommand('MCP: List Servers');
+  await rows.filter({ hasText: label }).first().click({ timeout: 30_000 });
+  await rows.filter({ hasText: new RegExp(`^${action}`) }).first().click({ timeout: 10_000 });
+  await editor.page.locator('.part.panel .view-lines', { hasText: /Discovered\s+[1-9]\d*\s+tools/ }).waitFor({ timeout: 60_000 });
+  await editor.shot(shot);
+}

@@ -12,6 +12,7 @@ import { accountsJourney } from './accountsJourney';
 import { deniedConsentJourney } from './deniedConsentJourney';
 import { manageJourney } from './manageJourney';
 import { preRegisteredClientJourney } from './preRegisteredClientJourney';
+import { editorAccountJourney } from './editorAccountJourney';
 import { signInJourney } from './signInJourney';
 import { viewJourney } from './viewJourney';
 
@@ -22,6 +23,7 @@ const journeys: Record<string, (context: JourneyContext) => Promise<string[]>> =
   'pre-registered-client': preRegisteredClientJourney,
   accounts: accountsJourney,
   view: viewJourney,
+  'editor-account': editorAccountJourney,
 };
 function log(message: string): void {
   console.log(`[journeys] ${message}`);

@@ -38,8 +38,6 @@ export interface RunnerState {
   /** The MCP servers without OAuth: requests that carried their key, and the others. */
   readonly bearer: StaticServerTraffic;
   readonly apiKey: StaticServerTraffic;
-  /** The GitHub Enterprise Server fixture: tokens issued, requests (method and path), and the index of the issued token each accepted MCP request carried. */
-  readonly ghe: { readonly issued: number; readonly requests: readonly string[]; readonly acceptedTokens: readonly number[] };
 }
 
 export interface ViewReading {
@@ -78,9 +76,5 @@ export const runner = {
   clickStatusBarItem: (text: string) => call<unknown>('/click-status-bar', { text }),
   /** The token endpoint's next answer is this error (`invalid_grant` with 400 refuses a refresh token). */
   failNextTokenRequest: (status: number, error: string) => call<unknown>('/fail-next-token-request', { status, error }),
-  /** Clicks `button` in the workbench's modal dialog that offers it (waiting for one); resolves with the dialog's message. */
-  clickDialogButton: (button: string) => call<{ message: string }>('/dialog', { button }),
-  /** The GitHub Enterprise Server fixture revokes every token it issued. */
-  revokeGitHubEnterpriseTokens: () => call<unknown>('/ghe/revoke'),
   answerQuickInput: (title: string, answer: { text?: string; secretOf?: 'bearer' | 'apiKey' | 'machineClient' } = {}) => call<unknown>('/quick-input', { title, ...answer }),
 };

@@ -73,6 +73,8 @@ async function walk(vsix: string, gitHubEnterprise: GitHubEnterpriseServer, mcpS
     await completeAuthorizationInPage(again.page, { authorizationServerOrigin: gitHubEnterprise.origin });
     await editor.page.bringToFront();
     await restart;
+    // The panel may still show the first start's "Discovered … tools": wait for the server itself to see the new token.
+    for (let waited = 0; mcpServer.seenTokens.length === seenBefore && waited < 60_000; waited += 250) await editor.page.waitForTimeout(250);
     check(issued() === 2, `the provider was asked for a new token (issued ${issued()})`);
     const accepted = mcpServer.seenTokens.slice(seenBefore);
     check(accepted.length > 0 && accepted.every((token) => token === gitHubEnterprise.issuedTokens[1]), 'after the refusal the server accepted the new token only');

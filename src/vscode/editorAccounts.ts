@@ -91,7 +91,7 @@ async function offerEditorAccount(serverUrl: string, providerId: EditorProviderI
     vscode.l10n.t('{0} signs in with {1}.', redactUrl(serverUrl), editorAccountName(providerId)),
     {
       modal: true,
-      detail: vscode.l10n.t('Use the account you are already signed in with in the editor: the editor keeps and renews its token, and MCP Keyring sends it only to this server. Or sign in with an app or client of your own.'),
+      detail: vscode.l10n.t('Use the account the editor signs in with (it asks you to sign in there first if you have not): the editor keeps and renews its token, and MCP Keyring sends it only to this server. Or sign in with an app or client of your own.'),
     },
     useEditorAccount,
     useOwnClient,

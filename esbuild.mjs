@@ -36,7 +36,18 @@ const builds = [{
   },
 }];
 if (existsSync('src/extension.ts')) {
-  builds.push({ ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.cjs', format: 'cjs', external: ['vscode'] });
+  builds.push({
+    ...common,
+    entryPoints: ['src/extension.ts'],
+    outfile: 'dist/extension.cjs',
+    format: 'cjs',
+    external: ['vscode'],
+    // The extension host defines a global `navigator` whose getter reports an error to the window on every read, and
+    // oauth4webapi reads it once as it loads to pick its User-Agent: that report (an error with its stack, serialized
+    // for the main thread) cost tens of milliseconds of every activation (issue #15). In the extension host it is
+    // Node, so it gets what Node gives: no navigator, oauth4webapi's own User-Agent.
+    define: { navigator: 'undefined' },
+  });
 }
 
 const contexts = await Promise.all(builds.map((options) => context(options)));

@@ -6,20 +6,33 @@ import type { RelayUpstream } from '../node/authorizingRelay';
 import type { StaticCredentials } from './serverSecrets';
 import type { PendingSignIns } from './pendingSignIns';
 import type { ServerEntry } from './serverEntry';
+import type { ConfiguredServer } from './configuredServer';
 import type { ServerRegistry } from './serverRegistry';
 
 export function createUpstreamResolver(registry: ServerRegistry, keyring: Keyring, staticCredentials: StaticCredentials, pendingSignIns: PendingSignIns): (routeId: string) => RelayUpstream | undefined {
+  // Built once per configured server, not per forwarded request (issue #15): the registry hands out the same server
+  // object until its settings change, so a changed entry gets a new upstream and the old one is collected with it.
+  const upstreams = new WeakMap<ConfiguredServer, RelayUpstream>();
   return (routeId) => {
     const server = registry.list().find((candidate) => candidate.routeId === routeId);
     if (!server) return undefined;
-    const isStatic = server.entry.staticCredential !== undefined && server.entry.staticCredential !== 'none';
-    return {
-      serverUrl: server.canonicalUrl,
-      fetch: isStatic
-        ? staticCredentialFetch(server.entry, server.canonicalUrl, staticCredentials)
-        : keyring.fetchFor(server.canonicalUrl, { interactive: false, onSignInNeeded: (scopes) => pendingSignIns.record(server.canonicalUrl, scopes) }),
-      headers: server.entry.headers ? { ...server.entry.headers } : undefined,
-    };
+    let upstream = upstreams.get(server);
+    if (!upstream) {
+      upstream = createUpstream(server, keyring, staticCredentials, pendingSignIns);
+      upstreams.set(server, upstream);
+    }
+    return upstream;
+  };
+}
+
+function createUpstream(server: ConfiguredServer, keyring: Keyring, staticCredentials: StaticCredentials, pendingSignIns: PendingSignIns): RelayUpstream {
+  const isStatic = server.entry.staticCredential !== undefined && server.entry.staticCredential !== 'none';
+  return {
+    serverUrl: server.canonicalUrl,
+    fetch: isStatic
+      ? staticCredentialFetch(server.entry, server.canonicalUrl, staticCredentials)
+      : keyring.fetchFor(server.canonicalUrl, { interactive: false, onSignInNeeded: (scopes) => pendingSignIns.record(server.canonicalUrl, scopes) }),
+    headers: server.entry.headers ? { ...server.entry.headers } : undefined,
   };
 }
 

@@ -155,6 +155,14 @@ export function relayCost(keyring: EditorSoakResult, direct: EditorSoakResult) {
   };
 }
 
+/**
+ * A relay cannot make calls faster than no relay: a negative difference says the two editors' runs differed by more
+ * than the relay costs (load from elsewhere), so it proves nothing either way.
+ */
+function latencyVerdict(addedMs: number, targetMs: number): string {
+  return addedMs < 0 ? '**not measurable** (the baseline was slower: noise larger than the relay\'s cost)' : verdict(addedMs < targetMs);
+}
+
 function editorSoak(soaks: EditorSoaks): string[] {
   const runs = [['MCP Keyring (relay)', soaks.keyring], ['no token, no relay (baseline)', soaks.direct], ["the editor's own MCP sign-in", soaks.builtin]] as const;
   const cell = (outcome: Outcome<EditorSoakResult>, value: (result: EditorSoakResult) => string) => ('ok' in outcome ? value(outcome.ok) : 'not measured');
@@ -165,7 +173,7 @@ function editorSoak(soaks: EditorSoaks): string[] {
   const ok = runs.find(([, outcome]) => 'ok' in outcome)?.[1];
   const lifetime = ok && 'ok' in ok ? ok.ok.tokenLifetimeSeconds : 5;
   const lines = [
-    `The same load as the engine soak through VS Code's own MCP client in real VS Code (code-server 4.139.1): ${EDITOR_SOAK_CALLS_PER_SECOND} tool calls a second to an MCP server's \`echo\` tool with \`vscode.lm.invokeTool\` on a fixed timetable (a slow call overlaps the next ones), tokens living ${lifetime} s (JWT) with refresh-token rotation (the editor fixtures' oidc-provider rotates on every refresh). One fresh editor for each column, one after another in the same bench run, below the engine soak's priority: **MCP Keyring** signs in once (the runner plays the person) and its authorizing relay carries every call; the **baseline** calls a server that needs no token (a fixed header in the workspace's mcp.json), so it is the editor's MCP client alone; **the editor's own MCP sign-in** has the same OAuth fixture server in mcp.json for VS Code's dynamic authentication provider to sign in to, the runner playing the person in the browser. Its registration carries the resource's scopes, which oidc-provider refuses; the fixture ignores that field for this run only (as the SDK client's comparison drops it, bench/lib/sdkClient.ts). Counts are taken at the servers over the calls' window unless said otherwise.`,
+    `The same load as the engine soak through VS Code's own MCP client in real VS Code (code-server 4.139.1): ${EDITOR_SOAK_CALLS_PER_SECOND} tool calls a second to an MCP server's \`echo\` tool with \`vscode.lm.invokeTool\` on a fixed timetable (a slow call overlaps the next ones), tokens living ${lifetime} s (JWT) with refresh-token rotation (the editor fixtures' oidc-provider rotates on every refresh). One fresh editor for each column, one after another in the same bench run, after the engine soak's workers have ended (so the two cores are as quiet as the bench can make them): **MCP Keyring** signs in once (the runner plays the person) and its authorizing relay carries every call; the **baseline** calls a server that needs no token (a fixed header in the workspace's mcp.json), so it is the editor's MCP client alone; **the editor's own MCP sign-in** has the same OAuth fixture server in mcp.json for VS Code's dynamic authentication provider to sign in to, the runner playing the person in the browser. Its registration carries the resource's scopes, which oidc-provider refuses; the fixture ignores that field for this run only (as the SDK client's comparison drops it, bench/lib/sdkClient.ts). Counts are taken at the servers over the calls' window unless said otherwise.`,
     '',
     `| | ${runs.map(([label]) => label).join(' | ')} | target |`,
     `|---|${runs.map(() => '---|').join('')}---|`,
@@ -195,8 +203,8 @@ function editorSoak(soaks: EditorSoaks): string[] {
       '',
       '| figure | value | target | verdict |',
       '|---|---|---|---|',
-      `| relay's added latency, median | ${ms(cost.addedP50Ms)} | < ${EDITOR_TARGETS.relayP50Ms} ms | ${verdict(cost.addedP50Ms < EDITOR_TARGETS.relayP50Ms)} |`,
-      `| relay's added latency, p99 | ${ms(cost.addedP99Ms)} | < ${EDITOR_TARGETS.relayP99Ms} ms | ${verdict(cost.addedP99Ms < EDITOR_TARGETS.relayP99Ms)} |`,
+      `| relay's added latency, median | ${ms(cost.addedP50Ms)} | < ${EDITOR_TARGETS.relayP50Ms} ms | ${latencyVerdict(cost.addedP50Ms, EDITOR_TARGETS.relayP50Ms)} |`,
+      `| relay's added latency, p99 | ${ms(cost.addedP99Ms)} | < ${EDITOR_TARGETS.relayP99Ms} ms | ${latencyVerdict(cost.addedP99Ms, EDITOR_TARGETS.relayP99Ms)} |`,
       `| MCP Keyring's share of the extension host's RSS growth over the calls | ${signedMib(cost.rssShareBytes)} | < ${mib(EDITOR_TARGETS.rssShareBytes)} | ${verdict(cost.rssShareBytes < EDITOR_TARGETS.rssShareBytes)} |`,
       '',
     );
@@ -275,14 +283,14 @@ function extensionCost(result: ExtensionCostResult): string[] {
     ...result.bundles.map((bundle) => `| ${bundle.file} | ${kib(bundle.bytes)} (${kib(bundle.gzipBytes)} gzipped) | |`),
     ...(editor
       ? [
-        `| activation in real VS Code (code-server 4.139.1), ${editor.configuredServers} servers configured: loading the bundle + the extension host's activation call | ${ms(editor.activationMs)} = ${ms(editor.codeLoadingMs)} + ${ms(editor.activateCallMs)}${editor.wasActiveBefore ? ' (already active before the call)' : ''} | < ${ACTIVATION_TARGET_MS} ms (${verdict(editor.activationMs < ACTIVATION_TARGET_MS)}) |`,
-        `| of which MCP Keyring's own activate() | ${ms(editor.ownActivateMs)} | |`,
+        `| activation in real VS Code (code-server 4.139.1), ${editor.configuredServers} servers configured, as VS Code reports it: loading the bundle + MCP Keyring's activate() | ${ms(editor.activationMs)} = ${ms(editor.codeLoadingMs)} + ${ms(editor.ownActivateMs)}${editor.wasActiveBefore ? ' (already active before the call)' : ''} | < ${ACTIVATION_TARGET_MS} ms (${verdict(editor.activationMs < ACTIVATION_TARGET_MS)}) |`,
+        `| the extension host's whole activation call (its context, then activate()), not counted by VS Code | ${ms(editor.activateCallMs)} | |`,
         `| extension host RSS before → after activation and opening the view | ${mib(editor.before.rssBytes)} → ${mib(editor.after.rssBytes)} | |`,
         `| extension host heap used before → after | ${mib(editor.before.heapUsedBytes)} → ${mib(editor.after.heapUsedBytes)} | |`,
       ]
       : [`| editor figures | not measured: ${result.editorError ?? 'unknown reason'} | |`]),
     '',
-    `Activation is measured from the bench's in-editor test as the parts the extension host runs: loading dist/extension.cjs (the test requires it first, through the Node module cache the extension host then finds it in), then the extension host's activation call until it resolved, which prepares the extension's context (its storage, secrets) and calls MCP Keyring's activate(), timed on its own by a wrapper the test puts around the cached exports. The relay's listener now starts when the editor first asks for MCP server definitions, and activate() awaits nothing. The activation target is a regression guard (issue #15). The extension host also runs VS Code's built-in extensions, so its absolute memory is theirs too; the difference is what activating MCP Keyring added (${editor?.isGcForced ? 'each sample after a full collection, asked of V8 by the bench test' : 'without a forced GC'}).`,
+    `Activation is the figure VS Code itself reports for an extension (Developer: Show Running Extensions adds the extension host's \`codeLoadingTime\` and \`activateCallTime\`), measured by the bench's in-editor test: loading dist/extension.cjs (the test requires it first, through the Node module cache the extension host then finds it in) and MCP Keyring's activate(), timed by a wrapper the test puts around the cached exports; activate() returns at once, with no promise to wait for. The extension host's whole activation call is shown beside it: it also prepares the extension's context (storage, secrets) and shares its thread with the built-in extensions activating at the same time, which is why it is much longer and not ours. The relay's listener starts when the editor first asks for MCP server definitions, and activate() awaits nothing. The activation target is a regression guard (issue #15). The extension host also runs VS Code's built-in extensions, so its absolute memory is theirs too; the difference is what activating MCP Keyring added (${editor?.isGcForced ? 'each sample after a full collection, asked of V8 by the bench test' : 'without a forced GC'}).`,
   ];
 }
 
@@ -290,12 +298,12 @@ function growth(points: GrowthPoint[], activation: readonly (EditorFigures | { c
   const activationFor = (count: number) => {
     const figures = activation.find((each) => each.configuredServers === count);
     if (!figures) return 'not measured';
-    return 'error' in figures ? `failed: ${figures.error}` : `${ms(figures.activationMs)} (${ms(figures.codeLoadingMs)} + ${ms(figures.activateCallMs)}; own activate() ${ms(figures.ownActivateMs)})`;
+    return 'error' in figures ? `failed: ${figures.error}` : `${ms(figures.activationMs)} (${ms(figures.codeLoadingMs)} + ${ms(figures.ownActivateMs)}; the host's whole activation call ${ms(figures.activateCallMs)})`;
   };
   return [
     'Activation in the real editor (a fresh code-server for each count, servers nobody listens at); rendering the servers view and the background refresh scheduler on the real classes in Node: a render is getChildren and every item\'s getTreeItem (the view does it once a second while visible, for its countdown; servers not signed in), the scheduler runs two simulated hours with every server signed in to one-hour tokens obtained at moments spread over the hour, its refreshes answered at once.',
     '',
-    '| servers | activation (loading + activation call) | view render p50 / p99 | scheduler wake-ups per hour | plannings per hour | refreshes per hour | scheduler CPU per hour |',
+    '| servers | activation as VS Code reports it (loading + activate()) | view render p50 / p99 | scheduler wake-ups per hour | plannings per hour | refreshes per hour | scheduler CPU per hour |',
     '|---|---|---|---|---|---|---|',
     ...points.map((point) => `| ${point.servers} | ${activationFor(point.servers)} | ${ms(point.treeRenderP50Ms)} / ${ms(point.treeRenderP99Ms)} | ${point.schedulerWakeUpsPerHour.toFixed(0)} | ${point.schedulerPlanningsPerHour.toFixed(0)} | ${point.refreshesPerHour.toFixed(0)} | ${ms(point.schedulerCpuMsPerHour)} |`),
     '',

@@ -24,11 +24,13 @@ export interface BundleSize {
 export interface EditorFigures {
   readonly configuredServers: number;
   readonly wasActiveBefore: boolean;
-  /** Loading dist/extension.cjs (compiling and running its top level), then the activate() call until it resolved. */
+  /** Loading dist/extension.cjs (compiling and running its top level). */
   readonly codeLoadingMs: number;
+  /** The extension host's activation call until it resolved: preparing the extension's context, then activate(). */
   readonly activateCallMs: number;
   /** The extension's own activate() within that call (NaN when the extension host did not load it from Node's module cache). */
   readonly ownActivateMs: number;
+  /** Loading plus the extension's own activate(): what VS Code reports as its activation time (issue #15's figure). */
   readonly activationMs: number;
   /** The memory samples come after a full collection. */
   readonly isGcForced: boolean;

@@ -121,7 +121,7 @@ export function activate(context: vscode.ExtensionContext): McpKeyringApi {
     logger,
     // Read at each planning; a change replans at once (below).
     refreshBeforeExpirySeconds: () => vscode.workspace.getConfiguration(Settings.section).get(Settings.refreshBeforeExpirySeconds, 60),
-    listCredentials: async () => (await keyring.status()).map((status) => ({
+    listCredentials: async (serverUrl) => (await keyring.status(serverUrl)).map((status) => ({
       serverUrl: status.serverUrl,
       accountId: status.accountId,
       expiresAt: status.expiresAt,
@@ -139,7 +139,7 @@ export function activate(context: vscode.ExtensionContext): McpKeyringApi {
     if (event.affectsConfiguration(`${Settings.section}.${Settings.refreshBeforeExpirySeconds}`)) void scheduler.reschedule();
   }));
 
-  own(credentialChanges.event(() => void scheduler.reschedule()));
+  own(credentialChanges.event((change) => void scheduler.reschedule(change.serverUrl)));
 
   const authProvider = own(new KeyringAuthenticationProvider(keyring, registry, signIns, credentialChanges.event, logger));
   own(vscode.authentication.registerAuthenticationProvider(AUTH_PROVIDER_ID, AUTH_PROVIDER_LABEL, authProvider, { supportsMultipleAccounts: true }));

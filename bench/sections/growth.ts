@@ -88,9 +88,10 @@ async function scheduler(count: number): Promise<Pick<GrowthPoint, 'schedulerWak
     random: Math.random,
     logger: silentLogger,
     refreshBeforeExpirySeconds: () => 60,
-    listCredentials: () => {
+    // As the extension lists them: every credential, or one server's after that server changed.
+    listCredentials: (serverUrl) => {
       plannings++;
-      return Promise.resolve([...credentials.values()]);
+      return Promise.resolve([...credentials.values()].filter((credential) => serverUrl === undefined || credential.serverUrl === serverUrl));
     },
     refresh: (serverUrl) => {
       refreshes++;

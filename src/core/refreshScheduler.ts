@@ -31,7 +31,8 @@ export interface RefreshSchedulerOptions {
   readonly timers: Timers;
   /** In [0, 1): draws the jitter and the backoff. */
   readonly random: () => number;
-  readonly listCredentials: () => Promise<ScheduledCredential[]>;
+  /** Every stored credential, or only those of `serverUrl` when given (a change to one server replans that server only). */
+  readonly listCredentials: (serverUrl?: string) => Promise<ScheduledCredential[]>;
   /** Refreshes silently (never prompts); may throw a KeyringError. The signal aborts when the scheduler is disposed. */
   readonly refresh: (serverUrl: string, signal: AbortSignal, accountId?: string) => Promise<void>;
   readonly logger: Logger;
@@ -86,6 +87,8 @@ export class RefreshScheduler implements Disposable {
   private lastWakeCheck: number;
   /** A planning run that has not started yet: later requests join it, since it will see their changes too. */
   private queuedPlan: Promise<void> | undefined;
+  /** What the queued run plans: every credential, or those of these servers. */
+  private queuedScope: Set<string> | 'all' = 'all';
   private planTail: Promise<void> = Promise.resolve();
   private readonly abort = new AbortController();
   private isDisposed = false;
@@ -98,15 +101,20 @@ export class RefreshScheduler implements Disposable {
   }
 
   /**
-   * Recomputes every schedule from the stored credentials and the setting. Call it whenever either changes. Never
-   * rejects.
+   * Recomputes the schedules from the stored credentials and the setting: every one, or only those of `serverUrl`
+   * (its credentials changed), so that each refresh replans one server and not all of them. Call it whenever either
+   * changes. Never rejects.
    */
-  reschedule(): Promise<void> {
+  reschedule(serverUrl?: string): Promise<void> {
     if (this.isDisposed) return Promise.resolve();
-    if (this.queuedPlan) return this.queuedPlan;
+    const joined = this.queuedPlan !== undefined;
+    const scope = joined ? this.queuedScope : new Set<string>();
+    this.queuedScope = serverUrl === undefined || scope === 'all' ? 'all' : scope.add(serverUrl);
+    if (joined) return this.queuedPlan!;
     const plan = this.planTail.then(() => {
+      const planned = this.queuedScope;
       this.queuedPlan = undefined;
-      return this.plan();
+      return this.plan(planned);
     });
     this.queuedPlan = plan;
     this.planTail = plan;
@@ -123,10 +131,12 @@ export class RefreshScheduler implements Disposable {
     this.abort.abort();
   }
 
-  private async plan(): Promise<void> {
+  private async plan(scope: Set<string> | 'all'): Promise<void> {
     let credentials: ScheduledCredential[];
     try {
-      credentials = await this.options.listCredentials();
+      credentials = scope === 'all'
+        ? await this.options.listCredentials()
+        : (await Promise.all([...scope].map((serverUrl) => this.options.listCredentials(serverUrl)))).flat();
     } catch (error) {
       this.options.logger.warn(`${LOG} could not list credentials (${shortErrorCode(error)})`);
       return;
@@ -139,7 +149,7 @@ export class RefreshScheduler implements Disposable {
       this.planOne(credential, now);
     }
     for (const [key, track] of this.tracks) {
-      if (listed.has(key) || this.running.has(key)) continue;
+      if (listed.has(key) || this.running.has(key) || (scope !== 'all' && !scope.has(track.serverUrl))) continue;
       this.clearTimer(track);
       this.dequeue(key);
       this.tracks.delete(key);
@@ -223,7 +233,7 @@ export class RefreshScheduler implements Disposable {
     this.recordAttempt(track, result);
     this.pump();
     // A refresh that stored a new credential starts a new generation; one that did not is paced by `notBefore`.
-    void this.reschedule();
+    void this.reschedule(serverUrl);
   }
 
   private classifyFailure(serverUrl: string, error: unknown): BackgroundRefreshResult {

@@ -58,11 +58,19 @@ export class ServerTreeProvider implements vscode.TreeDataProvider<ViewNode>, vs
   private countdown: ReturnType<typeof setInterval> | undefined;
   /** The countdown texts drawn last, to redraw only when one changes. */
   private lastCountdown = '';
+  /**
+   * The stored state the countdown reads, kept until something changes (a credential, in any window, or the servers):
+   * the countdown's ticks then only redo the arithmetic, with no store read each second.
+   */
+  private countdownStatuses: Promise<CredentialStatus[]> | undefined;
   private readonly now: () => number;
 
   constructor(private readonly sources: ServerTreeSources) {
     this.now = sources.now ?? Date.now;
-    const refresh = () => this.changed.fire(undefined);
+    const refresh = () => {
+      this.countdownStatuses = undefined;
+      this.changed.fire(undefined);
+    };
     this.subscriptions.push(
       sources.registry.onDidChange(refresh),
       sources.activity.onDidChange(refresh),
@@ -82,7 +90,12 @@ export class ServerTreeProvider implements vscode.TreeDataProvider<ViewNode>, vs
 
   private async redrawIfCountdownChanged(): Promise<void> {
     const now = this.now();
-    const statuses = await this.sources.keyring.status().catch(() => []);
+    this.countdownStatuses ??= this.sources.keyring.status();
+    const statuses = await this.countdownStatuses.catch(() => {
+      // Read again on the next tick rather than count down nothing until the next change.
+      this.countdownStatuses = undefined;
+      return [];
+    });
     const shown = statuses.map((status) => {
       const facts = accountFacts(status, refreshLeadMs());
       return [status.serverUrl, expiryText(facts.expiresAt, now), nextRefreshText(facts, now)].join(' ');

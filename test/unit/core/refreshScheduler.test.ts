@@ -15,6 +15,8 @@ class Harness {
   readonly credentials = new Map<string, ScheduledCredential>();
   /** Wall-clock times of each refresh call, by server. */
   readonly calls = new Map<string, number[]>();
+  /** What each planning listed: a server's credentials, or 'all'. */
+  readonly listings: string[] = [];
   /** What the next refresh calls do; the default renews the credential for `lifetime`. */
   behaviour: (serverUrl: string) => Promise<void> = (serverUrl) => Promise.resolve(this.renew(serverUrl));
   lifetime = HOUR;
@@ -25,7 +27,10 @@ class Harness {
       clock: this.time,
       timers: this.time,
       random: () => 0.5,
-      listCredentials: () => Promise.resolve([...this.credentials.values()]),
+      listCredentials: (serverUrl) => {
+        this.listings.push(serverUrl ?? 'all');
+        return Promise.resolve([...this.credentials.values()].filter((credential) => serverUrl === undefined || credential.serverUrl === serverUrl));
+      },
       refresh: (serverUrl) => {
         this.calls.set(serverUrl, [...(this.calls.get(serverUrl) ?? []), this.time.now()]);
         return this.behaviour(serverUrl);
@@ -310,6 +315,28 @@ describe('RefreshScheduler', () => {
       assert.equal(harness.time.pendingTimers, timers - 1);
       await harness.time.advance(2 * HOUR);
       assert.deepEqual(harness.callsOf('https://a.example/'), []);
+    });
+
+    it('replans only the server whose credential changed: a refresh lists that server\'s credentials, not every one', async () => {
+      harness = new Harness();
+      for (let index = 0; index < 5; index++) harness.add(`https://s${index}.example/`, {}, index * MINUTE);
+      await harness.scheduler.reschedule();
+      assert.deepEqual(harness.listings, ['all']);
+      await harness.time.advance(HOUR);
+      assert.equal(harness.totalCalls(), 5, 'each server refreshed once');
+      assert.deepEqual([...harness.listings].slice(1).sort(), ['https://s0.example/', 'https://s1.example/', 'https://s2.example/', 'https://s3.example/', 'https://s4.example/']);
+    });
+
+    it('forgets a removed credential when its own server is replanned, and keeps the other servers\' plans', async () => {
+      harness = new Harness();
+      harness.add('https://a.example/');
+      harness.add('https://b.example/');
+      await harness.scheduler.reschedule();
+      harness.credentials.delete('https://a.example/');
+      await harness.scheduler.reschedule('https://a.example/');
+      await harness.time.advance(HOUR);
+      assert.deepEqual(harness.callsOf('https://a.example/'), []);
+      assert.equal(harness.callsOf('https://b.example/').length, 1);
     });
 
     it('coalesces a burst of reschedule requests into few listings', async () => {

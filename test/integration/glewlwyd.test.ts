@@ -54,10 +54,6 @@ function mcpAnswerTo(mcp: SdkProtectedMcpServer, accessToken: string): Promise<R
 
 describe('glewlwyd 2.7 (Debian package)', function () {
   this.timeout(120_000);
-  // Known defect, open in issue #17: the Chromium scripted person sometimes stays on glewlwyd's "Hello Alice" page
-  // after signing in and never reaches the redirect (about one sign-in in ten, on a quiet machine too). Until that is
-  // understood, a test whose sign-in got stuck there runs again; every assertion still has to hold in one run.
-  this.retries(2);
   let glewlwyd: GlewlwydServer;
   let mcp: SdkProtectedMcpServer;
   let browser: ChromiumTestBrowser;

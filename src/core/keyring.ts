@@ -610,6 +610,7 @@ export class Keyring {
     const namesOtherMetadata = cached !== undefined && !agreesWithChallenge(cached, challenge);
     // A second 401 for a fresh token, or a challenge pointing elsewhere: what we know about the server is stale.
     if (isSecondTry || namesOtherMetadata) await this.discoveries.invalidate(canonical);
+    if (isSecondTry && rejected && (await this.wouldSignInAlike(url, rejected, challenge, options.signal))) throw refusedFreshToken(options);
     const binding = rejected && (await this.repository.getCredential(rejected));
     if (rejected && binding && !isSecondTry && !namesOtherMetadata) {
       try {
@@ -619,6 +620,18 @@ export class Keyring {
       }
     }
     return this.signInIfAllowed(url, options, challenge, new KeyringError('unauthorized', `${canonical} requires sign-in`));
+  }
+
+  /**
+   * Whether signing in again would end like the sign-in that just obtained `rejected`: that sign-in's token was refused
+   * at once, and the server, asked afresh, still names the same authorization server and resource. Then a second
+   * sign-in would only send the person to the browser for another token the server refuses (Auth0 without
+   * `audience`). A token obtained by a refresh is not such evidence: a sign-in may well be granted what a refresh was not.
+   */
+  private async wouldSignInAlike(url: URL, rejected: Credential, challenge: Challenge | undefined, signal: AbortSignal | undefined): Promise<boolean> {
+    if (rejected.lastRefresh) return false;
+    const current = await this.discoveries.get(url, canonicalServerUrl(url), challenge, () => this.policyFor(url), signal);
+    return current.authorizationServer.issuer === rejected.issuer && current.resource === rejected.resource;
   }
 
   /**

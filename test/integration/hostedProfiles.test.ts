@@ -195,6 +195,19 @@ describe('signing in to recreations of hosted identity providers', function () {
       }
     });
 
+    it('Entra ID: refuses the MCP server\'s URL as resource with invalid_target and AADSTS9010010, which the command line reads by its code', async function () {
+      const run = await signedIn('entra', (p) => ['--assume-pkce', ...clientId(p)]);
+      try {
+        assert.equal(run.result.code, 1);
+        const answer = new URL(run.cli.browser.lastFinalUrl ?? 'about:blank').searchParams;
+        assert.equal(answer.get('error'), 'invalid_target');
+        assert.match(answer.get('error_description') ?? '', /^AADSTS9010010: The resource parameter provided in the request doesn't match with the requested scopes\.$/);
+        assert.match(run.result.stderr, /^mcp-keyring: invalid_target: /);
+      } finally {
+        await run.dispose();
+      }
+    });
+
     it('GitHub: asks for JSON at the token endpoint, whose answer would otherwise be form-encoded', async function () {
       const run = await signedIn('github', clientWithSecret);
       try {

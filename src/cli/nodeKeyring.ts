@@ -7,6 +7,7 @@ import { FileStore, defaultStoreDirectory } from '../node/fileStore';
 import { LoopbackReceiver } from '../node/loopbackReceiver';
 import { createGuardedNetwork } from '../node/guardedNetwork';
 import type { CliOptions } from './options';
+import { RememberedServerOptions } from './rememberedOptions';
 
 export interface CliEnvironment {
   readonly env: NodeJS.ProcessEnv;
@@ -19,13 +20,21 @@ export interface CliEnvironment {
   readonly openUrl?: OpenUrl;
 }
 
-export async function createNodeKeyring(options: CliOptions, environment: CliEnvironment): Promise<Keyring> {
+export interface NodeKeyring {
+  readonly keyring: Keyring;
+  /** What the command line keeps of each server's options between runs; the engine reads it as the server's settings. */
+  readonly rememberedOptions: RememberedServerOptions;
+}
+
+export async function createNodeKeyring(options: CliOptions, environment: CliEnvironment): Promise<NodeKeyring> {
   const store = await FileStore.open(options.storeDirectory ?? defaultStoreDirectory(process.platform, environment.env));
+  const rememberedOptions = new RememberedServerOptions(store);
   const browser: OpenUrl | undefined = environment.openUrl
     ?? (options.openBrowser ? createBrowserOpener({ command: options.browserCommand, env: environment.env, logger: environment.logger }) : undefined);
   const openUrl: OpenUrl = browser ?? ((url) => Promise.resolve(environment.printSignInUrl(url)));
-  return Keyring.create({
+  const keyring = Keyring.create({
     store,
+    serverOptions: (canonicalUrl) => rememberedOptions.get(canonicalUrl),
     fetch: (input, init) => fetch(input, init),
     network: createGuardedNetwork({ fetch: (input, init) => fetch(input, init) }),
     openUrl,
@@ -41,4 +50,5 @@ export async function createNodeKeyring(options: CliOptions, environment: CliEnv
     logger: environment.logger,
     timeoutMs: options.requestTimeoutMs,
   });
+  return { keyring, rememberedOptions };
 }

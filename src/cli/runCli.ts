@@ -11,6 +11,7 @@ import { version } from '../../package.json';
 import { toMachineGrant, type GrantSpec } from './grantOptions';
 import { openMcpSession } from './mcpSession';
 import { createNodeKeyring } from './nodeKeyring';
+import type { RememberedServerOptions } from './rememberedOptions';
 import { USAGE, parseCommandLine, type CliOptions } from './options';
 import { terminalSafeJson, withoutControlCharacters } from './terminalText';
 
@@ -87,7 +88,7 @@ export async function runCli(argv: readonly string[], rawIo: CliIo): Promise<num
       anotherAccount: options.account !== undefined,
       signal: io.interruption,
     };
-    const keyring = await createNodeKeyring(options, {
+    const { keyring, rememberedOptions } = await createNodeKeyring(options, {
       env: io.env,
       logger,
       openUrl: io.openUrl,
@@ -95,6 +96,7 @@ export async function runCli(argv: readonly string[], rawIo: CliIo): Promise<num
       printDeviceCode: (prompt) => io.stderr(`To sign in, open ${prompt.verificationUri} and enter the code ${prompt.userCode}\n${prompt.verificationUriComplete ? `(or open ${prompt.verificationUriComplete})\n` : ''}`),
     });
     await runCommand(keyring, options, signIn, io);
+    await keepServerOptions(keyring, rememberedOptions, options, signIn);
     return EXIT_OK;
   } catch (error) {
     if (io.interruption?.aborted) {
@@ -168,6 +170,22 @@ async function runCommand(keyring: Keyring, options: CliOptions, signIn: SignInO
       return;
     }
   }
+}
+
+/**
+ * After a command that succeeded: the options it was given for the server's authorization server are kept for the
+ * next runs (a refresh, a sign-in again, a step-up need them as much as the first sign-in did); a logout that leaves
+ * no account forgets them.
+ */
+async function keepServerOptions(keyring: Keyring, remembered: RememberedServerOptions, options: CliOptions, signIn: SignInOptions): Promise<void> {
+  const serverUrl = options.serverUrl;
+  if (serverUrl === undefined) return;
+  if (options.command === 'logout') {
+    if ((await keyring.status(serverUrl)).length === 0) await remembered.forget(serverUrl);
+    return;
+  }
+  if (options.command === 'status' || options.command === 'diagnose') return;
+  await remembered.remember(serverUrl, { assumePkce: signIn.assumePkce, authorizationParameters: signIn.authorizationParameters, resource: signIn.resource });
 }
 
 /** The server URL to type, unless its query must stay off the terminal: then the person types their own. */

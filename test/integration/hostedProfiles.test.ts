@@ -246,6 +246,47 @@ describe('signing in to recreations of hosted identity providers', function () {
   });
 });
 
+describe('what the command line remembers of the options a sign-in needed', function () {
+  let profile: HostedProfile;
+  let cli: CliHarness;
+  const authorizationRequests = () => profile.frontLog.filter((entry) => entry.method === 'GET' && /\/(auth|authorize)$/.test(entry.path));
+  afterEach(async function () {
+    await cli?.dispose();
+    await profile?.close();
+  });
+
+  it('Entra ID: --assume-pkce and --resource are given once; a sign-in again needs neither, and logout forgets them', async function () {
+    profile = await startHostedProfile('entra', { accessTokenTtlSeconds: 60 });
+    cli = await createCliHarness();
+    const first = await cli.run('login', profile.mcp.url, '--assume-pkce', ...clientId(profile), '--resource', profile.applicationIdUri!);
+    assert.equal(first.code, 0, first.stderr);
+    const again = await cli.run('login', profile.mcp.url);
+    assert.equal(again.code, 0, again.stderr);
+    const call = await cli.run('call', profile.mcp.url, 'echo', '--args', '{"text":"remembered"}');
+    assert.equal(call.code, 0, call.stderr);
+    assert.deepEqual(authorizationRequests().map((entry) => entry.parameters.resource), [profile.applicationIdUri, profile.applicationIdUri]);
+    assert.equal(cli.browserOpens, 2);
+    assert.equal((await cli.run('logout', profile.mcp.url)).code, 0);
+    const afterLogout = await cli.run('login', profile.mcp.url, ...clientId(profile));
+    assert.equal(afterLogout.code, 1);
+    assertOneLine(afterLogout, 'pkce_unsupported', /--assume-pkce/);
+  });
+
+  it('Auth0: --auth-param audience is kept for the next sign-in, and a later --auth-param replaces it', async function () {
+    profile = await startHostedProfile('auth0', { accessTokenTtlSeconds: 60 });
+    cli = await createCliHarness();
+    assert.equal((await cli.run('login', profile.mcp.url, '--auth-param', `audience=${profile.mcp.url}`)).code, 0);
+    const again = await cli.run('tools', profile.mcp.url);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal((await cli.run('login', profile.mcp.url)).code, 0);
+    const other = await cli.run('login', profile.mcp.url, '--auth-param', 'audience=https://other.example/api');
+    assert.equal(other.code, 0, other.stderr);
+    assert.deepEqual(authorizationRequests().map((entry) => entry.parameters.audience), [profile.mcp.url, profile.mcp.url, 'https://other.example/api']);
+    assert.equal((await cli.run('login', profile.mcp.url)).code, 0);
+    assert.equal(authorizationRequests().at(-1)?.parameters.audience, 'https://other.example/api');
+  });
+});
+
 /** The refusal is one line, `mcp-keyring: <code>: …`, ending with the option to set, and names no JSON parse failure. */
 function assertOneLine(result: CliRun, code: string, names: RegExp): void {
   const lines = result.stderr.trimEnd().split('\n');

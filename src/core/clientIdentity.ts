@@ -15,6 +15,14 @@ import { isLoopbackHost } from './urls';
 /** RFC 8628 §3.4: a registration must name this grant for the device flow to be allowed. */
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
+/**
+ * How many of an issuer's code-flow registrations that no credential is bound to are kept, newest first, for sign-ins
+ * to come (each serves one redirect URI, so one per loopback port that was free at the time). Older ones go: with a
+ * server that matches redirect URIs exactly, a port that another program took once would otherwise leave a
+ * registration behind for good. See docs/design.md, "A registration serves its exact redirect URI".
+ */
+export const SPARE_REGISTRATIONS_PER_ISSUER = 3;
+
 /** What a registration asks for, by flow: the code flow needs a redirect URI, the device flow none. */
 interface RegistrationRequest {
   readonly redirect_uris: string[];
@@ -98,8 +106,10 @@ export class ClientIdentities {
     return [...new Set(ports)];
   }
 
-  remember(record: ClientRecord): Promise<void> {
-    return this.repository.putClient(record);
+  /** Keeps an identity a sign-in succeeded with; a new code-flow registration prunes the issuer's spare ones. */
+  async remember(record: ClientRecord): Promise<void> {
+    await this.repository.putClient(record);
+    if (isCodeFlowRegistration(record)) await this.pruneSpareRegistrations(record);
   }
 
   /**
@@ -112,6 +122,18 @@ export class ClientIdentities {
     if (credentials.some((credential) => credential.issuer === record.issuer && credential.clientId === record.clientId)) return false;
     await this.forget(record);
     return true;
+  }
+
+  /**
+   * Forgets the issuer's code-flow registrations that no credential is bound to beyond the newest
+   * SPARE_REGISTRATIONS_PER_ISSUER. `kept` (just remembered; its credential is stored next) is not counted and stays.
+   */
+  private async pruneSpareRegistrations(kept: ClientRecord): Promise<void> {
+    const bound = new Set((await this.repository.listAllCredentials()).filter((credential) => credential.issuer === kept.issuer).map((credential) => credential.clientId));
+    const spare = (await this.repository.listClients(kept.issuer))
+      .filter((record) => isCodeFlowRegistration(record) && record.clientId !== kept.clientId && !bound.has(record.clientId))
+      .sort((a, b) => b.registeredAt - a.registeredAt);
+    for (const record of spare.slice(SPARE_REGISTRATIONS_PER_ISSUER)) await this.forget(record);
   }
 
   /** Forgets a registration the server no longer honours, so the next sign-in registers afresh. */
@@ -244,6 +266,11 @@ function isClientAuthMethod(value: unknown): value is ClientAuthMethod {
 /** The redirect URI to register, in the form that also allows every port when it is a loopback one. */
 export function redirectUriHint(redirectUri: string): string {
   return isLoopbackRedirect(redirectUri) ? `http://${new URL(redirectUri).hostname}/callback (any port)` : redirectUri;
+}
+
+/** A dynamic registration for the code flow (one with redirect URIs); the device flow's has none and is reused. */
+function isCodeFlowRegistration(record: ClientRecord): boolean {
+  return record.origin === 'dynamic-registration' && record.redirectUris.length > 0;
 }
 
 /** The port of a loopback redirect URI with an explicit port; undefined for any other URI. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type * as oauth from 'oauth4webapi';
-import { ClientIdentities, chooseRegistrationAuthMethod, type ClientConfig } from '../../../src/core/clientIdentity';
+import { ClientIdentities, DEVICE_CODE_GRANT, SPARE_REGISTRATIONS_PER_ISSUER, chooseRegistrationAuthMethod, type ClientConfig } from '../../../src/core/clientIdentity';
 import { KeyringRepository } from '../../../src/core/records';
 import { httpClientOver, json, MemoryStore, rejectsWithCode, routerFetch, type FakeFetch } from './fakes';
 
@@ -137,6 +137,41 @@ describe('choosing the client identity', () => {
     await registration('elsewhere', ['http://127.0.0.1:50009/callback'], 4, 'https://other.example');
     await repository.putClient({ issuer: ISSUER, clientId: 'configured', authMethod: 'none', redirectUris: ['http://127.0.0.1:50008/callback'], origin: 'pre-registered', registeredAt: 5 });
     assert.deepEqual(await identities.registeredLoopbackPorts(ISSUER), [50003, 50001]);
+  });
+
+  describe('pruning registrations made for loopback ports that are not used again', () => {
+    const credentialOf = (clientId: string, issuer = ISSUER) => ({ serverUrl: 'https://mcp.example/mcp', resource: 'https://mcp.example/mcp', issuer, clientId, account: 'alice', accessToken: 'at', tokenType: 'bearer', scopes: [], obtainedAt: 0, needsSignIn: false });
+    const registration = (clientId: string, port: number, registeredAt: number, issuer = ISSUER) =>
+      ({ issuer, clientId, authMethod: 'none' as const, redirectUris: [`http://127.0.0.1:${port}/callback`], origin: 'dynamic-registration' as const, registeredAt });
+    const stored = async (repository: KeyringRepository, issuer = ISSUER) => (await repository.listClients(issuer)).map((record) => record.clientId).sort();
+
+    it(`keeps the newest ${SPARE_REGISTRATIONS_PER_ISSUER} unused ones besides the one just made, and every one a credential is bound to`, async () => {
+      const h = harness();
+      for (let i = 1; i <= 6; i++) await h.repository.putClient(registration(`old-${i}`, 50000 + i, i));
+      await h.repository.putCredential(credentialOf('old-1'));
+      await h.identities.remember(registration('new', 50100, 100));
+      assert.deepEqual(await stored(h.repository), ['new', 'old-1', 'old-4', 'old-5', 'old-6']);
+      assert.deepEqual(await h.identities.registeredLoopbackPorts(ISSUER), [50100, 50006, 50005, 50004, 50001]);
+    });
+
+    it('keeps the one just made even when it is not the newest by its clock, and leaves other issuers, pre-registered clients and device registrations alone', async () => {
+      const h = harness();
+      for (let i = 1; i <= 4; i++) await h.repository.putClient(registration(`spare-${i}`, 50000 + i, 10 + i));
+      await h.repository.putClient(registration('elsewhere', 50009, 0, 'https://other.example'));
+      await h.repository.putClient({ issuer: ISSUER, clientId: 'configured', authMethod: 'none', redirectUris: [LOOPBACK], origin: 'pre-registered', registeredAt: 0 });
+      await h.repository.putClient({ issuer: ISSUER, clientId: 'device', authMethod: 'none', redirectUris: [], grantTypes: [DEVICE_CODE_GRANT], origin: 'dynamic-registration', registeredAt: 0 });
+      await h.identities.remember(registration('just-made', 50200, 1));
+      assert.deepEqual(await stored(h.repository), ['configured', 'device', 'just-made', 'spare-2', 'spare-3', 'spare-4']);
+      assert.deepEqual(await stored(h.repository, 'https://other.example'), ['elsewhere']);
+    });
+
+    it('prunes nothing when a pre-registered client or a device registration is remembered', async () => {
+      const h = harness();
+      for (let i = 1; i <= 5; i++) await h.repository.putClient(registration(`spare-${i}`, 50000 + i, i));
+      await h.identities.remember({ issuer: ISSUER, clientId: 'configured', authMethod: 'none', redirectUris: [LOOPBACK], origin: 'pre-registered', registeredAt: 9 });
+      await h.identities.remember({ issuer: ISSUER, clientId: 'device', authMethod: 'none', redirectUris: [], grantTypes: [DEVICE_CODE_GRANT], origin: 'dynamic-registration', registeredAt: 9 });
+      assert.equal((await stored(h.repository)).length, 7);
+    });
   });
 
   it('forgets a stored registration no credential is bound to, and keeps one that is in use', async () => {

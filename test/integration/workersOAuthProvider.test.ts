@@ -9,6 +9,7 @@ import { startWorkersOAuthServer, type WorkersOAuthRelease, type WorkersOAuthSer
 import { createCliHarness, type CliHarness } from './cliHarness';
 import { ageStoredCredential, statusOf, storedCredential } from './storedCredentials';
 import { startCli } from './cliProcess';
+import { createTestBrowser, type TestBrowser } from '../fixtures/testBrowser';
 
 /** The provider's shortest access token lifetime, which the fixture uses. */
 const ACCESS_TOKEN_LIFETIME_SECONDS = 60;
@@ -30,6 +31,30 @@ function mcpAnswerTo(server: WorkersOAuthServer, accessToken: string): Promise<R
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
     signal: AbortSignal.timeout(5_000),
   });
+}
+
+/** A browser that, once told to `meet(n)`, holds each sign-in page until `n` of them are waiting, then opens them all. */
+function meetingBrowser(inner: TestBrowser): TestBrowser & { meet(count: number): void } {
+  let count = 1;
+  let waiting: (() => void)[] = [];
+  return {
+    meet: (n) => { count = n; },
+    async open(url) {
+      if (count > 1) {
+        const turn = new Promise<void>((resolve) => waiting.push(resolve));
+        if (waiting.length >= count) {
+          waiting.forEach((release) => release());
+          waiting = [];
+          count = 1;
+        }
+        await turn;
+      }
+      return inner.open(url);
+    },
+    get lastFinalUrl() { return inner.lastFinalUrl; },
+    get lastFinalStatus() { return inner.lastFinalStatus; },
+    get history() { return inner.history; },
+  };
 }
 
 /** The `resource` and `redirect_uri` of each authorization request the command line sent the browser to. */
@@ -147,17 +172,26 @@ describe('@cloudflare/workers-oauth-provider in workerd', function () {
       });
 
       it('runs two sign-ins at the same moment, each on its own port with its own state and verifier, and both succeed', async function () {
-        assert.equal((await cli.run('login', server.mcpUrl)).code, 0);
-        const before = (await server.requestCounts())['/register'] ?? 0;
-        const runs = await Promise.all([cli.run('login', server.mcpUrl), cli.run('login', server.mcpUrl)]);
-        for (const run of runs) assert.equal(run.code, 0, run.stderr);
-        const [, first, second] = cli.openedUrls.map((opened) => new URL(opened).searchParams);
-        assert.notEqual(first!.get('redirect_uri'), second!.get('redirect_uri'), 'one listens on the registered port, the other registers for another');
-        assert.notEqual(first!.get('state'), second!.get('state'));
-        assert.notEqual(first!.get('code_challenge'), second!.get('code_challenge'));
-        assert.equal((await server.requestCounts())['/register'], before + 1);
-        const call = await cli.run('call', server.mcpUrl, 'whoami');
-        assert.equal(call.code, 0, call.stderr);
+        // The person opens neither sign-in page before both are waiting, so the two sign-ins surely overlap: without
+        // that, one could end before the other listens, and both would use the registered port in turn.
+        const browser = meetingBrowser(createTestBrowser());
+        const pair = await createCliHarness({}, {}, browser);
+        try {
+          assert.equal((await pair.run('login', server.mcpUrl)).code, 0);
+          const before = (await server.requestCounts())['/register'] ?? 0;
+          browser.meet(2);
+          const runs = await Promise.all([pair.run('login', server.mcpUrl), pair.run('login', server.mcpUrl)]);
+          for (const run of runs) assert.equal(run.code, 0, run.stderr);
+          const [, first, second] = pair.openedUrls.map((opened) => new URL(opened).searchParams);
+          assert.notEqual(first!.get('redirect_uri'), second!.get('redirect_uri'), 'one listens on the registered port, the other registers for another');
+          assert.notEqual(first!.get('state'), second!.get('state'));
+          assert.notEqual(first!.get('code_challenge'), second!.get('code_challenge'));
+          assert.equal((await server.requestCounts())['/register'], before + 1);
+          const call = await pair.run('call', server.mcpUrl, 'whoami');
+          assert.equal(call.code, 0, call.stderr);
+        } finally {
+          await pair.dispose();
+        }
       });
 
       it('after a sign-in that got no callback because the server forgot its registration, registers anew on the next', async function () {

@@ -610,7 +610,12 @@ export class Keyring {
     const namesOtherMetadata = cached !== undefined && !agreesWithChallenge(cached, challenge);
     // A second 401 for a fresh token, or a challenge pointing elsewhere: what we know about the server is stale.
     if (isSecondTry || namesOtherMetadata) await this.discoveries.invalidate(canonical);
-    if (isSecondTry && rejected && (await this.wouldSignInAlike(url, rejected, challenge, options.signal))) throw refusedFreshToken(options);
+    if (isSecondTry && rejected && (await this.wouldSignInAlike(url, rejected, challenge, options.signal))) {
+      // No audience parameter reaches an account the front end lent: its provider chose the token.
+      throw this.deps.externalAccounts?.owns(rejected.clientId)
+        ? new KeyringError('unauthorized', `${canonical} refused the token of the account the editor lent, obtained a moment ago; that account may lack access to it`)
+        : refusedFreshToken(options);
+    }
     const binding = rejected && (await this.repository.getCredential(rejected));
     if (rejected && binding && !isSecondTry && !namesOtherMetadata) {
       try {

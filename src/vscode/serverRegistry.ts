@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { Logger } from '../core/ports';
 import { canonicalServerUrl, parseServerUrl } from '../core/urls';
 import { Settings } from './ids';
-import { toConfiguredServer, tryCanonical, type ConfiguredServer } from './configuredServer';
+import { tryCanonical, type ConfiguredServer } from './configuredServer';
 import { parseServerEntry, type ServerEntry } from './serverEntry';
 import type { WorkspaceServerConsent } from './workspaceServerConsent';
 import { effectiveServers, type EffectiveServers } from './workspaceServers';
@@ -19,6 +19,8 @@ export class ServerRegistry implements vscode.Disposable {
    * and hashing every entry is done once per change of what they depend on, not per request.
    */
   private cached: EffectiveServers | undefined;
+  /** The startup review, run just after activation: activation itself reads no server (issue #15). */
+  private readonly startupReview: ReturnType<typeof setTimeout>;
 
   constructor(
     private readonly logger: Logger,
@@ -43,7 +45,7 @@ export class ServerRegistry implements vscode.Disposable {
         this.changed.fire();
       }),
     );
-    this.review();
+    this.startupReview = setTimeout(() => this.review(), 0);
   }
 
   /**
@@ -61,7 +63,7 @@ export class ServerRegistry implements vscode.Disposable {
 
   /** Valid entries of the user settings alone, whatever the workspace and its trust. */
   userServers(): ConfiguredServer[] {
-    return this.userEntries().map(toConfiguredServer).filter((server): server is ConfiguredServer => server !== undefined);
+    return this.effective().user;
   }
 
   find(serverUrl: string): ConfiguredServer | undefined {
@@ -82,12 +84,13 @@ export class ServerRegistry implements vscode.Disposable {
   }
 
   dispose(): void {
+    clearTimeout(this.startupReview);
     this.changed.dispose();
     for (const subscription of this.subscriptions) subscription.dispose();
   }
 
   /**
-   * At startup and when the settings or the workspace's trust change (never from a read, which any background request
+   * Just after activation and when the settings or the workspace's trust change (never from a read, which any background request
    * makes): says what is ignored, and offers the person the workspace's secret routing to allow.
    */
   private review(): void {

@@ -29,6 +29,8 @@ export interface ServerSettings {
 export interface EffectiveServers {
   /** Valid entries, one per canonical URL. */
   readonly servers: ConfiguredServer[];
+  /** Valid entries of the user settings alone, whatever the workspace and its trust. */
+  readonly user: ConfiguredServer[];
   readonly clientMetadataUrl: string | undefined;
   /** What the workspace says about where secrets go, when it says something the person has not confirmed. */
   readonly unconfirmedRouting: string | undefined;
@@ -40,17 +42,19 @@ export function effectiveServers(settings: ServerSettings): EffectiveServers {
   const user = settings.user.map(toConfiguredServer);
   const workspace = settings.isTrusted ? settings.workspace.map(toConfiguredServer) : [];
   const valid = (servers: (ConfiguredServer | undefined)[]) => servers.filter((server): server is ConfiguredServer => server !== undefined);
-  const userUrls = new Set(valid(user).map((server) => server.canonicalUrl));
+  const validUser = valid(user);
+  const userUrls = new Set(validUser.map((server) => server.canonicalUrl));
   const workspaceOnly = valid(workspace).filter((server) => !userUrls.has(server.canonicalUrl));
   const workspaceMetadataUrl = settings.isTrusted ? settings.workspaceClientMetadataUrl : undefined;
   const routing = describeRouting(workspaceOnly, workspaceMetadataUrl);
   const isConfirmed = routing === undefined || routing === settings.confirmedRouting;
   const servers = new Map<string, ConfiguredServer>();
-  for (const server of [...valid(user), ...workspaceOnly.map((server) => (isConfirmed ? server : withoutSecretRouting(server)))]) {
+  for (const server of [...validUser, ...workspaceOnly.map((server) => (isConfirmed ? server : withoutSecretRouting(server)))]) {
     if (!servers.has(server.canonicalUrl)) servers.set(server.canonicalUrl, server);
   }
   return {
     servers: [...servers.values()],
+    user: validUser,
     clientMetadataUrl: settings.userClientMetadataUrl || (isConfirmed ? workspaceMetadataUrl : undefined) || undefined,
     unconfirmedRouting: isConfirmed ? undefined : routing,
     invalid: [...user, ...workspace].filter((server) => server === undefined).length,

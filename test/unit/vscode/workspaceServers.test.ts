@@ -57,6 +57,15 @@ describe('which configured servers count, user settings against a workspace', fu
     assert.equal(untrusted.unconfirmedRouting, undefined);
   });
 
+  it("keeps the user's own valid entries apart, as they are, whatever the workspace and its trust", function () {
+    const user = [{ url: URL_A, clientId: 'mine' }, { url: 'ftp://not.a.server' }];
+    const workspace = [{ url: URL_B }, { url: URL_A, clientId: 'theirs' }];
+    for (const isTrusted of [true, false]) {
+      const { user: userServers } = effectiveServers(settings({ user, workspace, isTrusted }));
+      assert.deepEqual(userServers.map((server) => server.entry), [{ url: URL_A, clientId: 'mine' }]);
+    }
+  });
+
   it('needs no confirmation for workspace entries that say nothing about secrets', function () {
     const { servers, unconfirmedRouting } = effectiveServers(settings({ workspace: [{ url: URL_B, label: 'Plain', headers: { 'X-Team': 'blue' } }] }));
     assert.deepEqual(servers.map((server) => server.entry), [{ url: URL_B, label: 'Plain', headers: { 'X-Team': 'blue' } }]);

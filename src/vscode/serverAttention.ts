@@ -80,7 +80,9 @@ export class ServerAttention implements vscode.Disposable {
   }
 
   private render(): void {
-    const needing = this.deps.registry.list().filter((server) => this.attentions.has(server.canonicalUrl));
+    // While no server needs the person there is nothing to list: the first render, at activation, reads no server
+    // (issue #15).
+    const needing = this.attentions.size === 0 ? [] : this.deps.registry.list().filter((server) => this.attentions.has(server.canonicalUrl));
     const badge = needing.length === 0 ? undefined : { value: needing.length, tooltip: badgeTooltip(needing.length) };
     for (const holder of this.badges) holder.badge = badge;
     if (needing.length === 0) {

@@ -47,6 +47,10 @@ if (existsSync('src/extension.ts')) {
     // for the main thread) cost tens of milliseconds of every activation (issue #15). In the extension host it is
     // Node, so it gets what Node gives: no navigator, oauth4webapi's own User-Agent.
     define: { navigator: 'undefined' },
+    // VS Code counts compiling the bundle in the extension's activation time (issue #15): whitespace and syntax
+    // minification cut a quarter of its bytes. Identifiers keep their names, which errors and logs show.
+    minifyWhitespace: true,
+    minifySyntax: true,
   });
 }
 

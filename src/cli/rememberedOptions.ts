@@ -2,6 +2,7 @@
 // options a person had to give for its authorization server (`--assume-pkce`, `--auth-param`, `--resource`). Kept in
 // the store once a command given them succeeded; an option given later replaces what was kept; forgotten when the
 // server's last account signs out.
+import { definedOnly } from '../core/definedOnly';
 import { readRecord, serverKeyId } from '../core/records';
 import type { ServerOptions } from '../core/keyring';
 import type { KeyringStore } from '../core/ports';
@@ -30,7 +31,7 @@ export class RememberedServerOptions {
 
   /** Keeps what `given` names over what was kept; options not given stay as they were. */
   async remember(serverUrl: string, given: RememberedOptions): Promise<void> {
-    const named = Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)) as RememberedOptions;
+    const named = definedOnly(given);
     if (Object.keys(named).length === 0) return;
     const canonicalUrl = canonicalServerUrl(parseServerUrl(serverUrl));
     const record: RememberedRecord = { ...(await this.get(canonicalUrl)), ...named, serverUrl: canonicalUrl };

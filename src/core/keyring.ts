@@ -10,6 +10,7 @@ import { ClientIdentities, type ClientConfig } from './clientIdentity';
 import { CredentialManager, type RefreshContext, type TokenRenewal } from './credentialManager';
 import { DeviceAuthorizationFlow, supportsDeviceAuthorization } from './deviceAuthorizationFlow';
 import { Discoverer, type DiscoveryStep } from './discovery';
+import { definedOnly } from './definedOnly';
 import { DpopKeys, shouldUseDpop } from './dpop';
 import { DiscoveryCache, agreesWithChallenge } from './discoveryCache';
 import { KeyringError, isKeyringError, isSignInRequired, toKeyringError } from './errors';
@@ -749,10 +750,6 @@ export class Keyring {
 function refusedFreshToken(options: SignInOptions): KeyringError {
   if (options.authorizationParameters?.audience !== undefined) return new KeyringError('unauthorized', 'the server refused a freshly obtained token');
   return new KeyringError('unauthorized', 'the server refused a freshly obtained token, most likely issued for something else (an authorization server that ignores the resource parameter, such as Auth0, needs an audience parameter)', { missing: 'audience' });
-}
-
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as Partial<T>;
 }
 
 /** Every way the server offers to identify a client without a pre-registered id, in the order sign-in prefers them. */

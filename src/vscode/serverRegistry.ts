@@ -26,24 +26,19 @@ export class ServerRegistry implements vscode.Disposable {
     private readonly logger: Logger,
     private readonly consent: WorkspaceServerConsent,
   ) {
-    const changed = () => {
+    /** What the servers depend on changed: read them afresh, `review` them when the person may have to act. */
+    const reread = ({ review, fire }: { readonly review: boolean; readonly fire: boolean }) => {
       this.cached = undefined;
-      this.changed.fire();
+      if (review) this.review();
+      if (fire) this.changed.fire();
     };
     this.subscriptions.push(
-      consent.onDidConfirm(changed),
+      consent.onDidConfirm(() => reread({ review: false, fire: true })),
       vscode.workspace.onDidChangeConfiguration((event) => {
         const affectsServers = event.affectsConfiguration(`${Settings.section}.${Settings.servers}`);
-        if (!affectsServers && !event.affectsConfiguration(`${Settings.section}.${Settings.clientMetadataUrl}`)) return;
-        this.cached = undefined;
-        this.review();
-        if (affectsServers) this.changed.fire();
+        if (affectsServers || event.affectsConfiguration(`${Settings.section}.${Settings.clientMetadataUrl}`)) reread({ review: true, fire: affectsServers });
       }),
-      vscode.workspace.onDidGrantWorkspaceTrust(() => {
-        this.cached = undefined;
-        this.review();
-        this.changed.fire();
-      }),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => reread({ review: true, fire: true })),
     );
     this.startupReview = setTimeout(() => this.review(), 0);
   }

@@ -2,6 +2,7 @@
 // MCP server's `echo` tool to the editor's MCP client one of three ways (EditorSoakTarget), then calls it at a steady
 // rate while tokens expire every few seconds. Prints one `BENCH {json}` line for the bench to pick up; no token is in it.
 import * as assert from 'node:assert/strict';
+import path from 'node:path';
 import * as vscode from 'vscode';
 import { benchLine } from '../lib/editorBenchLine';
 import { callOnTimetable } from '../lib/timetable';
@@ -10,6 +11,7 @@ import { callEcho, eventually, extensionId, fixtureConfig, signInThroughBrowser,
 import { runner, type RunnerState } from '../../test/editor/suite/runner';
 import { DIRECT_SERVER_KEYS, EDITOR_SOAK_CALLS_PER_SECOND, EDITOR_SOAK_DURATION_KEY, EDITOR_SOAK_TARGET_KEY, MCP_JSON_SERVER_NAMES, type EditorSoakTarget } from './editorSoakParameters';
 import { isGcForced, memoryAfterGc } from './extensionHostMemory';
+import { profileExtensionHost } from './extensionHostProfile';
 /** Sign-in and the editor's MCP connection come before the calls. */
 const SETUP_TIMEOUT_MS = 120_000;
 /** How long the editor gets to bring up a server configured in mcp.json (for its own sign-in: until it gives up). */
@@ -96,6 +98,8 @@ suite('bench: soak through the editor MCP client', () => {
     });
     const before: RunnerState = await runner.state();
     const memoryAtStart = memoryAfterGc();
+    // Every column is profiled the same way, so the profilers' own cost is in each and cancels out in differences.
+    const stopProfiling = await profileExtensionHost(path.join(vscode.extensions.getExtension(extensionId)!.extensionPath, 'dist'));
     const started = performance.now();
     const records: CallRecord[] = [];
     const tool = echo;
@@ -105,6 +109,7 @@ suite('bench: soak through the editor MCP client', () => {
       counting.dispose();
     });
     const elapsedMs = performance.now() - started;
+    const extensionHostCost = await stopProfiling();
     const memoryAtEnd = memoryAfterGc();
     const after = await runner.state();
 
@@ -137,6 +142,7 @@ suite('bench: soak through the editor MCP client', () => {
       isGcForced,
       memoryAtStart,
       memoryAtEnd,
+      extensionHostCost,
     };
     console.log(`${mochaLinePrefix}${benchLine(figures)}`);
   });

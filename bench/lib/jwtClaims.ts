@@ -18,8 +18,8 @@ export function tokenTimes(token: string): TokenTimes | undefined {
   }
 }
 
-/** The bearer token of a request's Authorization header, if any. */
-export function bearerOf(init: RequestInit | undefined): string | undefined {
+/** The access token of a request's Authorization header, if any: a bearer token or a DPoP-bound one (RFC 9449). */
+export function accessTokenOf(init: RequestInit | undefined): string | undefined {
   const header = new Headers(init?.headers).get('authorization');
-  return /^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1];
+  return /^(?:Bearer|DPoP)\s+(\S+)$/i.exec(header ?? '')?.[1];
 }

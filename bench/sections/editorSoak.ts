@@ -8,6 +8,7 @@ import { buildEditorSuite } from '../../test/editor/buildSuite';
 import { runEditorSuiteWithFixtures } from '../../test/editor/runEditorTests';
 import { startStaticCredentialServer } from '../../test/editor/staticCredentialServer';
 import { DIRECT_SERVER_KEYS, EDITOR_SOAK_DURATION_KEY, EDITOR_SOAK_TARGET_KEY, type EditorSoakTarget } from '../editor/editorSoakParameters';
+import type { ExtensionHostCost } from '../editor/extensionHostProfile';
 import type { Outcome } from '../lib/report';
 import { editorBenchFigures } from '../lib/editorBenchLine';
 import { SOAK_TOKEN_LIFETIME_SECONDS, type MemorySample } from './soak';
@@ -49,6 +50,8 @@ export interface EditorSoakFigures {
   readonly isGcForced: boolean;
   readonly memoryAtStart: MemorySample;
   readonly memoryAtEnd: MemorySample;
+  /** CPU and allocations of the extension host over the calls, by whose code did the work (not for every column). */
+  readonly extensionHostCost?: ExtensionHostCost;
 }
 
 export interface EditorSoakResult extends EditorSoakFigures {

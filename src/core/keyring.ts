@@ -337,6 +337,12 @@ export class Keyring {
     const canonical = canonicalServerUrl(url);
     const binding = await this.selectAccount(canonical, options.account);
     if (!binding) return this.signInIfAllowed(url, options, undefined, notSignedInAs(canonical, options.account));
+    return this.freshOrSignIn(url, options, binding);
+  }
+
+  /** The bound account's credential, refreshed when due; a sign-in (if allowed) when it cannot be renewed. */
+  private async freshOrSignIn(url: URL, options: TokenOptions, binding: Credential): Promise<Credential> {
+    const canonical = canonicalServerUrl(url);
     // Another configured client is a new identity, not a renewal of the stored one: the person named the client to
     // use, and a credential of a registration (or of another client) is not it.
     if (options.client?.clientId !== undefined && options.client.clientId !== binding.clientId) {
@@ -355,7 +361,12 @@ export class Keyring {
     const url = parseServerUrl(serverUrl);
     const canonical = canonicalServerUrl(url);
     const source: CredentialSource = {
-      current: async () => ((await this.selectAccount(canonical, options.account)) ? this.getAccessToken(serverUrl, { ...options, interactive: false }).catch((error: unknown) => this.tolerateMissing(error)) : undefined),
+      // Called for every request the MCP client makes: the account is selected once, not again by getAccessToken.
+      current: async () => {
+        const configured = await this.withServerOptions(url, { ...options, interactive: false });
+        const binding = await this.selectAccount(canonical, configured.account);
+        return binding && this.freshOrSignIn(url, configured, binding).catch((error: unknown) => this.tolerateMissing(error));
+      },
       recoverFromUnauthorized: async (rejected, challenge, isSecondTry) => this.recoverFromUnauthorized(url, rejected, challenge, isSecondTry, await this.withServerOptions(url, options)),
       refusedFreshToken: async () => refusedFreshToken(await this.withServerOptions(url, options)),
       stepUp: async (scopes, challenge) => this.signInIfAllowed(url, { ...(await this.withServerOptions(url, options)), scopes }, challenge, new KeyringError('insufficient_scope', 'the server requires more scope than was granted')),

@@ -4,12 +4,9 @@
 // had silently looks like an ended MCP session (404), so the editor reconnects through resolveMcpServerDefinition.
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { needsInteractiveSignIn, shortErrorCode } from '../core/errors';
 import type { FetchFn, Logger } from '../core/ports';
-import { constantTimeEqual } from './constantTimeEqual';
+import { constantTimeMatcher } from './constantTimeEqual';
 import { LOOPBACK_HOST, listenOnLoopback } from './listenOnLoopback';
 
 /** Where one route's requests go. */
@@ -88,6 +85,7 @@ export class AuthorizingRelay {
   readonly keyHeader = KEY_HEADER;
   /** 32 random bytes, base64url: the per-window secret the editor's definitions carry in `keyHeader`. */
   readonly key = randomBytes(32).toString('base64url');
+  private readonly isKey = constantTimeMatcher(this.key);
   private readonly host: string;
   private readonly inFlight = new Set<AbortController>();
   private readonly counts: Counter = { forwarded: 0, refused: 0, sessionEnded: 0, badGateway: 0 };
@@ -153,9 +151,10 @@ export class AuthorizingRelay {
     const method = request.method ?? 'GET';
     const controller = new AbortController();
     this.inFlight.add(controller);
-    // 'close' also follows a completed answer, when aborting no longer matters; before that it means the editor left.
+    // 'close' also follows a completed answer, when there is nothing left to abort (and aborting a finished fetch
+    // still costs an exception object); before that it means the editor left.
     response.once('close', () => {
-      controller.abort();
+      if (!response.writableFinished) controller.abort();
       this.inFlight.delete(controller);
     });
     const context = { routeId: target.routeId, method };
@@ -186,7 +185,7 @@ export class AuthorizingRelay {
     return request.headers.host === this.host
       && (origin === undefined || origin === this.origin)
       && typeof presented === 'string'
-      && constantTimeEqual(presented, this.key);
+      && this.isKey(presented);
   }
 
   private async relayAnswer(answer: Response, response: ServerResponse, signal: AbortSignal, context: RelayContext): Promise<void> {
@@ -212,8 +211,7 @@ export class AuthorizingRelay {
       response.end();
       return;
     }
-    // Chunk by chunk as it arrives, with back-pressure: SSE events reach the editor one by one.
-    await pipeline(Readable.fromWeb(answer.body as NodeReadableStream), response, { signal });
+    await relayBody(answer.body, response, signal);
   }
 
   private refuse(request: IncomingMessage, response: ServerResponse): void {
@@ -291,20 +289,72 @@ function relayLocation(location: string, context: RelayContext): string | undefi
   return rest === undefined ? undefined : `${context.relayBase}${rest}${target.search}`;
 }
 
-async function readBody(request: IncomingMessage, method: string): Promise<Uint8Array<ArrayBuffer> | 'too large' | undefined> {
+/**
+ * Chunk by chunk as it arrives, with back-pressure: SSE events reach the editor one by one. Read straight from the
+ * web stream rather than through Readable.fromWeb and pipeline, whose adapters cost more than a relayed call's
+ * own work (issue #15).
+ */
+async function relayBody(body: ReadableStream<Uint8Array>, response: ServerResponse, signal: AbortSignal): Promise<void> {
+  const reader = body.getReader();
+  const stop = () => void reader.cancel(signal.reason).catch(() => undefined);
+  signal.addEventListener('abort', stop, { once: true });
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (!response.write(value)) await drained(response);
+    }
+    response.end();
+  } finally {
+    signal.removeEventListener('abort', stop);
+    reader.releaseLock();
+  }
+}
+
+/** Waits until the editor took what was written; rejects if its connection closes first. */
+function drained(response: ServerResponse): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onDrain = () => {
+      response.off('close', onClose);
+      resolve();
+    };
+    const onClose = () => {
+      response.off('drain', onDrain);
+      reject(new Error('the editor closed the connection'));
+    };
+    response.once('drain', onDrain);
+    response.once('close', onClose);
+  });
+}
+
+/** The request's body, collected from its events (an async iterator over the request costs more per call). */
+function readBody(request: IncomingMessage, method: string): Promise<Uint8Array<ArrayBuffer> | 'too large' | undefined> {
   if (method === 'GET' || method === 'HEAD') {
     request.resume();
-    return undefined;
+    return Promise.resolve(undefined);
   }
-  if (Number(request.headers['content-length']) > MAX_REQUEST_BODY_BYTES) return 'too large';
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_REQUEST_BODY_BYTES) return 'too large';
-    chunks.push(chunk);
-  }
-  return size === 0 ? undefined : Buffer.concat(chunks);
+  if (Number(request.headers['content-length']) > MAX_REQUEST_BODY_BYTES) return Promise.resolve('too large');
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_REQUEST_BODY_BYTES) {
+        request.off('data', onData);
+        request.resume();
+        resolve('too large');
+        return;
+      }
+      chunks.push(chunk);
+    };
+    request.on('data', onData);
+    request.once('end', () => resolve(size === 0 ? undefined : Buffer.concat(chunks)));
+    request.once('error', reject);
+    // The editor left before the body ended: nobody waits for an answer.
+    request.once('close', () => {
+      if (!request.complete) reject(new Error('the editor closed the connection before the request body ended'));
+    });
+  });
 }
 
 /**

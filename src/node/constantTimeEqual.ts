@@ -3,7 +3,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 export function constantTimeEqual(presented: string, expected: string): boolean {
-  return timingSafeEqual(sha256(presented), sha256(expected));
+  return constantTimeMatcher(expected)(presented);
+}
+
+/** The same comparison against one expected secret many times (the relay's key, on every request): hashed once. */
+export function constantTimeMatcher(expected: string): (presented: string) => boolean {
+  const expectedDigest = sha256(expected);
+  return (presented) => timingSafeEqual(sha256(presented), expectedDigest);
 }
 
 function sha256(value: string): Buffer {

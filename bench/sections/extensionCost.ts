@@ -14,6 +14,8 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 export const SERVER_COUNT = 50;
 /** Activation below this with SERVER_COUNT servers (issue #15). */
 export const ACTIVATION_TARGET_MS = 50;
+/** Fresh editors started with SERVER_COUNT servers; the guard is their median. */
+const ACTIVATION_RUNS = 5;
 
 export interface BundleSize {
   readonly file: string;
@@ -40,8 +42,10 @@ export interface EditorFigures {
 
 export interface ExtensionCostResult {
   readonly bundles: readonly BundleSize[];
-  /** Undefined when the editor could not be run; `editorError` says why. */
+  /** The run with the median activation of those with SERVER_COUNT servers; undefined when none ran (`editorError` says why). */
   readonly editor?: EditorFigures;
+  /** Activation of every run with SERVER_COUNT servers that finished, in the order they ran. */
+  readonly activationRunsMs?: readonly number[];
   readonly editorError?: string;
   /** The same measurement with other numbers of servers, for the growth figures; an error instead where it failed. */
   readonly growth: readonly (EditorFigures | { readonly configuredServers: number; readonly error: string })[];
@@ -76,9 +80,13 @@ export async function runExtensionCost(scratchDirectory: string, growthCounts: r
   for (const count of growthCounts.filter((each) => each !== SERVER_COUNT)) {
     growth.push(await measureInEditor(scratchDirectory, count).catch((error: unknown) => ({ configuredServers: count, error: error instanceof Error ? error.message : String(error) })));
   }
-  try {
-    return { bundles, editor: await measureInEditor(scratchDirectory, SERVER_COUNT), growth };
-  } catch (error) {
-    return { bundles, editorError: error instanceof Error ? error.message : String(error), growth };
+  // One start of an editor varies by tens of milliseconds on a shared machine: the guard takes the median run.
+  const runs: EditorFigures[] = [];
+  let lastError: unknown;
+  for (let run = 0; run < ACTIVATION_RUNS; run += 1) {
+    await measureInEditor(scratchDirectory, SERVER_COUNT).then((figures) => runs.push(figures), (error: unknown) => (lastError = error));
   }
+  if (runs.length === 0) return { bundles, editorError: lastError instanceof Error ? lastError.message : String(lastError), growth };
+  const byActivation = [...runs].sort((a, b) => a.activationMs - b.activationMs);
+  return { bundles, editor: byActivation[Math.floor((byActivation.length - 1) / 2)], activationRunsMs: runs.map((figures) => figures.activationMs), growth };
 }

@@ -262,8 +262,9 @@ export async function runEditorSuiteWithFixtures(options: FixtureSuiteOptions): 
         staticKeys: [fixtures.bearerServer.secret, fixtures.apiKeyServer.secret, fixtures.machineClientSecret],
         userDataDir: session.codeServer.userDataDir,
         workbench: session.workbench,
+        isFiltered: options.grep !== undefined,
       }),
-      checkEditorMcpLogs(editorLogs),
+      checkEditorMcpLogs(editorLogs, options.grep !== undefined),
     ],
   });
 }

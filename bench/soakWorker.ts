@@ -99,6 +99,7 @@ const client = new Client({ name: `soak-${side}`, version: '0' });
 const refusalsBefore = servers.mcp.dpopRefusals.length;
 await client.connect(transport);
 const unauthorizedBefore = servers.mcp.unauthorizedCount;
+const unauthorizedReasonsBefore = servers.mcp.unauthorizedReasons.length;
 const tokenRequestsBefore = servers.as.requestCount('token');
 
 const memoryAtStart = memory();
@@ -130,6 +131,7 @@ const result: SoakSide = {
   failedCalls: latencies.length - ok,
   failureKinds: Object.fromEntries(failures),
   callsThatSaw401: servers.mcp.unauthorizedCount - unauthorizedBefore,
+  unauthorizedReasons: countEach(servers.mcp.unauthorizedReasons.slice(unauthorizedReasonsBefore)),
   refreshes: servers.as.requestCount('token') - tokenRequestsBefore,
   signInPrompts: prompts,
   latenciesMs: latencies,

@@ -122,7 +122,7 @@ function soak(result: SoakResult, lifetimeSeconds: number): string[] {
     '|---|---|---|---|---|',
     row('duration', (side) => `${(side.durationMs / 60_000).toFixed(1)} min`) + ' 10 min |',
     row('tool calls', (side) => String(side.calls)) + ' |',
-    row('calls that saw a 401 (counted at the MCP server)', (side) => String(side.callsThatSaw401)) + ' 0 |',
+    row('calls that saw a 401 (counted at the MCP server, with its reasons)', (side) => `${side.callsThatSaw401}${reasonsText(side.unauthorizedReasons)}`) + ' 0 |',
     row('failed calls', (side) => `${side.failedCalls}${side.failedCalls > 0 ? ` (${Object.entries(side.failureKinds).map(([kind, count]) => `${kind} ${count}`).join(', ')})` : ''}`) + ' 0 |',
     row('refreshes at the server / expected', (side) => `${side.refreshes} / ${expectedRefreshes(side, lifetimeSeconds)}`) + ' |',
     row('sign-in prompts', (side) => String(side.signInPrompts)) + ' 0 |',
@@ -138,6 +138,11 @@ function soak(result: SoakResult, lifetimeSeconds: number): string[] {
     'Expected refreshes: MCP Keyring refreshes when half of a short lifetime is left (duration ÷ 2.5 s); the SDK refreshes only after a 401 (duration ÷ 5 s). Token age is measured from the token\'s `iat`, which has whole-second resolution, so ages read up to 1 s high.',
   ];
 }
+
+const reasonsText = (reasons: Readonly<Record<string, number>> | undefined) => {
+  const entries = Object.entries(reasons ?? {});
+  return entries.length === 0 ? '' : ` (${entries.map(([reason, count]) => `${reason} ×${count}`).join('; ')})`;
+};
 
 /** Targets of issue #15 for what MCP Keyring adds to the editor, measured against the token-free baseline. */
 export const EDITOR_TARGETS = { relayP50Ms: 2, relayP99Ms: 20, rssShareBytes: 20 * 1024 * 1024 } as const;

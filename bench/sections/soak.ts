@@ -29,6 +29,8 @@ export interface SoakSide {
   readonly failedCalls: number;
   readonly failureKinds: Record<string, number>;
   readonly callsThatSaw401: number;
+  /** The MCP server's reason for each of those 401s, counted. */
+  readonly unauthorizedReasons?: Readonly<Record<string, number>>;
   readonly refreshes: number;
   readonly signInPrompts: number;
   readonly latenciesMs: readonly number[];

@@ -10,7 +10,7 @@ import { KeyringError, isKeyringError, isRefusalWithoutErrorCode, isTransient, s
 import type { HttpClient } from './http';
 import { refreshTokens, type TokenSet } from './oauthExchanges';
 import type { Clock, Logger } from './ports';
-import { backoffDelay, isInRetryPause, isRefreshDue, isStillValid } from './refreshPolicy';
+import { backoffDelay, isInRetryPause, isRefreshDue, isStillValid, spareValidityMs } from './refreshPolicy';
 import { accountId, credentialKey, resourceIndicatorOf, type AccountRef, type ClientRecord, type Credential, type KeyringRepository } from './records';
 
 export interface RefreshContext {
@@ -111,7 +111,8 @@ export class CredentialManager {
     // (a stalled token endpoint) keeps no caller waiting long while the current token still works.
     const key = await credentialKey(binding);
     const running = this.inflight.get(key);
-    if (rejectedToken === undefined && running && isStillValid(stored, now)) return settledWithin(running, this.inFlightPatienceMs, stored);
+    // The wait ends before the current token stops being acceptable: handed out afterwards, it still must be.
+    if (rejectedToken === undefined && running && isStillValid(stored, now)) return settledWithin(running, Math.min(this.inFlightPatienceMs, spareValidityMs(stored, now)), stored);
     if (rejectedToken !== undefined && stored.accessToken !== rejectedToken && isStillValid(stored, now)) return stored;
     return this.refreshWithRetries(key, binding, context, trigger, renew);
   }

@@ -46,7 +46,12 @@ export function isRefreshDue(credential: Pick<Credential, 'expiresAt' | 'obtaine
 
 /** Still acceptable to hand out (for example while a refresh is failing for network reasons). */
 export function isStillValid(credential: Pick<Credential, 'expiresAt'>, now: number): boolean {
-  return credential.expiresAt === undefined || credential.expiresAt - now > MINIMUM_VALIDITY_MS;
+  return spareValidityMs(credential, now) > 0;
+}
+
+/** How much longer the credential stays acceptable to hand out, in ms; Infinity when it has no known expiry. */
+export function spareValidityMs(credential: Pick<Credential, 'expiresAt'>, now: number): number {
+  return credential.expiresAt === undefined ? Number.POSITIVE_INFINITY : credential.expiresAt - now - MINIMUM_VALIDITY_MS;
 }
 
 /** After a refresh failed for a transient reason, callers keep the still-valid token this long before trying again. */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { ClientIdentities } from '../../../src/core/clientIdentity';
 import { CredentialManager, type RefreshContext } from '../../../src/core/credentialManager';
 import { KeyringError, isTransient } from '../../../src/core/errors';
+import { MINIMUM_VALIDITY_MS } from '../../../src/core/refreshPolicy';
 import { credentialKey, KeyringRepository, type AccountRef, type ClientRecord, type Credential } from '../../../src/core/records';
 import { MemoryStore, fakeClock, httpClientOver, json, recordingLogger, rejectsWithCode, routerFetch, type FakeClock } from './fakes';
 
@@ -152,6 +153,14 @@ describe('CredentialManager', () => {
     it('hands the still-valid token to callers arriving while a slow refresh is under way, instead of holding them', async () => {
       const h = harness([tokens('access-2')], { answerDelayMs: 300, inFlightPatienceMs: 20 });
       await h.repository.putCredential(credentialAged(h.clock, DUE_BUT_VALID));
+      assert.deepEqual(await callersDuringARefresh(h), [...Array.from({ length: 20 }, () => 'other access-1'), 'starter access-2']);
+      assert.equal(h.tokenRequests.length, 1);
+    });
+
+    it('waits for a slow refresh no longer than the current token stays acceptable to hand out', async () => {
+      // Patient enough for the refresh, but the current token's spare validity (above MINIMUM_VALIDITY_MS) runs out first.
+      const h = harness([tokens('access-2')], { answerDelayMs: 300, inFlightPatienceMs: 5_000 });
+      await h.repository.putCredential(credentialAged(h.clock, DUE_BUT_VALID, { expiresAt: h.clock.now() + MINIMUM_VALIDITY_MS + 20 }));
       assert.deepEqual(await callersDuringARefresh(h), [...Array.from({ length: 20 }, () => 'other access-1'), 'starter access-2']);
       assert.equal(h.tokenRequests.length, 1);
     });

@@ -175,6 +175,12 @@ export class KeyringRepository {
    * @param ready settles once records of an older layout were moved to this one (see storeMigration.ts); every
    * access waits for it, so no reader sees a person signed out by an upgrade.
    */
+  /**
+   * The last record parsed under each key, with the text it came from: the MCP client's every request reads the same
+   * unchanged records, and records are immutable (readonly throughout), so an unchanged text hands out the same value.
+   */
+  private readonly parsed = new Map<string, { readonly text: string; readonly value: unknown; readonly isValid: (value: unknown) => boolean }>();
+
   constructor(readonly store: KeyringStore, private readonly ready: Promise<void> = Promise.resolve()) {}
 
   /** Client identities are kept per (issuer, client id): several servers at one issuer may use different ones. */
@@ -260,7 +266,17 @@ export class KeyringRepository {
 
   private async read<T>(key: string, isValid: (value: unknown) => value is T): Promise<T | undefined> {
     await this.ready;
-    return readRecord(this.store, key, isValid);
+    const text = await this.store.get(key);
+    if (text === undefined) {
+      this.parsed.delete(key);
+      return undefined;
+    }
+    const known = this.parsed.get(key);
+    // Checked when it was parsed, by the same check.
+    if (known?.text === text && known.isValid === isValid) return known.value as T;
+    const value = parseRecord(key, text, isValid);
+    this.parsed.set(key, { text, value, isValid });
+    return value;
   }
 
   private async write(key: string, value: object): Promise<void> {
@@ -272,7 +288,10 @@ export class KeyringRepository {
 /** Reads and checks one record; a damaged one is a `store_failed` naming only the kind of record, never its content. */
 export async function readRecord<T>(store: KeyringStore, key: string, isValid: (value: unknown) => value is T): Promise<T | undefined> {
   const text = await store.get(key);
-  if (text === undefined) return undefined;
+  return text === undefined ? undefined : parseRecord(key, text, isValid);
+}
+
+function parseRecord<T>(key: string, text: string, isValid: (value: unknown) => value is T): T {
   const kind = key.split(/[:/]/)[0];
   let value: unknown;
   try {

@@ -125,6 +125,19 @@ describe('KeyringRepository', () => {
     assert.equal((await repository.listCredentials(withKey.serverUrl)).length, 1);
   });
 
+  it('parses an unchanged record once, and reads a record changed in the store (by anyone) anew', async () => {
+    await repository.putCredential(credential);
+    const first = await repository.getCredential(binding);
+    assert.equal(await repository.getCredential(binding), first, 'the same text hands out the same parsed record');
+    // Another window or process writes the store directly.
+    store.values.set(await credentialKey(binding), JSON.stringify({ ...credential, accessToken: 'access-2' }));
+    assert.equal((await repository.getCredential(binding))?.accessToken, 'access-2');
+    store.values.set(await credentialKey(binding), '{"accessToken":"leaked-token-value"');
+    await rejectsWithCode(repository.getCredential(binding), 'store_failed');
+    store.values.delete(await credentialKey(binding));
+    assert.equal(await repository.getCredential(binding), undefined);
+  });
+
   it('fails with store_failed on a record that is not JSON, without echoing it', async () => {
     store.values.set(await credentialKey(binding), '{"accessToken":"leaked-token-value"');
     const error = await rejectsWithCode(repository.getCredential(binding), 'store_failed');

@@ -3,12 +3,14 @@
 // and the charts. The soak runs in three worker processes for its ten minutes while the sections after token latency
 // run one after another, the soaks through the editor's MCP client last among them.
 // `--quick` shrinks every section (a one-minute soak, fewer runs and inputs) to check the bench itself; its report
-// says so in its parameters.
+// says so in its parameters. `--only editor-soak[=keyring,direct,builtin]` runs the soaks through the editor alone
+// (all three columns, or those named) and prints their table instead of writing a report.
 import { cpus, loadavg, setPriority } from 'node:os';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { growthChart, soakChart } from './lib/chart';
-import { renderMarkdown, toJson, type BenchRun, type Outcome } from './lib/report';
+import { editorSoakMarkdown, renderMarkdown, toJson, type BenchRun, type Outcome } from './lib/report';
+import type { EditorSoakTarget } from './editor/editorSoakParameters';
 import { runCrashSafety, CRASH_ITERATIONS, INTERRUPT_ITERATIONS } from './sections/crashSafety';
 import { EDITOR_SOAK_DURATION_MS, runEditorSoaks } from './sections/editorSoak';
 import { runExtensionCost } from './sections/extensionCost';
@@ -47,6 +49,17 @@ async function measure<T>(name: string, work: () => Promise<T>): Promise<Outcome
 }
 
 const started = performance.now();
+const only = process.argv.find((argument) => argument.startsWith('--only'));
+if (only !== undefined) {
+  const [section, targets] = only.replace(/^--only=?/, '').split('=');
+  if (section !== 'editor-soak') throw new Error(`--only knows editor-soak only, not ${section || 'nothing'}`);
+  await mkdir(SCRATCH_DIR, { recursive: true });
+  const soaks = await runEditorSoaks(SCRATCH_DIR, parameters.editorSoakMs, measure, targets ? (targets.split(',') as EditorSoakTarget[]) : undefined);
+  console.log(editorSoakMarkdown(soaks).join('\n'));
+  await writeFile(path.join(SCRATCH_DIR, 'editor-soak.json'), `${JSON.stringify(soaks, null, 2)}\n`);
+  log(`the table's figures are in ${path.relative(process.cwd(), path.join(SCRATCH_DIR, 'editor-soak.json'))}`);
+  process.exit(0);
+}
 const startedAt = new Date();
 const loadAtStart = loadavg()[0]!;
 await mkdir(SCRATCH_DIR, { recursive: true });

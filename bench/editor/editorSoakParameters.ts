@@ -16,3 +16,5 @@ export const EDITOR_SOAK_TARGET_KEY = 'editorSoakTarget';
 export const DIRECT_SERVER_KEYS = { url: 'directServerUrl', header: 'directServerHeader', value: 'directServerKey' } as const;
 /** The names the bench gives its servers in the workspace's mcp.json; the editor puts them into its tools' names. */
 export const MCP_JSON_SERVER_NAMES = { direct: 'bench-direct', builtin: 'bench-builtin' } as const;
+/** For `builtin`: the file the load extension writes its `BENCH {json}` line to (the workbench is not in test mode, so no suite reports). */
+export const EDITOR_SOAK_RESULT_FILE_KEY = 'editorSoakResultFile';

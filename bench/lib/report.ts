@@ -195,7 +195,7 @@ function latencyVerdict(addedMs: number, targetMs: number): string {
   return addedMs < 0 ? '**not measurable** (the baseline was slower: noise larger than the relay\'s cost)' : verdict(addedMs < targetMs);
 }
 
-function editorSoak(soaks: EditorSoaks): string[] {
+export function editorSoakMarkdown(soaks: EditorSoaks): string[] {
   const runs = [['MCP Keyring (relay)', soaks.keyring], ['no token, no relay (baseline)', soaks.direct], ["the editor's own MCP sign-in", soaks.builtin]] as const;
   const cell = (outcome: Outcome<EditorSoakResult>, value: (result: EditorSoakResult) => string) => ('ok' in outcome ? value(outcome.ok) : 'not measured');
   const row = (label: string, value: (result: EditorSoakResult) => string, target = '') => `| ${label} | ${runs.map(([, outcome]) => cell(outcome, value)).join(' | ')} | ${target} |`;
@@ -205,12 +205,15 @@ function editorSoak(soaks: EditorSoaks): string[] {
   const ok = runs.find(([, outcome]) => 'ok' in outcome)?.[1];
   const lifetime = ok && 'ok' in ok ? ok.ok.tokenLifetimeSeconds : 5;
   const lines = [
-    `The same load as the engine soak through VS Code's own MCP client in real VS Code (code-server 4.139.1): ${EDITOR_SOAK_CALLS_PER_SECOND} tool calls a second to an MCP server's \`echo\` tool with \`vscode.lm.invokeTool\` on a fixed timetable (a slow call overlaps the next ones), tokens living ${lifetime} s (JWT) with refresh-token rotation (the editor fixtures' oidc-provider rotates on every refresh). One fresh editor for each column, one after another in the same bench run, after the engine soak's workers have ended (so the two cores are as quiet as the bench can make them): **MCP Keyring** signs in once (the runner plays the person) and its authorizing relay carries every call; the **baseline** calls a server that needs no token (a fixed header in the workspace's mcp.json), so it is the editor's MCP client alone; **the editor's own MCP sign-in** has the same OAuth fixture server in mcp.json for VS Code's dynamic authentication provider to sign in to, the runner playing the person in the browser. Its registration carries the resource's scopes, which oidc-provider refuses; the fixture ignores that field for this run only (as the SDK client's comparison drops it, bench/lib/sdkClient.ts). Counts are taken at the servers over the calls' window unless said otherwise.`,
+    `The same load as the engine soak through VS Code's own MCP client in real VS Code (code-server 4.139.1): ${EDITOR_SOAK_CALLS_PER_SECOND} tool calls a second to an MCP server's \`echo\` tool with \`vscode.lm.invokeTool\` on a fixed timetable (a slow call overlaps the next ones), tokens living ${lifetime} s (JWT) with refresh-token rotation (the editor fixtures' oidc-provider rotates on every refresh). One fresh editor for each column, one after another in the same bench run, after the engine soak's workers have ended (so the two cores are as quiet as the bench can make them): **MCP Keyring** signs in once (the runner plays the person) and its authorizing relay carries every call; the **baseline** calls a server that needs no token (a fixed header in the workspace's mcp.json), so it is the editor's MCP client alone; **the editor's own MCP sign-in** has the same OAuth fixture server in mcp.json for VS Code's dynamic authentication provider to sign in to. Its registration carries the resource's scopes, which oidc-provider refuses; the fixture ignores that field for this run only (as the SDK client's comparison drops it, bench/lib/sdkClient.ts). Counts are taken at the servers over the calls' window unless said otherwise.`,
+    '',
+    `How each editor ran: MCP Keyring and the baseline as an in-editor test (extension test mode, which refuses every dialog; none is needed there). The editor's own sign-in needs its dialogs, so its load runs as a second extension under development in a workbench without \`extensionTestsPath\` (bench/editor/editorSoakExtension.ts, started by bench/sections/editorSoakBuiltin.ts), MCP Keyring loaded beside it as in the other columns. The runner (Playwright on the workbench page) plays the person: it answers every modal dialog with its affirmative button and every quick input with its first entry, counted in the row below; signs in and consents in the tab the editor opens (test/editor/authorizationPages.ts); goes back to the editor's tab. The provider's redirect URI in a browser window is https://vscode.dev/redirect, which sends the browser on to the editor's callback (code-server's /callback route) named in \`state\`; the network here is closed, so the runner answers for that page, forwarding every parameter, \`state\` first. In the order the authorization server sends them (code first) the editor loses the code: VS Code for the Web's callback page puts the extra parameters first and the provider looks for \`code\` after a \`?\` or \`&\` only (microsoft/vscode#312105), and the sign-in ends with “No authorization code received”. The fixture's \`echo\` tool is annotated read-only (it is), without which the editor asks a Yes/No confirmation before every call an extension makes outside chat (test mode answers them silently in the other columns).`,
     '',
     `| | ${runs.map(([label]) => label).join(' | ')} | target |`,
     `|---|${runs.map(() => '---|').join('')}---|`,
     row('duration of the calls', (result) => (result.unavailable ? `**no calls**: ${result.unavailable}` : `${(result.durationMs / 60_000).toFixed(1)} min`), '2 min'),
     row("connection attempts in the editor's log of the server (whole run)", (result) => String(result.editorServerStarts)),
+    row('dialogs and quick inputs the runner answered in the workbench (whole run)', dialogsText, '1 sign-in'),
     row('before the calls: sign-in tabs / 401s at the server / token requests', (result) => `${result.setup.signInPrompts} / ${result.setup.unauthorizedAtServer} / ${result.setup.tokenRequests}`),
     row('tool calls (answered by the OAuth MCP server)', (result) => `${result.calls} (${result.directServer ? `${result.directServer.accepted} at the token-free server, whole run` : result.acceptedAtServer})`),
     row('calls that saw a 401 (401s answered by the MCP server)', (result) => String(result.unauthorizedAtServer), '0'),
@@ -228,7 +231,7 @@ function editorSoak(soaks: EditorSoaks): string[] {
     row(`of which, per call (CPU profile): ${ORIGIN_LABELS}`, (result) => costText(result, (cost) => byOrigin(cost.cpuProfileMs, (value) => ms(perCall(result, value))))),
     row(`allocated over the calls, per call: ${ORIGIN_LABELS}`, (result) => costText(result, (cost) => byOrigin(cost.allocatedBytes, (value) => kib(perCall(result, value))))),
     row('growth of V8 heap reserved / external memory (Buffers, native)', (result) => `${signedMib(growthOf(result, 'heapTotalBytes'))} / ${signedMib(growthOf(result, 'externalBytes'))}`),
-    row("the runner's checks afterwards: no token in the profile, logs or browser storage; no 401 or 403 in the editor's MCP logs", (result) => (result.failedRunnerChecks.length === 0 ? 'passed' : `**failed**: ${result.failedRunnerChecks.join('; ')}`), 'passed (MCP Keyring)'),
+    row("the runner's checks afterwards: no token in the profile, logs or browser storage (not for the editor's own sign-in, whose tokens are the editor's to keep); no 401 or 403 in the editor's MCP logs", (result) => (result.failedRunnerChecks.length === 0 ? 'passed' : `**failed**: ${result.failedRunnerChecks.join('; ')}`), 'passed (MCP Keyring)'),
     '',
   ];
   if ('ok' in soaks.keyring && 'ok' in soaks.direct) {
@@ -255,6 +258,13 @@ function editorSoak(soaks: EditorSoaks): string[] {
     `Expected refreshes for MCP Keyring: the extension's background scheduler (src/core/refreshScheduler.ts with src/core/refreshPolicy.ts) refreshes when half of a short lifetime is left, so about one per ${lifetime / 2} s (plus each refresh's round trip). VS Code's own provider refreshes a token whenever a session is asked for within 5 minutes of its expiry (its DynamicAuthProvider), which for ${lifetime} s tokens is every time. Memory: the extension host also runs VS Code's built-in extensions; each sample after a full collection, asked of V8 by the bench test (the extension host runs without --expose-gc).`,
   );
   return lines;
+}
+
+/** Each kind of dialog with its count; the in-editor tests' columns show none (extension test mode refuses them). */
+function dialogsText(result: EditorSoakResult): string {
+  if (!result.dialogsAnswered) return '— (extension test mode)';
+  const kinds = Object.entries(result.dialogsAnswered);
+  return kinds.length === 0 ? '0' : kinds.map(([kind, count]) => `${kind} ×${count}`).join('; ');
 }
 
 function faults(outcomes: FaultOutcome[]): string[] {
@@ -360,7 +370,7 @@ export function renderMarkdown(run: BenchRun, charts: { soak: string; growth: st
     ...section('2. Token latency', run.tokenLatency, tokenLatency),
     ...section('3. Refresh storm', run.refreshStorm, refreshStorm),
     ...section('4. Soak', run.soak, (result) => [...soak(result, soakLifetimeSeconds), '', `![Token age and refreshes over the soak](${chartFile})`]),
-    ...section("Through the editor's MCP client", { ok: run.editorSoak }, editorSoak, 3),
+    ...section("Through the editor's MCP client", { ok: run.editorSoak }, editorSoakMarkdown, 3),
     ...section('5. Faults during refresh', run.faults, faults),
     ...section('6. Crash safety', run.crashSafety, crashSafety),
     ...section('7. Fuzzing', run.fuzz, fuzz),

@@ -2,7 +2,8 @@
 // suite's fixtures with short-lived tokens, the runner playing the person. One editor per way to the server, each
 // fresh (so its extension host's memory is its own): through MCP Keyring's relay; straight to a server needing no
 // token (the editor's MCP client alone, the baseline the relay's cost is measured against); and through the editor's
-// own MCP sign-in (the anchor a person would otherwise use).
+// own MCP sign-in (the anchor a person would otherwise use). The first two run as an in-editor test; the third needs
+// the editor's dialogs, which extension test mode refuses, so it runs in a plain workbench (editorSoakBuiltin.ts).
 import path from 'node:path';
 import { buildEditorSuite } from '../../test/editor/buildSuite';
 import { runEditorSuiteWithFixtures } from '../../test/editor/runEditorTests';
@@ -12,6 +13,7 @@ import type { ExtensionHostCost } from '../editor/extensionHostProfile';
 import type { Outcome } from '../lib/report';
 import { editorBenchFigures } from '../lib/editorBenchLine';
 import { SOAK_TOKEN_LIFETIME_SECONDS, type MemorySample } from './soak';
+import { runLoadInPlainEditor } from './editorSoakBuiltin';
 
 export const EDITOR_SOAK_DURATION_MS = 2 * 60_000;
 /** Code-server and the workbench start, the sign-in and the MCP connection come before the calls. */
@@ -64,6 +66,8 @@ export interface EditorSoakResult extends EditorSoakFigures {
   readonly editorMcpWarnings: readonly { readonly text: string; readonly count: number }[];
   /** How often the editor's log says it started the server (each a new connection attempt). */
   readonly editorServerStarts: number;
+  /** For `builtin`: the dialogs and quick inputs the runner answered in the workbench, by kind (whole run). */
+  readonly dialogsAnswered?: Record<string, number>;
 }
 
 /** The three editors, in the order they ran. */
@@ -76,28 +80,36 @@ export interface EditorSoaks {
 /** The header the token-free server wants: a fixed value in mcp.json, nothing to sign in to. */
 const DIRECT_HEADER = 'x-bench-key';
 
-async function runOne(suitePath: string, target: EditorSoakTarget, durationMs: number): Promise<EditorSoakResult> {
+/** The three editors' common fixtures: JWT access tokens, as the engine soak's servers issue (the MCP server checks them without asking the authorization server). */
+function fixtureOptions(target: EditorSoakTarget) {
+  // The editor's provider registers with the resource's scopes, which oidc-provider refuses (see the report's prose).
+  return { accessTokenTtlSeconds: SOAK_TOKEN_LIFETIME_SECONDS, registrationIgnoresScope: target === 'builtin' };
+}
+
+async function runOne(suitePath: string, target: EditorSoakTarget, durationMs: number, scratchDirectory: string): Promise<EditorSoakResult> {
   // Started for `direct` only; it holds no OAuth and its key exists for this run alone.
   const direct = target === 'direct' ? await startStaticCredentialServer(DIRECT_HEADER) : undefined;
   try {
-    const result = await runEditorSuiteWithFixtures({
-      // JWT access tokens, as the engine soak's servers issue: the MCP server checks them without asking the authorization server.
-      fixtures: { accessTokenTtlSeconds: SOAK_TOKEN_LIFETIME_SECONDS, registrationIgnoresScope: target === 'builtin' },
-      extensionTestsPath: suitePath,
-      // Only the keyring's run names the fixture server in mcpKeyring.servers; the others configure mcp.json instead.
-      userSettings: target === 'keyring' ? undefined : {},
-      testConfig: {
-        [EDITOR_SOAK_DURATION_KEY]: durationMs,
-        [EDITOR_SOAK_TARGET_KEY]: target,
-        ...(direct ? { [DIRECT_SERVER_KEYS.url]: direct.url, [DIRECT_SERVER_KEYS.header]: DIRECT_HEADER, [DIRECT_SERVER_KEYS.value]: direct.secret } : {}),
-      },
-      timeoutMs: EDITOR_SETUP_MS + durationMs * 2,
-    });
+    const testConfig = {
+      [EDITOR_SOAK_DURATION_KEY]: durationMs,
+      [EDITOR_SOAK_TARGET_KEY]: target,
+      ...(direct ? { [DIRECT_SERVER_KEYS.url]: direct.url, [DIRECT_SERVER_KEYS.header]: DIRECT_HEADER, [DIRECT_SERVER_KEYS.value]: direct.secret } : {}),
+    };
+    const timeoutMs = EDITOR_SETUP_MS + durationMs * 2;
+    const result = target === 'builtin'
+      ? await runLoadInPlainEditor({ fixtures: fixtureOptions(target), testConfig, scratchDirectory, timeoutMs })
+      : await runEditorSuiteWithFixtures({
+        fixtures: fixtureOptions(target),
+        extensionTestsPath: suitePath,
+        // Only the keyring's run names the fixture server in mcpKeyring.servers; the baseline configures mcp.json instead.
+        userSettings: target === 'keyring' ? undefined : {},
+        testConfig,
+        timeoutMs,
+      });
     const figures = editorBenchFigures<EditorSoakFigures>(result.output);
-    if (!figures) throw new Error(`the in-editor soak printed no figures (exit ${result.exitCode}): ${result.output.split('\n').filter((line) => /Error|failing|\d\) /.test(line)).slice(0, 4).join(' | ').slice(0, 600)}`);
+    if (!figures) throw new Error(`the in-editor soak printed no figures: ${result.output.split('\n').filter((line) => /Error|ERROR|failing|\d\) /.test(line)).slice(0, 4).join(' | ').slice(0, 600)}`);
     // Title and first complaint: the runner's messages name files and counts, never a token.
-    // Where no token was issued (the baseline; the editor's own sign-in when it stops short), the leak scan's own sanity
-    // check (it had tokens to look for) cannot hold.
+    // Where no token was issued (the baseline), the leak scan's own sanity check (it had tokens to look for) cannot hold.
     const applicable = result.runnerChecks.filter((check) => !(target !== 'keyring' && check.title.startsWith('the leak scan had tokens')));
     const failedRunnerChecks = applicable.filter((check) => check.failures.length > 0).map((check) => `${check.title} (${check.failures[0]!.split('\n')[0]!.slice(0, 200)})`);
     const mcpLog = result.editorLogs.filter((file) => /^mcpServer\.mcp\.config\./.test(path.basename(file.relativePath))).map((file) => file.contents).join('\n');
@@ -108,6 +120,7 @@ async function runOne(suitePath: string, target: EditorSoakTarget, durationMs: n
       directServer: direct && { accepted: direct.accepted, refused: direct.refused },
       editorMcpWarnings: distinctWarnings(mcpLog),
       editorServerStarts: mcpLog.split('\n').filter((line) => / Starting server /.test(line)).length,
+      dialogsAnswered: 'dialogsAnswered' in result ? result.dialogsAnswered : undefined,
     };
   } finally {
     await direct?.close();
@@ -125,10 +138,13 @@ function distinctWarnings(log: string): { text: string; count: number }[] {
 }
 
 /** The three editors one after another; `measure` reports each one's progress and failure. */
-export async function runEditorSoaks(scratchDirectory: string, durationMs: number, measure: <T>(name: string, work: () => Promise<T>) => Promise<Outcome<T>>): Promise<EditorSoaks> {
+export async function runEditorSoaks(scratchDirectory: string, durationMs: number, measure: <T>(name: string, work: () => Promise<T>) => Promise<Outcome<T>>, targets: readonly EditorSoakTarget[] = ['keyring', 'direct', 'builtin']): Promise<EditorSoaks> {
   const suitePath = await buildEditorSuite({ testFiles: [path.join(ROOT, 'bench/editor/editorSoak.test.ts')], outDir: path.join(scratchDirectory, 'editor-soak-suite') });
-  const keyring = await measure('soak through the editor: MCP Keyring', () => runOne(suitePath, 'keyring', durationMs));
-  const direct = await measure('soak through the editor: no token, no relay', () => runOne(suitePath, 'direct', durationMs));
-  const builtin = await measure("soak through the editor: the editor's own sign-in", () => runOne(suitePath, 'builtin', durationMs));
+  const one = (target: EditorSoakTarget, name: string): Promise<Outcome<EditorSoakResult>> => (targets.includes(target)
+    ? measure(`soak through the editor: ${name}`, () => runOne(suitePath, target, durationMs, scratchDirectory))
+    : Promise.resolve({ error: 'not run (left out by --only)' }));
+  const keyring = await one('keyring', 'MCP Keyring');
+  const direct = await one('direct', 'no token, no relay');
+  const builtin = await one('builtin', "the editor's own sign-in");
   return { keyring, direct, builtin };
 }

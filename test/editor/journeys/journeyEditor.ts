@@ -12,7 +12,7 @@ import { openKeyringView } from '../keyringView';
 import { installExtension } from './installedExtension';
 
 /** Quiet workbench: no welcome page, no chat side bar, no gallery traffic on a closed network. */
-const quietSettings = {
+export const quietSettings = {
   'workbench.startupEditor': 'none',
   'workbench.secondarySideBar.defaultVisibility': 'hidden',
   'workbench.tips.enabled': false,

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { cp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page, Route } from 'playwright-core';
+import { extensionHostBundle } from '../../test/editor/buildSuite';
 import { launchChromium } from '../../test/editor/chromium';
 import { startCodeServer } from '../../test/editor/codeServer';
 import { startEditorFixtures, type EditorFixtureOptions } from '../../test/editor/editorFixtures';
@@ -147,12 +148,7 @@ async function buildDevelopmentExtensions(parent: string): Promise<void> {
   await build({
     entryPoints: [path.join(repoRoot, 'bench/editor/editorSoakExtension.ts')],
     outfile: path.join(dir, 'extension.cjs'),
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node22',
-    external: ['vscode'],
-    logLevel: 'warning',
+    ...extensionHostBundle,
   });
   const manifest = { name: 'bench-load', publisher: 'mcp-keyring', version: '0.0.0', engines: { vscode: '^1.138.0' }, main: './extension.cjs', activationEvents: ['onStartupFinished'] };
   await writeFile(path.join(dir, 'package.json'), JSON.stringify(manifest, null, 2));

@@ -1,7 +1,7 @@
 // Bundles the in-editor suite (test/editor/suite) to CommonJS in out/editor/, as the extension host loads it:
 // one file per test file plus index.cjs, with `vscode` left to the extension host and mocha bundled in. No source
 // maps: the extension host installs its own Error.prepareStackTrace, so traces point at the readable .cjs files.
-import { build } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
 import { readdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -15,6 +15,9 @@ export interface SuiteBuildOptions {
   readonly outDir?: string;
 }
 
+/** How code for the extension host is bundled: CommonJS for Node, `vscode` left to the extension host. */
+export const extensionHostBundle: BuildOptions = { bundle: true, platform: 'node', format: 'cjs', target: 'node22', external: ['vscode'], logLevel: 'warning' };
+
 export async function buildEditorSuite(options: SuiteBuildOptions = {}): Promise<string> {
   const testFiles = options.testFiles ?? readdirSync(suiteSourceDir).filter((name) => name.endsWith('.test.ts')).map((name) => path.join(suiteSourceDir, name));
   const outDir = options.outDir ?? suiteOutDir;
@@ -25,12 +28,7 @@ export async function buildEditorSuite(options: SuiteBuildOptions = {}): Promise
     // Flat, wherever the test files live: the runner loads every *.test.cjs beside index.cjs.
     entryNames: '[name]',
     outExtension: { '.js': '.cjs' },
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node22',
-    external: ['vscode'],
-    logLevel: 'warning',
+    ...extensionHostBundle,
     // Mocha's parallel mode resolves worker files at run time; the suite runs serially and never loads them.
     logOverride: { 'require-resolve-not-external': 'silent' },
   });

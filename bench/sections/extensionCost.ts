@@ -15,7 +15,7 @@ export const SERVER_COUNT = 50;
 /** Activation below this with SERVER_COUNT servers (issue #15). */
 export const ACTIVATION_TARGET_MS = 50;
 /** Fresh editors started with SERVER_COUNT servers; the guard is their median. */
-const ACTIVATION_RUNS = 5;
+const ACTIVATION_RUNS = 3;
 
 export interface BundleSize {
   readonly file: string;

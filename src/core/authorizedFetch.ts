@@ -20,8 +20,8 @@ export interface CredentialSource {
   current(): Promise<Credential | undefined>;
   /** The server refused `rejected` (or there was none): a better credential, or an error. */
   recoverFromUnauthorized(rejected: Credential | undefined, challenge: Challenge | undefined, isSecondTry: boolean): Promise<Credential>;
-  /** Why the server may have refused a token obtained a moment ago: the error to end the request with. */
-  refusedFreshToken(): Promise<KeyringError>;
+  /** Why the server may have refused `refused`, obtained a moment ago: the error to end the request with. */
+  refusedFreshToken(refused: Credential | undefined): Promise<KeyringError>;
   /** The server wants more scope. */
   stepUp(scopes: readonly string[], challenge: Challenge): Promise<Credential>;
 }
@@ -49,7 +49,7 @@ export function createAuthorizedFetch(serverUrl: URL, source: CredentialSource, 
       const challenge = authorizationChallenge(response);
       if (response.status === 401) {
         await response.body?.cancel();
-        if (unauthorizedCount >= 2) throw await source.refusedFreshToken();
+        if (unauthorizedCount >= 2) throw await source.refusedFreshToken(credential);
         credential = await source.recoverFromUnauthorized(credential, challenge, unauthorizedCount++ > 0);
         continue;
       }

@@ -368,7 +368,7 @@ export class Keyring {
         return binding && this.freshOrSignIn(url, configured, binding).catch((error: unknown) => this.tolerateMissing(error));
       },
       recoverFromUnauthorized: async (rejected, challenge, isSecondTry) => this.recoverFromUnauthorized(url, rejected, challenge, isSecondTry, await this.withServerOptions(url, options)),
-      refusedFreshToken: async () => refusedFreshToken(await this.withServerOptions(url, options)),
+      refusedFreshToken: async (refused) => refusedFreshToken(refused, await this.withServerOptions(url, options), this.deps.externalAccounts),
       stepUp: async (scopes, challenge) => this.signInIfAllowed(url, { ...(await this.withServerOptions(url, options)), scopes }, challenge, new KeyringError('insufficient_scope', 'the server requires more scope than was granted')),
     };
     return createAuthorizedFetch(url, source, this.deps.fetch, this.dpopKeys);
@@ -623,10 +623,7 @@ export class Keyring {
     // A second 401 for a fresh token, or a challenge pointing elsewhere: what we know about the server is stale.
     if (isSecondTry || namesOtherMetadata) await this.discoveries.invalidate(canonical);
     if (isSecondTry && rejected && (await this.wouldSignInAlike(url, rejected, challenge, options.signal))) {
-      // No audience parameter reaches an account the front end lent: its provider chose the token.
-      throw this.deps.externalAccounts?.owns(rejected.clientId)
-        ? new KeyringError('unauthorized', `${canonical} refused the token of the account the editor lent, obtained a moment ago; that account may lack access to it`)
-        : refusedFreshToken(options);
+      throw refusedFreshToken(rejected, options, this.deps.externalAccounts);
     }
     const binding = rejected && (await this.repository.getCredential(rejected));
     if (rejected && binding && !isSecondTry && !namesOtherMetadata) {
@@ -756,9 +753,13 @@ export class Keyring {
  * A token the server refused right after it was obtained was most likely not issued for it. A common cause is an
  * authorization server that ignores `resource` and takes the audience from a parameter of its own: Auth0 hands out a
  * token for its userinfo endpoint without `audience` (github.com/microsoft/vscode/issues/274226). Named unless one is
- * configured.
+ * configured, or the token is one a front end lent: its provider chose that token, and no parameter of ours reaches
+ * it, so what is left to suspect is the account's own access.
  */
-function refusedFreshToken(options: SignInOptions): KeyringError {
+function refusedFreshToken(refused: Credential | undefined, options: SignInOptions, external: ExternalAccounts | undefined): KeyringError {
+  if (refused && external?.owns(refused.clientId)) {
+    return new KeyringError('unauthorized', `${refused.serverUrl} refused the token of the account the front end lent, obtained a moment ago; that account may lack access to it`);
+  }
   if (options.authorizationParameters?.audience !== undefined) return new KeyringError('unauthorized', 'the server refused a freshly obtained token');
   return new KeyringError('unauthorized', 'the server refused a freshly obtained token, most likely issued for something else (an authorization server that ignores the resource parameter, such as Auth0, needs an audience parameter)', { missing: 'audience' });
 }

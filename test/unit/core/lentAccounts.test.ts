@@ -1,0 +1,85 @@
+// The engine's side of accounts a front end lends (the editor's GitHub and Microsoft sign-ins), where a refusal or a
+// sign-out must be told apart from the engine's own credentials: over a fake network, with a hook that hands out
+// numbered tokens, and an MCP server that refuses every token it is sent.
+import assert from 'node:assert/strict';
+import type { ExternalAccounts, ExternalRenewalTrigger } from '../../../src/core/externalAccounts';
+import { Keyring } from '../../../src/core/keyring';
+import type { Network } from '../../../src/core/ports';
+import { fakeClock, json, rejectsWithCode, MemoryStore } from './fakes';
+
+const SERVER_URL = 'https://mcp.example/mcp';
+const METADATA_URL = 'https://mcp.example/.well-known/oauth-protected-resource/mcp';
+const ISSUER = 'https://as.example';
+const LENT_CLIENT_ID = 'front-end:test';
+
+/** The servers' metadata over a fake network; the MCP server's probe asks for a Bearer token. */
+const network: Network = {
+  probe: () => Promise.resolve({
+    response: new Response(null, { status: 401, headers: { 'www-authenticate': `Bearer resource_metadata="${METADATA_URL}"` } }),
+    addressClass: 'public',
+  }),
+  fetch: (url) => {
+    if (url.href === METADATA_URL) return Promise.resolve(json({ resource: SERVER_URL, authorization_servers: [ISSUER] }));
+    if (url.href === `${ISSUER}/.well-known/oauth-authorization-server`) {
+      return Promise.resolve(json({ issuer: ISSUER, authorization_endpoint: `${ISSUER}/authorize`, token_endpoint: `${ISSUER}/token`, code_challenge_methods_supported: ['S256'] }));
+    }
+    return Promise.resolve(new Response('not found', { status: 404 }));
+  },
+};
+
+/** A front end lending one account, each sign-in and renewal a new token; what it was asked, in order. */
+function lendingFrontEnd() {
+  const asked: (ExternalRenewalTrigger | 'signIn')[] = [];
+  let issued = 0;
+  const hook: ExternalAccounts = {
+    signIn: () => {
+      asked.push('signIn');
+      return Promise.resolve({ clientId: LENT_CLIENT_ID, account: 'octocat', subject: '583231', tokens: { accessToken: `lent-${++issued}`, tokenType: 'bearer' } });
+    },
+    owns: (clientId) => clientId === LENT_CLIENT_ID,
+    renew: (_credential, { trigger }) => {
+      asked.push(trigger);
+      return Promise.resolve({ accessToken: `lent-${++issued}`, tokenType: 'bearer' });
+    },
+  };
+  return { hook, asked };
+}
+
+function keyringWith(externalAccounts: ExternalAccounts, store = new MemoryStore()): Keyring {
+  return Keyring.create({
+    store,
+    network,
+    clock: fakeClock(),
+    externalAccounts,
+    // The MCP server refuses every token, as one does a token of an account that has no access to it.
+    fetch: () => Promise.resolve(new Response(null, { status: 401, headers: { 'www-authenticate': `Bearer resource_metadata="${METADATA_URL}"` } })),
+    openUrl: () => Promise.reject(new Error('a lent account never opens the browser')),
+    createReceiver: () => Promise.reject(new Error('a lent account never opens the browser')),
+  });
+}
+
+function callServer(keyring: Keyring): Promise<Response> {
+  return keyring.fetchFor(SERVER_URL, { interactive: true })(SERVER_URL, { method: 'POST', body: '{}' });
+}
+
+describe('Keyring: accounts a front end lends', () => {
+  describe('a lent token the server refuses a moment after it was obtained', () => {
+    it('ends the request blaming the account, not a missing audience, when the first sign-in\'s token is refused', async () => {
+      const { hook, asked } = lendingFrontEnd();
+      const failure = await rejectsWithCode(callServer(keyringWith(hook)), 'unauthorized');
+      assert.deepEqual(asked, ['signIn'], 'signing in alike again would only get another refused token');
+      assert.equal(failure.missing, undefined);
+      assert.match(failure.message, /account the front end lent.*may lack access/);
+    });
+
+    it('ends the request blaming the account when a renewed token, then a new sign-in\'s, are refused too', async () => {
+      const { hook, asked } = lendingFrontEnd();
+      const keyring = keyringWith(hook);
+      await keyring.signIn(SERVER_URL);
+      const failure = await rejectsWithCode(callServer(keyring), 'unauthorized');
+      assert.deepEqual(asked, ['signIn', 'rejected', 'signIn']);
+      assert.equal(failure.missing, undefined, 'no audience parameter reaches a token the front end\'s provider chose');
+      assert.match(failure.message, /account the front end lent.*may lack access/);
+    });
+  });
+});

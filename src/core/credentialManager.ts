@@ -262,12 +262,29 @@ export class CredentialManager {
     return current;
   }
 
-  /** Kept for display and for a later sign-in's context; never silently deleted. */
+  /**
+   * Stops using a credential whose sign-in ended elsewhere (`code` says how), unless it was replaced since `judged`
+   * was read: whoever replaced it still had the sign-in. Under the credential's lock, so no refresh stores over it.
+   */
+  async endSignIn(judged: Credential, code: string, reason: string): Promise<void> {
+    await this.deps.repository.withCredentialLock(judged, async () => {
+      const latest = await this.deps.repository.getCredential(judged);
+      if (!latest || latest.needsSignIn || latest.accessToken !== judged.accessToken) return;
+      await this.storeNeedsSignIn(judged, latest, code);
+      this.deps.logger.warn(`[accounts] ${reason}; marked as needing sign-in`);
+    });
+  }
+
   private async markNeedsSignIn(binding: AccountRef, credential: Credential, code: string, reason: string): Promise<never> {
-    await this.deps.repository.putCredential({ ...credential, needsSignIn: true, lastRefresh: { at: this.deps.clock.now(), outcome: 'rejected', code } });
-    this.deps.onChange?.({ serverUrl: binding.serverUrl, accountId: await accountId(binding), kind: 'needsSignIn' });
+    await this.storeNeedsSignIn(binding, credential, code);
     this.deps.logger.warn(`[refresh] ${reason}; marked as needing sign-in`);
     throw new KeyringError('needs_sign_in', `the sign-in has expired (${code}); sign in again`);
+  }
+
+  /** Kept for display and for a later sign-in's context; never silently deleted. */
+  private async storeNeedsSignIn(binding: AccountRef, credential: Credential, code: string): Promise<void> {
+    await this.deps.repository.putCredential({ ...credential, needsSignIn: true, lastRefresh: { at: this.deps.clock.now(), outcome: 'rejected', code } });
+    this.deps.onChange?.({ serverUrl: binding.serverUrl, accountId: await accountId(binding), kind: 'needsSignIn' });
   }
 }
 

@@ -2,6 +2,7 @@
 // editor's own GitHub and Microsoft sign-ins). The engine knows no provider: it asks the hook after discovery, before
 // any client identity, and leaves renewing such a credential to it. The command line has no such accounts and passes
 // no hook.
+import type { Disposable } from './events';
 import type { TokenSet } from './oauthExchanges';
 import type { Credential } from './records';
 
@@ -44,4 +45,11 @@ export interface ExternalAccounts {
    * `needs_sign_in` when only a person can help.
    */
   renew(credential: Credential, request: { readonly trigger: ExternalRenewalTrigger; readonly interactive: boolean; readonly signal?: AbortSignal }): Promise<TokenSet>;
+  /**
+   * Fires with a client id the hook owns when the accounts behind it may have changed at the front end (the person
+   * signed out there); the engine then asks `holds` about every credential lent under that client id.
+   */
+  onDidChangeAccounts(listener: (clientId: string) => void): Disposable;
+  /** Whether the front end still holds the account a credential came from, with a session for it; never asks the person. */
+  holds(credential: Credential): Promise<boolean>;
 }

@@ -14,7 +14,7 @@ import { definedOnly } from './definedOnly';
 import { DpopKeys, shouldUseDpop } from './dpop';
 import { DiscoveryCache, agreesWithChallenge } from './discoveryCache';
 import { KeyringError, isKeyringError, isSignInRequired, toKeyringError } from './errors';
-import { Emitter, type CredentialChange } from './events';
+import { Emitter, type CredentialChange, type Disposable } from './events';
 import type { ExternalAccounts, ExternalSignIn } from './externalAccounts';
 import { HttpClient, type HttpClientOptions } from './http';
 import { requestMachineTokens, type MachineGrant } from './machineGrants';
@@ -197,6 +197,7 @@ export class Keyring {
   private readonly changes = new Emitter<CredentialChange>();
   /** Fires after every stored change of a credential: sign-in, refresh, needs sign-in, sign-out. */
   readonly onDidChangeCredentials = this.changes.event;
+  private readonly externalAccountChanges: Disposable | undefined;
 
   private constructor(private readonly deps: KeyringDeps) {
     this.logger = redactingLogger(deps.logger ?? silentLogger);
@@ -219,6 +220,9 @@ export class Keyring {
       onChange: (change) => this.changes.fire(change),
       dpopKeys: this.dpopKeys,
     });
+    this.externalAccountChanges = deps.externalAccounts?.onDidChangeAccounts((clientId) => void this.releaseEndedAccounts(clientId).catch((error: unknown) => {
+      this.logger.warn(`[accounts] could not check the accounts lent under ${clientId} (${toKeyringError(error, 'lent accounts').code})`);
+    }));
   }
 
   static create(deps: KeyringDeps): Keyring {
@@ -322,7 +326,23 @@ export class Keyring {
 
   /** Stops announcing changes; the keyring is not used after this. */
   dispose(): void {
+    this.externalAccountChanges?.dispose();
     this.changes.dispose();
+  }
+
+  /**
+   * The front end's accounts under `clientId` changed: a credential lent under it whose account the front end no
+   * longer holds stops being used. It is marked as needing sign-in rather than deleted, so its server stays bound to
+   * the front end (signing in again asks it, without an offer); nobody is asked from here, since this runs in the
+   * background.
+   */
+  private async releaseEndedAccounts(clientId: string): Promise<void> {
+    const external = this.deps.externalAccounts;
+    if (!external?.owns(clientId)) return;
+    for (const credential of await this.repository.listAllCredentials()) {
+      if (credential.clientId !== clientId || credential.needsSignIn || (await external.holds(credential))) continue;
+      await this.credentials.endSignIn(credential, 'signed_out', `the front end no longer holds the account lent to ${credential.serverUrl}`);
+    }
   }
 
   /** Forgets what discovery learned about a server, so the next sign-in asks the servers again. */

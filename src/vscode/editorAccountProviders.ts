@@ -84,7 +84,10 @@ export function editorClientId(providerId: EditorProviderId): string {
 
 /** The provider a credential's client id names, or none for a client of our own. */
 export function providerOfClientId(clientId: string): EditorProviderId | undefined {
-  if (!clientId.startsWith(CLIENT_ID_PREFIX)) return undefined;
-  const id = clientId.slice(CLIENT_ID_PREFIX.length);
+  return clientId.startsWith(CLIENT_ID_PREFIX) ? editorProviderId(clientId.slice(CLIENT_ID_PREFIX.length)) : undefined;
+}
+
+/** An authentication provider's id when it is one whose accounts MCP Keyring may lend, else none. */
+export function editorProviderId(id: string): EditorProviderId | undefined {
   return id === 'github' || id === 'github-enterprise' || id === 'microsoft' ? id : undefined;
 }

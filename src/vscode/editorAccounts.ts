@@ -4,12 +4,13 @@
 import * as vscode from 'vscode';
 import { decodeJwtPayload } from '../core/account';
 import { KeyringError } from '../core/errors';
+import type { Disposable } from '../core/events';
 import type { ExternalAccounts, ExternalRenewalTrigger, ExternalSignIn, ExternalSignInRequest } from '../core/externalAccounts';
 import type { TokenSet } from '../core/oauthExchanges';
 import type { Logger } from '../core/ports';
 import { redactUrl } from '../core/redact';
 import { resourceIndicatorOf, type Credential } from '../core/records';
-import { editorClientId, editorProviderFor, providerOfClientId, providerScopes, type EditorProviderId, type EditorProviderMatch } from './editorAccountProviders';
+import { editorClientId, editorProviderFor, editorProviderId, providerOfClientId, providerScopes, type EditorProviderId, type EditorProviderMatch } from './editorAccountProviders';
 
 /** The setting of the built-in GitHub extension naming the GitHub Enterprise Server its `github-enterprise` provider signs in at. */
 const GITHUB_ENTERPRISE_URI = 'github-enterprise.uri';
@@ -41,14 +42,9 @@ export class EditorAccounts implements ExternalAccounts {
    * another one, and only a person can make the provider mint it (`forceNewSession`), so that needs `interactive`.
    */
   async renew(credential: Credential, { trigger, interactive }: { readonly trigger: ExternalRenewalTrigger; readonly interactive: boolean }): Promise<TokenSet> {
-    const providerId = providerOfClientId(credential.clientId);
-    const match = this.providerFor(credential.issuer);
-    // The setting may have moved (another GitHub Enterprise Server): that provider no longer signs in at this issuer.
-    if (!providerId || match?.providerId !== providerId) {
-      throw new KeyringError('needs_sign_in', `the editor's ${providerId ?? 'unknown'} account no longer signs in at this server's authorization server`);
-    }
-    const scopes = providerScopes(match, credential.scopes, resourceIndicatorOf(credential));
-    const account = { id: credential.subject ?? credential.account, label: credential.account };
+    const lent = this.lentSession(credential);
+    if (!lent) throw new KeyringError('needs_sign_in', `the editor's ${providerOfClientId(credential.clientId) ?? 'unknown'} account no longer signs in at this server's authorization server`);
+    const { providerId, scopes, account } = lent;
     const silent = await vscode.authentication.getSession(providerId, scopes, { silent: true, account });
     const isReplacement = silent !== undefined && (trigger !== 'rejected' || silent.accessToken !== credential.accessToken);
     if (silent && isReplacement) return tokensOf(silent);
@@ -57,6 +53,32 @@ export class EditorAccounts implements ExternalAccounts {
     const detail = vscode.l10n.t('The MCP server refused the token of this account; sign in again to get a new one.');
     const session = await askPerson(providerId, scopes, trigger === 'rejected', { detail }, account);
     return tokensOf(session);
+  }
+
+  /** Every sign-in and sign-out at the lending providers; the engine asks `holds` about what those providers lent. */
+  onDidChangeAccounts(listener: (clientId: string) => void): Disposable {
+    return vscode.authentication.onDidChangeSessions(({ provider }) => {
+      const providerId = editorProviderId(provider.id);
+      if (providerId) listener(editorClientId(providerId));
+    });
+  }
+
+  /** The provider still has a session of the account for the credential's scopes (the person did not sign out of it there). */
+  async holds(credential: Credential): Promise<boolean> {
+    const lent = this.lentSession(credential);
+    if (!lent) return false;
+    return (await vscode.authentication.getSession(lent.providerId, lent.scopes, { silent: true, account: lent.account })) !== undefined;
+  }
+
+  /**
+   * What to ask the provider for a credential it lent; none when the provider no longer signs in at the credential's
+   * issuer (the `github-enterprise.uri` setting moved to another GitHub Enterprise Server).
+   */
+  private lentSession(credential: Credential): { providerId: EditorProviderId; scopes: string[]; account: vscode.AuthenticationSessionAccountInformation } | undefined {
+    const providerId = providerOfClientId(credential.clientId);
+    const match = this.providerFor(credential.issuer);
+    if (!providerId || match?.providerId !== providerId) return undefined;
+    return { providerId, scopes: providerScopes(match, credential.scopes, resourceIndicatorOf(credential)), account: { id: credential.subject ?? credential.account, label: credential.account } };
   }
 
   private providerFor(issuer: string): EditorProviderMatch | undefined {

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { ExternalAccounts, ExternalRenewalTrigger, ExternalSignInRequest } from '../../src/core/externalAccounts';
 import { isKeyringError } from '../../src/core/errors';
+import { Emitter, type CredentialChange } from '../../src/core/events';
 import type { Keyring } from '../../src/core/keyring';
 import { startAuthorizationServer, type AuthorizationServer } from '../fixtures/authorizationServer';
 import { startMcpServer, type McpServer } from '../fixtures/mcpServer';
@@ -21,6 +22,8 @@ describe('accounts a front end lends the engine', function () {
   let frontEnd: Keyring;
   let signIns: ExternalSignInRequest[];
   let renewals: { trigger: ExternalRenewalTrigger; interactive: boolean }[];
+  /** The front end's sign-ins and sign-outs, as the editor's providers announce them. */
+  const accountChanges = new Emitter<string>();
 
   /** The front end's account: whatever its own keyring holds for the server now, signed in when it holds nothing. */
   const hook: ExternalAccounts = {
@@ -35,6 +38,8 @@ describe('accounts a front end lends the engine', function () {
       const renewed = await frontEnd.getAccessToken(credential.serverUrl, { interactive: true });
       return { accessToken: renewed.accessToken, tokenType: 'bearer' };
     },
+    onDidChangeAccounts: accountChanges.event,
+    holds: async (credential) => (await frontEnd.status(credential.serverUrl)).some((status) => !status.needsSignIn),
   };
 
   async function initialize(keyring: Keyring): Promise<number> {
@@ -107,6 +112,26 @@ describe('accounts a front end lends the engine', function () {
     assert.equal(as.requestCount('revocation'), revocations);
     // Throws not_signed_in if the front end's sign-in had ended with ours.
     await frontEnd.getAccessToken(mcp.url, { interactive: false });
+  });
+
+  it('stops using a lent account the front end signed out of, asking nobody, and keeps the server bound to the front end', async function () {
+    const noBrowser = { open: () => Promise.reject(new Error('nobody is asked from the background')) } as unknown as TestBrowser;
+    const keyring = await createTestKeyring(cli.storeDirectory, noBrowser, { externalAccounts: hook });
+    const lent = await keyring.signIn(mcp.url);
+    const announced = new Promise<CredentialChange>((resolve) => keyring.onDidChangeCredentials(resolve));
+    await frontEnd.signOut(mcp.url);
+    accountChanges.fire(LENT_CLIENT_ID);
+    assert.equal((await announced).kind, 'needsSignIn');
+    const [status] = await keyring.status(mcp.url);
+    assert.equal(status?.needsSignIn, true, 'kept, marked as needing sign-in');
+    const seen = mcp.seenTokens.length;
+    await assert.rejects(initialize(keyring), (error: unknown) => isKeyringError(error, 'unauthorized'));
+    assert.ok(!mcp.seenTokens.slice(seen).includes(lent.accessToken), 'the lent token was not sent again');
+    assert.deepEqual(renewals, [], 'the front end was not asked for a token from the background');
+    assert.equal(signIns.length, 1);
+    await keyring.signIn(mcp.url);
+    assert.deepEqual(signIns.map((request) => request.hasSignedInBefore), [false, true], 'signing in again asks the front end without an offer');
+    assert.equal((await keyring.status(mcp.url))[0]?.needsSignIn, false);
   });
 
   it('is not asked for a server configured with a client id of its own', async function () {

@@ -3,9 +3,10 @@
 // numbered tokens, and an MCP server that refuses every token it is sent.
 import assert from 'node:assert/strict';
 import type { ExternalAccounts, ExternalRenewalTrigger } from '../../../src/core/externalAccounts';
+import { Emitter, type CredentialChange } from '../../../src/core/events';
 import { Keyring } from '../../../src/core/keyring';
 import type { Network } from '../../../src/core/ports';
-import { fakeClock, json, rejectsWithCode, MemoryStore } from './fakes';
+import { fakeClock, flush, json, rejectsWithCode, MemoryStore } from './fakes';
 
 const SERVER_URL = 'https://mcp.example/mcp';
 const METADATA_URL = 'https://mcp.example/.well-known/oauth-protected-resource/mcp';
@@ -29,8 +30,10 @@ const network: Network = {
 
 /** A front end lending one account, each sign-in and renewal a new token; what it was asked, in order. */
 function lendingFrontEnd() {
-  const asked: (ExternalRenewalTrigger | 'signIn')[] = [];
+  const asked: (ExternalRenewalTrigger | 'signIn' | 'holds')[] = [];
+  const accountChanges = new Emitter<string>();
   let issued = 0;
+  let isSignedIn = true;
   const hook: ExternalAccounts = {
     signIn: () => {
       asked.push('signIn');
@@ -41,8 +44,18 @@ function lendingFrontEnd() {
       asked.push(trigger);
       return Promise.resolve({ accessToken: `lent-${++issued}`, tokenType: 'bearer' });
     },
+    onDidChangeAccounts: accountChanges.event,
+    holds: () => {
+      asked.push('holds');
+      return Promise.resolve(isSignedIn);
+    },
   };
-  return { hook, asked };
+  /** The person signs out of the account at the front end (or only another session changes, when `isSignedIn`). */
+  const announce = (stillSignedIn: boolean) => {
+    isSignedIn = stillSignedIn;
+    accountChanges.fire(LENT_CLIENT_ID);
+  };
+  return { hook, asked, announce };
 }
 
 function keyringWith(externalAccounts: ExternalAccounts, store = new MemoryStore()): Keyring {
@@ -80,6 +93,34 @@ describe('Keyring: accounts a front end lends', () => {
       assert.deepEqual(asked, ['signIn', 'rejected', 'signIn']);
       assert.equal(failure.missing, undefined, 'no audience parameter reaches a token the front end\'s provider chose');
       assert.match(failure.message, /account the front end lent.*may lack access/);
+    });
+  });
+
+  describe('the front end\'s accounts changing', () => {
+    it('leaves a lent credential in use while the front end still holds its account', async () => {
+      const { hook, asked, announce } = lendingFrontEnd();
+      const keyring = keyringWith(hook);
+      await keyring.signIn(SERVER_URL);
+      const changes: CredentialChange[] = [];
+      keyring.onDidChangeCredentials((change) => changes.push(change));
+      announce(true);
+      await flush();
+      assert.deepEqual(asked, ['signIn', 'holds']);
+      assert.deepEqual(changes, []);
+      assert.equal((await keyring.getAccessToken(SERVER_URL, { interactive: false })).accessToken, 'lent-1');
+    });
+
+    it('marks a lent credential as needing sign-in once its account is gone, and asks the front end for nothing', async () => {
+      const { hook, asked, announce } = lendingFrontEnd();
+      const keyring = keyringWith(hook);
+      await keyring.signIn(SERVER_URL);
+      const announced = new Promise<CredentialChange>((resolve) => keyring.onDidChangeCredentials(resolve));
+      announce(false);
+      assert.equal((await announced).kind, 'needsSignIn');
+      await rejectsWithCode(keyring.getAccessToken(SERVER_URL, { interactive: false }), 'needs_sign_in');
+      assert.deepEqual(asked, ['signIn', 'holds']);
+      const [status] = await keyring.status(SERVER_URL);
+      assert.deepEqual([status?.needsSignIn, status?.lastRefresh?.code], [true, 'signed_out']);
     });
   });
 });

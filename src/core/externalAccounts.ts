@@ -17,6 +17,8 @@ export interface ExternalSignInRequest {
   readonly scopes: readonly string[];
   /** A credential of this server came from the hook before: ask its account again instead of offering a choice. */
   readonly hasSignedInBefore: boolean;
+  /** The person adds another account to the server: let them choose which, rather than reuse the one used before. */
+  readonly isAnotherAccount: boolean;
   readonly signal?: AbortSignal;
 }
 

@@ -15,7 +15,7 @@ import { DpopKeys, shouldUseDpop } from './dpop';
 import { DiscoveryCache, agreesWithChallenge } from './discoveryCache';
 import { KeyringError, isKeyringError, isSignInRequired, toKeyringError } from './errors';
 import { Emitter, type CredentialChange, type Disposable } from './events';
-import type { ExternalAccounts, ExternalSignIn } from './externalAccounts';
+import type { ExternalAccounts, ExternalSignIn, ExternalSignInRequest } from './externalAccounts';
 import { HttpClient, type HttpClientOptions } from './http';
 import { requestMachineTokens, type MachineGrant } from './machineGrants';
 import { revokeToken, type TokenSet } from './oauthExchanges';
@@ -523,7 +523,7 @@ export class Keyring {
     await this.assertClientBelongsTo(canonical, client.clientId, as.issuer, options.acceptIssuer);
     const resource = resourceIndicatorFor(serverResourceIndicator(discovery), options.resource);
     // A configured client (or grant) is the person's choice over any account the front end could lend.
-    const external = options.grant || client.clientId !== undefined ? undefined : await this.externalSignIn(canonical, as.issuer, resource, scopes, options.signal);
+    const external = options.grant || client.clientId !== undefined ? undefined : await this.externalSignIn({ serverUrl: canonical, issuer: as.issuer, resource, scopes, isAnotherAccount: options.anotherAccount === true, signal: options.signal });
     if (external) {
       await this.discoveries.remember(discovery, challenge);
       const identity = { serverUrl: canonical, resource: discovery.resource, issuer: as.issuer, clientId: external.clientId, account: external.account, subject: external.subject };
@@ -560,11 +560,12 @@ export class Keyring {
   }
 
   /** The front end's own account at this issuer, when it has one and the person takes it. */
-  private async externalSignIn(serverUrl: string, issuer: string, resource: string | undefined, scopes: readonly string[], signal: AbortSignal | undefined): Promise<ExternalSignIn | undefined> {
+  private async externalSignIn(request: Omit<ExternalSignInRequest, 'hasSignedInBefore'>): Promise<ExternalSignIn | undefined> {
     const external = this.deps.externalAccounts;
     if (!external) return undefined;
+    const { serverUrl, issuer } = request;
     const hasSignedInBefore = (await this.repository.listCredentials(serverUrl)).some((credential) => credential.issuer === issuer && external.owns(credential.clientId));
-    const signedIn = await external.signIn({ serverUrl, issuer, resource, scopes, hasSignedInBefore, signal });
+    const signedIn = await external.signIn({ ...request, hasSignedInBefore });
     if (signedIn && !external.owns(signedIn.clientId)) throw new KeyringError('token_failed', 'the front end lent an account under a client id it does not own');
     if (signedIn) this.logger.info(`[signIn] ${serverUrl} uses an account the front end holds at ${issuer}`);
     return signedIn;

@@ -29,7 +29,7 @@ export class EditorAccounts implements ExternalAccounts {
     const scopes = providerScopes(match, request.scopes, request.resource);
     this.logger.info(`[editorAccounts] asking the ${match.providerId} provider for ${redactUrl(request.serverUrl)} (scopes: ${scopes.join(' ') || 'none'})`);
     const presentation = { detail: vscode.l10n.t('MCP Keyring uses this account for {0}.', redactUrl(request.serverUrl)) };
-    const session = await askPerson(match.providerId, scopes, request.hasSignedInBefore, presentation);
+    const session = await askPerson(match.providerId, scopes, request.isAnotherAccount ? 'choose' : request.hasSignedInBefore ? 'new' : 'any', presentation);
     return { clientId: editorClientId(match.providerId), account: session.account.label, subject: session.account.id, tokens: tokensOf(session) };
   }
 
@@ -51,7 +51,7 @@ export class EditorAccounts implements ExternalAccounts {
     if (!interactive) throw new KeyringError('needs_sign_in', `the editor's ${providerId} account has no ${trigger === 'rejected' ? 'other ' : ''}token for this server without asking the person`);
     this.logger.info(`[editorAccounts] asking the ${providerId} provider for a new session (${trigger})`);
     const detail = vscode.l10n.t('The MCP server refused the token of this account; sign in again to get a new one.');
-    const session = await askPerson(providerId, scopes, trigger === 'rejected', { detail }, account);
+    const session = await askPerson(providerId, scopes, trigger === 'rejected' ? 'new' : 'any', { detail }, account);
     return tokensOf(session);
   }
 
@@ -98,11 +98,23 @@ export function editorAccountName(providerId: EditorProviderId): string {
   }
 }
 
-/** The provider's own sign-in: a new session (`forceNewSession`) when the current one is not good enough, else any. */
-function askPerson(providerId: EditorProviderId, scopes: readonly string[], isNewSessionNeeded: boolean, presentation: vscode.AuthenticationGetSessionPresentationOptions, account?: vscode.AuthenticationSessionAccountInformation): Thenable<vscode.AuthenticationSession> {
-  return isNewSessionNeeded
-    ? vscode.authentication.getSession(providerId, scopes, { forceNewSession: presentation, account })
-    : vscode.authentication.getSession(providerId, scopes, { createIfNone: presentation, account });
+/**
+ * What the provider's sign-in gives: any session of the account (`createIfNone`); a new one when the current one is not
+ * good enough (`forceNewSession`); or one of the account the person chooses now, for *Sign in with Another Account…*:
+ * `clearSessionPreference` makes the editor show its account picker (with signing in to another account) instead of
+ * the account this extension used before, as the API documents.
+ */
+type SessionWanted = 'any' | 'new' | 'choose';
+
+function askPerson(providerId: EditorProviderId, scopes: readonly string[], wanted: SessionWanted, presentation: vscode.AuthenticationGetSessionPresentationOptions, account?: vscode.AuthenticationSessionAccountInformation): Thenable<vscode.AuthenticationSession> {
+  switch (wanted) {
+    case 'any':
+      return vscode.authentication.getSession(providerId, scopes, { createIfNone: presentation, account });
+    case 'new':
+      return vscode.authentication.getSession(providerId, scopes, { forceNewSession: presentation, account });
+    case 'choose':
+      return vscode.authentication.getSession(providerId, scopes, { clearSessionPreference: true, createIfNone: presentation });
+  }
 }
 
 /** Asked before the person's editor account is lent to a server; Cancel ends the sign-in. */

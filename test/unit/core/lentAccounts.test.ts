@@ -2,7 +2,7 @@
 // sign-out must be told apart from the engine's own credentials: over a fake network, with a hook that hands out
 // numbered tokens, and an MCP server that refuses every token it is sent.
 import assert from 'node:assert/strict';
-import type { ExternalAccounts, ExternalRenewalTrigger } from '../../../src/core/externalAccounts';
+import type { ExternalAccounts, ExternalRenewalTrigger, ExternalSignInRequest } from '../../../src/core/externalAccounts';
 import { Emitter, type CredentialChange } from '../../../src/core/events';
 import { Keyring } from '../../../src/core/keyring';
 import type { Network } from '../../../src/core/ports';
@@ -31,12 +31,14 @@ const network: Network = {
 /** A front end lending one account, each sign-in and renewal a new token; what it was asked, in order. */
 function lendingFrontEnd() {
   const asked: (ExternalRenewalTrigger | 'signIn' | 'holds')[] = [];
+  const signIns: ExternalSignInRequest[] = [];
   const accountChanges = new Emitter<string>();
   let issued = 0;
   let isSignedIn = true;
   const hook: ExternalAccounts = {
-    signIn: () => {
+    signIn: (request) => {
       asked.push('signIn');
+      signIns.push(request);
       return Promise.resolve({ clientId: LENT_CLIENT_ID, account: 'octocat', subject: '583231', tokens: { accessToken: `lent-${++issued}`, tokenType: 'bearer' } });
     },
     owns: (clientId) => clientId === LENT_CLIENT_ID,
@@ -55,7 +57,7 @@ function lendingFrontEnd() {
     isSignedIn = stillSignedIn;
     accountChanges.fire(LENT_CLIENT_ID);
   };
-  return { hook, asked, announce };
+  return { hook, asked, signIns, announce };
 }
 
 function keyringWith(externalAccounts: ExternalAccounts, store = new MemoryStore()): Keyring {
@@ -94,6 +96,17 @@ describe('Keyring: accounts a front end lends', () => {
       assert.equal(failure.missing, undefined, 'no audience parameter reaches a token the front end\'s provider chose');
       assert.match(failure.message, /account the front end lent.*may lack access/);
     });
+  });
+
+  it('tells the front end when the person adds another account, so that it lets them choose one', async () => {
+    const { hook, signIns } = lendingFrontEnd();
+    const keyring = keyringWith(hook);
+    await keyring.signIn(SERVER_URL);
+    await keyring.signIn(SERVER_URL, { anotherAccount: true });
+    assert.deepEqual(signIns.map(({ hasSignedInBefore, isAnotherAccount }) => ({ hasSignedInBefore, isAnotherAccount })), [
+      { hasSignedInBefore: false, isAnotherAccount: false },
+      { hasSignedInBefore: true, isAnotherAccount: true },
+    ]);
   });
 
   describe('the front end\'s accounts changing', () => {

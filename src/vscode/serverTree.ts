@@ -165,7 +165,8 @@ function accountId(node: AccountNode): string {
   return `${node.server.routeId}/${node.status.accountId}`;
 }
 
-function accountItem(node: AccountNode, now: number): vscode.TreeItem {
+/** An account's row: its label, its expiry or that it needs sign-in, and a hover with everything stored about it. */
+export function accountItem(node: AccountNode, now: number): vscode.TreeItem {
   const { facts } = node;
   const item = new vscode.TreeItem(plainLine(facts.account), vscode.TreeItemCollapsibleState.Collapsed);
   item.id = accountId(node);

@@ -4,7 +4,8 @@
 // server built with the SDK. MCP Keyring offers the editor's account; the person takes it; the editor asks to let MCP
 // Keyring use GitHub Enterprise Server; the provider signs in by device code (its only flow for a GitHub Enterprise
 // Server from a remote extension host). The editor's MCP client then reaches the server with the provider's token;
-// when the server refuses it, MCP Keyring asks the provider again. Signing out forgets the binding only.
+// when the server refuses it, MCP Keyring asks the provider again. Signing out of the account in the editor's Accounts
+// menu makes MCP Keyring stop using it, asking nobody. Signing out in MCP Keyring forgets the binding only.
 // A journey, not an in-editor suite test: in extension test mode the workbench refuses every modal dialog
 // (`DialogService: refused to show dialog in tests`), and the provider's device code is one.
 import { completeAuthorizationInPage } from '../authorizationPages';
@@ -79,6 +80,13 @@ async function walk(vsix: string, gitHubEnterprise: GitHubEnterpriseServer, mcpS
     const accepted = mcpServer.seenTokens.slice(seenBefore);
     check(accepted.length > 0 && accepted.every((token) => token === gitHubEnterprise.issuedTokens[1]), 'after the refusal the server accepted the new token only');
 
+    // The person signs out of the account in the editor: MCP Keyring stops using its token and asks nobody.
+    await signOutInAccountsMenu(editor, `${gitHubEnterprise.login} (${new URL(gitHubEnterprise.origin).host})`);
+    await editor.waitForServerState(label, /^Needs sign-in$/);
+    check(await editor.page.locator('.monaco-dialog-box').count() === 0, 'nobody was asked after the sign-out in the editor');
+    check(issued() === 2, `the provider was not asked for another token (issued ${issued()})`);
+    await editor.shot('editor-account-signed-out-in-editor');
+
     await editor.contextAction(label, 'Sign Out…');
     const signOut = await dialogOffering(editor, 'Sign Out');
     check((await signOut.innerText()).includes('You stay signed in to it in the editor'), 'the sign-out dialog says the editor account stays signed in');
@@ -88,6 +96,20 @@ async function walk(vsix: string, gitHubEnterprise: GitHubEnterpriseServer, mcpS
     check(!gitHubEnterprise.requests.some((request) => request.startsWith('DELETE ')), 'nothing was revoked at GitHub Enterprise Server');
     return editor.screenshots;
   });
+}
+
+/** Signs out of an account from the editor's Accounts menu (`entry`: its label and, in brackets, the provider's), and confirms. */
+async function signOutInAccountsMenu(editor: JourneyEditor, entry: string): Promise<void> {
+  await editor.page.locator('.activitybar .action-item .action-label[aria-label^="Accounts"]').click();
+  const account = editor.page.getByRole('menuitem', { name: entry, exact: true });
+  await account.waitFor({ timeout: 10_000 });
+  await account.hover();
+  const signOut = editor.page.getByRole('menuitem', { name: 'Sign Out', exact: true });
+  await signOut.waitFor({ timeout: 10_000 });
+  await signOut.click();
+  const confirm = await dialogOffering(editor, 'Sign Out');
+  check((await confirm.innerText()).includes('MCP Keyring'), 'the editor says MCP Keyring used the account');
+  await confirm.getByRole('button', { name: 'Sign Out' }).click();
 }
 
 /** The modal dialog that offers `button`, once it shows. */

@@ -104,9 +104,7 @@ async function signOutInAccountsMenu(editor: JourneyEditor, entry: string): Prom
   const account = editor.page.getByRole('menuitem', { name: entry, exact: true });
   await account.waitFor({ timeout: 10_000 });
   await account.hover();
-  const signOut = editor.page.getByRole('menuitem', { name: 'Sign Out', exact: true });
-  await signOut.waitFor({ timeout: 10_000 });
-  await signOut.click();
+  await editor.clickMenuItem(editor.page.getByRole('menuitem', { name: 'Sign Out', exact: true }));
   const confirm = await dialogOffering(editor, 'Sign Out');
   check((await confirm.innerText()).includes('MCP Keyring'), 'the editor says MCP Keyring used the account');
   await confirm.getByRole('button', { name: 'Sign Out' }).click();

@@ -180,7 +180,11 @@ export class JourneyEditor implements AsyncDisposable {
     // On the name: the middle of the row holds the inline actions, which have no context menu of their own.
     await this.serverRow(label).locator('.label-name').click({ button: 'right' });
     // The menu is drawn in a shadow root; role locators reach into it.
-    const item = this.page.getByRole('menuitem', { name: action, exact: true });
+    await this.clickMenuItem(this.page.getByRole('menuitem', { name: action, exact: true }));
+  }
+
+  /** Picks an item of an open menu (a context menu, the Accounts menu or one of its submenus), once it shows. */
+  async clickMenuItem(item: Locator): Promise<void> {
     await item.waitFor({ timeout: 10_000 });
     // A menu item listens for mouse-up only from 100 ms after it renders (VS Code's menu.ts, runOnceToEnableMouseUp:
     // the right-click's own mouse-up must not pick an item). A click inside that window, likely on a loaded machine,

@@ -19,6 +19,11 @@ export interface ExternalSignInRequest {
   readonly hasSignedInBefore: boolean;
   /** The person adds another account to the server: let them choose which, rather than reuse the one used before. */
   readonly isAnotherAccount: boolean;
+  /**
+   * The account the caller named (its label or subject), when one was: ask for that account, not for whichever the
+   * person picks. The engine refuses a credential of another account (`account_mismatch`) either way.
+   */
+  readonly account?: string;
   readonly signal?: AbortSignal;
 }
 

@@ -523,7 +523,7 @@ export class Keyring {
     await this.assertClientBelongsTo(canonical, client.clientId, as.issuer, options.acceptIssuer);
     const resource = resourceIndicatorFor(serverResourceIndicator(discovery), options.resource);
     // A configured client (or grant) is the person's choice over any account the front end could lend.
-    const external = options.grant || client.clientId !== undefined ? undefined : await this.externalSignIn({ serverUrl: canonical, issuer: as.issuer, resource, scopes, isAnotherAccount: options.anotherAccount === true, signal: options.signal });
+    const external = options.grant || client.clientId !== undefined ? undefined : await this.externalSignIn({ serverUrl: canonical, issuer: as.issuer, resource, scopes, isAnotherAccount: options.anotherAccount === true, account: options.account, signal: options.signal });
     if (external) {
       await this.discoveries.remember(discovery, challenge);
       const identity = { serverUrl: canonical, resource: discovery.resource, issuer: as.issuer, clientId: external.clientId, account: external.account, subject: external.subject };

@@ -29,7 +29,10 @@ export class EditorAccounts implements ExternalAccounts {
     const scopes = providerScopes(match, request.scopes, request.resource);
     this.logger.info(`[editorAccounts] asking the ${match.providerId} provider for ${redactUrl(request.serverUrl)} (scopes: ${scopes.join(' ') || 'none'})`);
     const presentation = { detail: vscode.l10n.t('MCP Keyring uses this account for {0}.', redactUrl(request.serverUrl)) };
-    const session = await askPerson(match.providerId, scopes, request.isAnotherAccount ? 'choose' : request.hasSignedInBefore ? 'new' : 'any', presentation);
+    // A named account is asked for by name (the provider's account picker would let the person pick another).
+    const named = request.account === undefined ? undefined : await providerAccountNamed(match.providerId, request.account);
+    const wanted: SessionWanted = named ? 'new' : request.isAnotherAccount ? 'choose' : request.hasSignedInBefore ? 'new' : 'any';
+    const session = await askPerson(match.providerId, scopes, wanted, presentation, named);
     return { clientId: editorClientId(match.providerId), account: session.account.label, subject: session.account.id, tokens: tokensOf(session) };
   }
 
@@ -84,6 +87,12 @@ export class EditorAccounts implements ExternalAccounts {
   private providerFor(issuer: string): EditorProviderMatch | undefined {
     return editorProviderFor(issuer, vscode.workspace.getConfiguration().get<string>(GITHUB_ENTERPRISE_URI));
   }
+}
+
+/** The provider's account with this label or id, if the editor is signed in to it. */
+async function providerAccountNamed(providerId: EditorProviderId, name: string): Promise<vscode.AuthenticationSessionAccountInformation | undefined> {
+  const accounts = await vscode.authentication.getAccounts(providerId);
+  return accounts.find((account) => account.label === name || account.id === name);
 }
 
 /** A provider's name for people, as the view and the offer show it. */

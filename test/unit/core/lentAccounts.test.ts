@@ -109,6 +109,16 @@ describe('Keyring: accounts a front end lends', () => {
     ]);
   });
 
+  it('names the account a caller asked for, so that the front end asks for that one and not for any', async () => {
+    const { hook, signIns } = lendingFrontEnd();
+    const keyring = keyringWith(hook);
+    await keyring.signIn(SERVER_URL);
+    const lent = signIns.length;
+    await keyring.getAccessToken(SERVER_URL, { interactive: true, account: 'octocat-2' }).catch(() => undefined);
+    assert.deepEqual(signIns.slice(lent).map(({ account, isAnotherAccount }) => ({ account, isAnotherAccount })), [{ account: 'octocat-2', isAnotherAccount: true }]);
+    assert.equal(signIns[0]!.account, undefined, 'a plain sign-in names no account');
+  });
+
   describe('the front end\'s accounts changing', () => {
     it('leaves a lent credential in use while the front end still holds its account', async () => {
       const { hook, asked, announce } = lendingFrontEnd();

@@ -353,7 +353,7 @@ function growth(points: GrowthPoint[], activation: readonly (EditorFigures | { c
     '|---|---|---|---|---|---|---|',
     ...points.map((point) => `| ${point.servers} | ${activationFor(point.servers)} | ${ms(point.treeRenderP50Ms)} / ${ms(point.treeRenderP99Ms)} | ${point.schedulerWakeUpsPerHour.toFixed(0)} | ${point.schedulerPlanningsPerHour.toFixed(0)} | ${point.refreshesPerHour.toFixed(0)} | ${ms(point.schedulerCpuMsPerHour)} |`),
     '',
-    `Wake-ups: one alarm per due refresh plus the wall-clock check every 30 s (120 an hour whatever the count). Each finished refresh replans every credential, so planning grows with the square of the count: ${points.map((point) => `${ms(point.schedulerCpuMsPerHour)}`).join(' / ')} of scheduler CPU an hour for ${points.map((point) => point.servers).join(' / ')} servers.`,
+    `Wake-ups: one alarm per due refresh plus the wall-clock check every 30 s (120 an hour whatever the count). A finished refresh replans only its own server's credentials: ${points.map((point) => `${ms(point.schedulerCpuMsPerHour)}`).join(' / ')} of scheduler CPU an hour for ${points.map((point) => point.servers).join(' / ')} servers.`,
     '',
     `![Growth with the number of servers](${chartFile})`,
   ];

@@ -98,7 +98,6 @@ if (side === 'engine' || side === 'dpop') {
 const client = new Client({ name: `soak-${side}`, version: '0' });
 const refusalsBefore = servers.mcp.dpopRefusals.length;
 await client.connect(transport);
-const unauthorizedBefore = servers.mcp.unauthorizedCount;
 const unauthorizedReasonsBefore = servers.mcp.unauthorizedReasons.length;
 const tokenRequestsBefore = servers.as.requestCount('token');
 
@@ -130,7 +129,9 @@ const result: SoakSide = {
   okCalls: ok,
   failedCalls: latencies.length - ok,
   failureKinds: Object.fromEntries(failures),
-  callsThatSaw401: servers.mcp.unauthorizedCount - unauthorizedBefore,
+  // Tool calls only: the engine's probe (an initialize without a token, repeated when its five-minute address check
+  // expires) is answered 401 by design and is no call.
+  callsThatSaw401: servers.mcp.unauthorizedReasons.slice(unauthorizedReasonsBefore).filter((reason) => reason.endsWith('(tools/call)')).length,
   unauthorizedReasons: countEach(servers.mcp.unauthorizedReasons.slice(unauthorizedReasonsBefore)),
   refreshes: servers.as.requestCount('token') - tokenRequestsBefore,
   signInPrompts: prompts,

@@ -17,7 +17,7 @@ import { repoRoot } from '../../test/editor/paths';
 import { checkEditorMcpLogs, PopupDriver, RunnerControl, type RunnerCheck } from '../../test/editor/runnerChecks';
 import type { LogFile } from '../../test/editor/runEditorTests';
 import { editorTestConfigVariable } from '../../test/editor/suite/editorTestConfig';
-import { waitForWorkbench } from '../../test/editor/workbench';
+import { waitForWorkbench, WORKBENCH_LOAD_TIMEOUT_MS } from '../../test/editor/workbench';
 import { freeLoopbackPort } from '../../test/fixtures/listenOnLoopback';
 import { EDITOR_SOAK_RESULT_FILE_KEY } from '../editor/editorSoakParameters';
 
@@ -38,7 +38,6 @@ export interface PlainEditorRun {
  * hands the editor). The network here is closed, so the runner answers for it with that redirect.
  */
 const VSCODE_DEV_REDIRECT = 'https://vscode.dev/redirect';
-const WORKBENCH_LOAD_TIMEOUT_MS = 120_000;
 /** How long the runner looks for a dialog before checking whether to stop. */
 const DIALOG_POLL_MS = 1_000;
 /** The buttons a person signing in would press, in order of preference. */
@@ -224,8 +223,7 @@ export async function runLoadInPlainEditor(options: PlainEditorOptions): Promise
   browser.context.on('page', (tab) => tab.on('load', () => {
     if (tab !== page && new URL(tab.url()).origin === origin) page.bringToFront().catch(() => undefined);
   }));
-  const remote = (folder: string) => `vscode-remote://${new URL(origin).host}${path.resolve(folder)}`;
-  const payload = [['extensionDevelopmentPath', remote(extensionsDir)]];
+  const payload = [['extensionDevelopmentPath', codeServer.remoteUri(extensionsDir)]];
   await page.goto(codeServer.workbenchUrl({ payload: JSON.stringify(payload) }), { timeout: WORKBENCH_LOAD_TIMEOUT_MS });
   await waitForWorkbench(page, WORKBENCH_LOAD_TIMEOUT_MS);
   const person = new WorkbenchPerson(page);

@@ -46,6 +46,8 @@ export interface CodeServer extends AsyncDisposable {
   readonly logFile: string;
   /** The workbench URL with a folder open, plus any extra query parameters. */
   workbenchUrl(query?: Readonly<Record<string, string>>): string;
+  /** A folder or file of this machine as the workbench names it on this server (`payload` entries). */
+  remoteUri(file: string): string;
   /** Settles when code-server exits, whoever ended it. */
   readonly whenExited: Promise<void>;
   /** The last lines code-server printed, for failure messages. */
@@ -200,6 +202,7 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
       for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
       return url.href;
     },
+    remoteUri: (file) => `vscode-remote://${new URL(origin).host}${path.resolve(file)}`,
     logTail,
     stop,
     [Symbol.asyncDispose]: stop,

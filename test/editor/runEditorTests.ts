@@ -13,6 +13,7 @@ import { buildEditorSuite } from './buildSuite';
 import { freeLoopbackPort } from '../fixtures/listenOnLoopback';
 import { startCodeServer, type CodeServer } from './codeServer';
 import { startEditorFixtures, type EditorFixtureOptions } from './editorFixtures';
+import { WORKBENCH_LOAD_TIMEOUT_MS } from './workbench';
 import { checkEditorMcpLogs, PopupDriver, RunnerControl, scanForLeakedTokens, type RunnerCheck } from './runnerChecks';
 import { ensureEditorToolchain } from './install';
 import { repoRoot, resultsDir } from './paths';
@@ -63,8 +64,6 @@ export interface LogFile {
   readonly contents: string;
 }
 
-const WORKBENCH_LOAD_TIMEOUT_MS = 120_000;
-
 function log(message: string): void {
   console.log(`[editor] ${message}`);
 }
@@ -107,10 +106,6 @@ function printRunnerChecks(checks: readonly RunnerCheck[]): void {
     console.log(`    ${check.failures.length === 0 ? '✔' : '✗'} ${check.title}`);
     for (const failure of check.failures) console.log(`        ${failure}`);
   }
-}
-
-function remoteUri(origin: string, file: string): string {
-  return `vscode-remote://${new URL(origin).host}${path.resolve(file)}`;
 }
 
 async function saveEditorLogs(files: readonly LogFile[], workbenchLog: readonly string[], screenshot: Buffer | undefined): Promise<string> {
@@ -174,11 +169,10 @@ export async function runEditorTests(options: EditorTestOptions = {}): Promise<E
   const session: EditorSession = { codeServer, context: browser.context, workbench: page };
   options.onWorkbenchOpening?.(session);
   const payload = [
-    ['extensionDevelopmentPath', remoteUri(origin, extensionDevelopmentPath)],
-    ['extensionTestsPath', remoteUri(origin, extensionTestsPath)],
+    ['extensionDevelopmentPath', codeServer.remoteUri(extensionDevelopmentPath)],
+    ['extensionTestsPath', codeServer.remoteUri(extensionTestsPath)],
   ];
   const opened = performance.now();
-  // Generous: on a loaded machine code-server can take well over Playwright's default 30 s to serve the workbench.
   await page.goto(codeServer.workbenchUrl({ payload: JSON.stringify(payload) }), { timeout: WORKBENCH_LOAD_TIMEOUT_MS });
   log(`workbench opened with ${path.relative(repoRoot, extensionTestsPath)} testing ${extensionDevelopmentPath}`);
 

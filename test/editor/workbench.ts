@@ -6,6 +6,9 @@ import type { BrowserContext, Page } from 'playwright-core';
 import type { CodeServer } from './codeServer';
 import { resultsDir } from './paths';
 
+/** Generous: on a loaded machine code-server can take well over Playwright's default 30 s to serve the workbench. */
+export const WORKBENCH_LOAD_TIMEOUT_MS = 120_000;
+
 export interface OpenWorkbenchOptions {
   /**
    * Loads this extension folder as under development (no tests run): the journeys' way to use the repository's
@@ -25,8 +28,7 @@ export async function openWorkbench(context: BrowserContext, codeServer: CodeSer
   const query: Record<string, string> = {};
   if (options.extensionDevelopmentPath) {
     if (!codeServer.isTestDriverEnabled) throw new Error('extensionDevelopmentPath needs code-server started with isTestDriverEnabled');
-    const remote = `vscode-remote://127.0.0.1:${codeServer.port}${path.resolve(options.extensionDevelopmentPath)}`;
-    query.payload = JSON.stringify([['extensionDevelopmentPath', remote]]);
+    query.payload = JSON.stringify([['extensionDevelopmentPath', codeServer.remoteUri(options.extensionDevelopmentPath)]]);
   }
   await page.goto(codeServer.workbenchUrl(query));
   await waitForWorkbench(page, options.timeoutMs);

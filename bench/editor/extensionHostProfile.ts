@@ -32,41 +32,37 @@ function emptyOrigins(): Record<CostOrigin, number> {
   return { keyring: 0, proxyLayer: 0, rest: 0 };
 }
 
+/** Visits every node of a call tree with its origin: its own frame's, else that of the nearest caller that has one. */
+function walkOrigins<Node>(root: Node, frameUrl: (node: Node) => string, children: (node: Node) => readonly Node[], keyringBundle: string, visit: (node: Node, origin: CostOrigin) => void): void {
+  const walk = (node: Node, inherited: CostOrigin | undefined) => {
+    const origin = originOf(frameUrl(node), keyringBundle) ?? inherited;
+    visit(node, origin ?? 'rest');
+    for (const child of children(node)) walk(child, origin);
+  };
+  walk(root, undefined);
+}
+
 /**
  * Self time of a CPU profile by origin, idle time left out. Garbage collection and native work outside JavaScript
  * (`(program)`) go to `rest`: the profile cannot say whose objects or sockets they served.
  */
 function cpuByOrigin(profile: Profiler.Profile, keyringBundle: string): Record<CostOrigin, number> {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
-  const parentOf = new Map<number, number>();
-  for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
-  const originOfNode = new Map<number, CostOrigin | undefined>();
-  const resolve = (id: number): CostOrigin | undefined => {
-    if (originOfNode.has(id)) return originOfNode.get(id);
-    const own = originOf(byId.get(id)!.callFrame.url, keyringBundle);
-    const parent = parentOf.get(id);
-    const origin = own ?? (parent === undefined ? undefined : resolve(parent));
-    originOfNode.set(id, origin);
-    return origin;
-  };
+  const originById = new Map<number, CostOrigin>();
+  // V8 lists the root first.
+  walkOrigins(profile.nodes[0]!, (node) => node.callFrame.url, (node) => (node.children ?? []).map((id) => byId.get(id)!), keyringBundle, (node, origin) => originById.set(node.id, origin));
   const totals = emptyOrigins();
-  const samples = profile.samples ?? [];
   const deltas = profile.timeDeltas ?? [];
-  samples.forEach((id, index) => {
+  (profile.samples ?? []).forEach((id, index) => {
     if (byId.get(id)!.callFrame.functionName === '(idle)') return;
-    totals[resolve(id) ?? 'rest'] += (deltas[index] ?? 0) / 1000;
+    totals[originById.get(id) ?? 'rest'] += (deltas[index] ?? 0) / 1000;
   });
   return totals;
 }
 
 function allocationsByOrigin(profile: HeapProfiler.SamplingHeapProfile, keyringBundle: string): Record<CostOrigin, number> {
   const totals = emptyOrigins();
-  const walk = (node: HeapProfiler.SamplingHeapProfileNode, inherited: CostOrigin | undefined) => {
-    const origin = originOf(node.callFrame.url, keyringBundle) ?? inherited;
-    totals[origin ?? 'rest'] += node.selfSize;
-    for (const child of node.children) walk(child, origin);
-  };
-  walk(profile.head, undefined);
+  walkOrigins(profile.head, (node) => node.callFrame.url, (node) => node.children, keyringBundle, (node, origin) => (totals[origin] += node.selfSize));
   return totals;
 }
 

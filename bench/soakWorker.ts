@@ -98,7 +98,7 @@ if (side === 'engine' || side === 'dpop') {
 const client = new Client({ name: `soak-${side}`, version: '0' });
 const refusalsBefore = servers.mcp.dpopRefusals.length;
 await client.connect(transport);
-const unauthorizedReasonsBefore = servers.mcp.unauthorizedReasons.length;
+const unauthorizedBefore = servers.mcp.unauthorizedRequests.length;
 const tokenRequestsBefore = servers.as.requestCount('token');
 
 const memoryAtStart = memory();
@@ -122,6 +122,7 @@ const loadMs = Date.now() - loadStartedAt;
 const memoryAtEnd = memory();
 await client.close();
 
+const unauthorized = servers.mcp.unauthorizedRequests.slice(unauthorizedBefore);
 const result: SoakSide = {
   side,
   durationMs: loadMs,
@@ -131,8 +132,8 @@ const result: SoakSide = {
   failureKinds: Object.fromEntries(failures),
   // Tool calls only: the engine's probe (an initialize without a token, repeated when its five-minute address check
   // expires) is answered 401 by design and is no call.
-  callsThatSaw401: servers.mcp.unauthorizedReasons.slice(unauthorizedReasonsBefore).filter((reason) => reason.endsWith('(tools/call)')).length,
-  unauthorizedReasons: countEach(servers.mcp.unauthorizedReasons.slice(unauthorizedReasonsBefore)),
+  callsThatSaw401: unauthorized.filter(({ rpcMethod }) => rpcMethod === 'tools/call').length,
+  unauthorizedReasons: countEach(unauthorized.map(({ reason, rpcMethod }) => (rpcMethod ? `${reason} (${rpcMethod})` : reason))),
   refreshes: servers.as.requestCount('token') - tokenRequestsBefore,
   signInPrompts: prompts,
   latenciesMs: latencies,

@@ -1,6 +1,6 @@
 // The bench's load extension: runs the editor soak's load (editorSoakLoad.ts) in a workbench that is not in extension
 // test mode, so the editor shows the dialogs of its own MCP sign-in and the runner answers them as a person would
-// (sections/builtinSignInEditor.ts). Loaded as a second extension under development; started once the editor is up.
+// (sections/editorSoakBuiltin.ts). Loaded as a second extension under development; started once the editor is up.
 // It hands its figures (no token in them) back in a file the bench named, since no test suite reports here.
 import { writeFile } from 'node:fs/promises';
 import { benchLine } from '../lib/editorBenchLine';

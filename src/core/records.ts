@@ -172,15 +172,15 @@ export function decodeStoreKey(key: string): StoreKeySubject {
 /** Typed access to the store. Writes replace whole records, so a reader never sees half an update. */
 export class KeyringRepository {
   /**
-   * @param ready settles once records of an older layout were moved to this one (see storeMigration.ts); every
-   * access waits for it, so no reader sees a person signed out by an upgrade.
-   */
-  /**
    * The last record parsed under each key, with the text it came from: the MCP client's every request reads the same
    * unchanged records, and records are immutable (readonly throughout), so an unchanged text hands out the same value.
    */
   private readonly parsed = new Map<string, { readonly text: string; readonly value: unknown; readonly isValid: (value: unknown) => boolean }>();
 
+  /**
+   * @param ready settles once records of an older layout were moved to this one (see storeMigration.ts); every
+   * access waits for it, so no reader sees a person signed out by an upgrade.
+   */
   constructor(readonly store: KeyringStore, private readonly ready: Promise<void> = Promise.resolve()) {}
 
   /** Client identities are kept per (issuer, client id): several servers at one issuer may use different ones. */
